@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs what scripts/dovecot.sh needs (Debian/Ubuntu): dovecot-core, dovecot-pop3d, openssl.
+# Idempotent and silent when everything is already there.
+set -euo pipefail
+
+PROG=${0##*/}
+missing=()
+[[ -x /usr/sbin/dovecot ]]       || missing+=("/usr/sbin/dovecot")
+[[ -x /usr/lib/dovecot/pop3 ]]   || missing+=("/usr/lib/dovecot/pop3")
+[[ -x /usr/bin/doveconf ]]       || missing+=("/usr/bin/doveconf")
+command -v openssl >/dev/null 2>&1 || missing+=("openssl")
+
+((${#missing[@]} == 0)) && exit 0
+
+if [[ $(id -u) -ne 0 ]]; then
+    echo "$PROG: missing: ${missing[*]}" >&2
+    echo "$PROG: installing them needs root; run as root (or: sudo $0)," >&2
+    echo "$PROG: or install by hand: apt-get install --no-install-recommends dovecot-core dovecot-pop3d openssl" >&2
+    exit 1
+fi
+if ! command -v apt-get >/dev/null 2>&1; then
+    echo "$PROG: missing: ${missing[*]}; apt-get not found - install dovecot (2.3.x, with pop3) and openssl by hand" >&2
+    exit 1
+fi
+
+echo "$PROG: missing: ${missing[*]}; installing dovecot-core dovecot-pop3d openssl" >&2
+
+# Keep the package scripts from starting the system-wide dovecot service: the test instances
+# are private and the system service is none of our business. Only done if no policy exists.
+policy=/usr/sbin/policy-rc.d
+own_policy=0
+if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\n# temporary, written by poplib scripts/install-deps.sh\nexit 101\n' >"$policy"
+    chmod 0755 "$policy"
+    own_policy=1
+fi
+cleanup() { if ((own_policy)); then rm -f "$policy"; fi; }
+trap cleanup EXIT
+
+apt-get update
+DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+    dovecot-core dovecot-pop3d openssl
+
+for f in /usr/sbin/dovecot /usr/lib/dovecot/pop3 /usr/bin/doveconf; do
+    [[ -x $f ]] || { echo "$PROG: $f still missing after install" >&2; exit 1; }
+done
+command -v openssl >/dev/null 2>&1 || { echo "$PROG: openssl still missing after install" >&2; exit 1; }

@@ -1,0 +1,86 @@
+using System.Text;
+using System.Text.Unicode;
+
+namespace Poplib.Commands;
+
+/// <summary>Turns a status line into a <see cref="Pop3Response"/>. Pure: no I/O, no state.</summary>
+internal static class ReplyParser
+{
+    private static readonly Encoding Latin1 = Encoding.Latin1;
+
+    /// <summary>
+    /// Decodes reply text. In UTF-8 mode (after the UTF8 command) as UTF-8; before it, as UTF-8 when
+    /// the bytes are valid UTF-8 and as Latin-1 otherwise, so 8-bit junk from an old server never throws.
+    /// </summary>
+    public static string Decode(ReadOnlySpan<byte> bytes, bool utf8Mode) =>
+        utf8Mode || Utf8.IsValid(bytes) ? Encoding.UTF8.GetString(bytes) : Latin1.GetString(bytes);
+
+    /// <summary>Parses <c>+OK …</c> or <c>-ERR …</c>; returns null for anything else (the caller decides how bad that is).</summary>
+    public static Pop3Response? TryParseStatus(ReadOnlySpan<byte> line, bool utf8Mode)
+    {
+        bool isOk;
+        int indicatorLength;
+        if (StartsWithIgnoreCase(line, "+OK"u8))
+        {
+            isOk = true;
+            indicatorLength = 3;
+        }
+        else if (StartsWithIgnoreCase(line, "-ERR"u8))
+        {
+            isOk = false;
+            indicatorLength = 4;
+        }
+        else
+        {
+            return null;
+        }
+
+        string whole = Decode(line, utf8Mode);
+        string text = whole[indicatorLength..].TrimStart(' ');
+        (Pop3ResponseCode code, string? codeText) = ParseCode(text);
+        return new Pop3Response(isOk, whole, text, code, codeText);
+    }
+
+    /// <summary>Reads an RFC 2449 <c>[CODE]</c> at the start of the text.</summary>
+    internal static (Pop3ResponseCode Code, string? CodeText) ParseCode(string text)
+    {
+        if (text.Length < 3 || text[0] != '[')
+            return (Pop3ResponseCode.None, null);
+        int close = text.IndexOf(']', StringComparison.Ordinal);
+        if (close < 2)
+            return (Pop3ResponseCode.None, null);
+
+        string codeText = text[1..close];
+        Pop3ResponseCode code = codeText.ToUpperInvariant() switch
+        {
+            "IN-USE" => Pop3ResponseCode.InUse,
+            "LOGIN-DELAY" => Pop3ResponseCode.LoginDelay,
+            "SYS/TEMP" => Pop3ResponseCode.SysTemp,
+            "SYS/PERM" => Pop3ResponseCode.SysPerm,
+            "AUTH" => Pop3ResponseCode.Auth,
+            "UTF8" => Pop3ResponseCode.Utf8,
+            // Codes are hierarchical (RFC 2449 section 8): an unknown sub-code keeps its known root.
+            var c when c.StartsWith("SYS/TEMP/", StringComparison.Ordinal) => Pop3ResponseCode.SysTemp,
+            var c when c.StartsWith("SYS/PERM/", StringComparison.Ordinal) => Pop3ResponseCode.SysPerm,
+            var c when c.StartsWith("AUTH/", StringComparison.Ordinal) => Pop3ResponseCode.Auth,
+            _ => Pop3ResponseCode.Other,
+        };
+        return (code, codeText);
+    }
+
+    private static bool StartsWithIgnoreCase(ReadOnlySpan<byte> line, ReadOnlySpan<byte> upperPrefix)
+    {
+        if (line.Length < upperPrefix.Length)
+            return false;
+        for (int i = 0; i < upperPrefix.Length; i++)
+        {
+            byte b = line[i];
+            if (b is >= (byte)'a' and <= (byte)'z')
+                b -= 32;
+            if (b != upperPrefix[i])
+                return false;
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,25 @@
+using Microsoft.Extensions.Logging;
+
+namespace Poplib.Diagnostics;
+
+/// <summary>Every log message the library writes, in one place, as source-generated methods.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Connected to {Host}:{Port} (TLS: {Tls})")]
+    public static partial void Connected(ILogger logger, string host, int port, bool tls);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Debug, Message = "C: {Line}")]
+    public static partial void Sent(ILogger logger, string line);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Trace, Message = "S: {Line}")]
+    public static partial void Received(ILogger logger, string line);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "TLS started with STLS ({Protocol})")]
+    public static partial void TlsStarted(ILogger logger, System.Security.Authentication.SslProtocols protocol);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "Connection closed after an error: {Reason}")]
+    public static partial void Broken(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Trace, Message = "S: <message body, {Octets} octets>")]
+    public static partial void ReceivedBody(ILogger logger, long octets);
+}

@@ -1,0 +1,248 @@
+using System.Buffers;
+using System.Net.Security;
+using System.Security.Cryptography;
+using Poplib.Commands;
+using Poplib.Diagnostics;
+using Poplib.Framing;
+using Poplib.Transport;
+
+namespace Poplib.Engine;
+
+/// <summary>
+/// The protocol engine under a <see cref="Pop3Client"/>: sends commands, reads replies, listings and
+/// bodies through the framing layer, and is the one place that closes the connection on a fatal
+/// error. Any failure during I/O or framing — a timeout, a cancellation, a malformed reply, the server
+/// hanging up — leaves the stream in an unknown place, so the connection is closed and every later
+/// call fails fast. A <c>-ERR</c> is not such a failure: the session goes on.
+/// </summary>
+internal sealed class Pop3Connection : IDisposable
+{
+    private readonly Pop3Transport _transport;
+    private readonly Pop3Reader _reader;
+    private readonly Pop3Transcript _transcript;
+    private byte[] _writeBuffer = new byte[256];
+    private long _bodyOctets;
+    private Exception? _closeReason;
+    private bool _disposed;
+
+    public Pop3Connection(Pop3Transport transport, Pop3ClientOptions options, Pop3Transcript transcript)
+    {
+        _transport = transport;
+        _transcript = transcript;
+        _reader = new Pop3Reader(transport, options.MaxLineLength);
+    }
+
+    /// <summary>The client, for audit events.</summary>
+    public Pop3Client? Owner { get; set; }
+
+    /// <summary>Whether reply text is decoded strictly as UTF-8 (after the UTF8 command).</summary>
+    public bool Utf8Mode { get; set; }
+
+    public bool IsOpen => !_disposed && _closeReason is null;
+
+    public bool IsEncrypted => _transport.IsEncrypted;
+
+    public SslStream? SslStream => _transport.SslStream;
+
+    public Pop3Transcript Transcript => _transcript;
+
+    public void ThrowIfClosed()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, typeof(Pop3Client));
+        if (_closeReason is not null)
+            throw new InvalidOperationException($"The POP3 connection is closed: {_closeReason.Message}", _closeReason);
+    }
+
+    public async ValueTask SendAsync(Pop3Command command, bool async, CancellationToken cancellationToken)
+    {
+        ThrowIfClosed();
+        string shown = command.ToString();
+        Pop3Diagnostics.OnPutLine(Owner, shown);
+        _transcript.Sent(shown);
+
+        int size = command.ByteCount;
+        if (_writeBuffer.Length < size)
+            _writeBuffer = new byte[Math.Max(size, _writeBuffer.Length * 2)];
+        int length = command.Write(_writeBuffer);
+        try
+        {
+            await _transport.WriteAsync(_writeBuffer.AsMemory(0, length), async, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            Close(e);
+            throw;
+        }
+        finally
+        {
+            if (command.SecretArgument != 0)
+                CryptographicOperations.ZeroMemory(_writeBuffer.AsSpan(0, length));
+        }
+    }
+
+    public async ValueTask<Pop3Response> ReadResponseAsync(bool async, CancellationToken cancellationToken)
+    {
+        ThrowIfClosed();
+        try
+        {
+            if (_reader.BufferedCount == 0)
+                _transport.ArmQuickAck();
+            ReadOnlyMemory<byte> line = await _reader.ReadLineAsync(async, cancellationToken).ConfigureAwait(false);
+            Pop3Response response = ReplyParser.TryParseStatus(line.Span, Utf8Mode)
+                ?? throw new Pop3ProtocolException($"The server sent a reply that is neither +OK nor -ERR: \"{Printable(line.Span)}\".");
+            _transcript.ReceivedStatus(response.Line);
+            return response;
+        }
+        catch (Exception e)
+        {
+            Close(e);
+            throw;
+        }
+    }
+
+    /// <summary>Sends a command and reads its status line; <c>-ERR</c> becomes <see cref="Pop3CommandException"/>.</summary>
+    public async ValueTask<Pop3Response> ExecuteAsync(Pop3Command command, bool async, CancellationToken cancellationToken)
+    {
+        await SendAsync(command, async, cancellationToken).ConfigureAwait(false);
+        Pop3Response response = await ReadResponseAsync(async, cancellationToken).ConfigureAwait(false);
+        return response.IsOk ? response : throw new Pop3CommandException(command.Verb, response);
+    }
+
+    /// <summary>
+    /// Reads the next line of a multi-line listing, dot-unstuffed, or returns null at the terminating
+    /// '.'. The line points into the read buffer and is valid until the next read.
+    /// </summary>
+    public async ValueTask<ReadOnlyMemory<byte>?> ReadListingLineAsync(bool async, CancellationToken cancellationToken)
+    {
+        ThrowIfClosed();
+        try
+        {
+            ReadOnlyMemory<byte> line = await _reader.ReadLineAsync(async, cancellationToken).ConfigureAwait(false);
+            if (line.Length > 0 && line.Span[0] == (byte)'.')
+            {
+                if (line.Length == 1)
+                    return null;
+                line = line[1..];
+            }
+
+            if (_transcript.WantsListingLines)
+                _transcript.ReceivedListingLine(ReplyParser.Decode(line.Span, Utf8Mode));
+            return line;
+        }
+        catch (Exception e)
+        {
+            Close(e);
+            throw;
+        }
+    }
+
+    public void BeginBody()
+    {
+        _bodyOctets = 0;
+        _reader.BeginBody();
+    }
+
+    public bool InBody => _reader.InBody;
+
+    /// <summary>Reads the next dot-unstuffed bytes of the current body; 0 at its end.</summary>
+    public async ValueTask<int> ReadBodyAsync(Memory<byte> destination, bool async, CancellationToken cancellationToken)
+    {
+        ThrowIfClosed();
+        try
+        {
+            if (!_reader.InBody)
+                return 0;
+            int read = await _reader.ReadBodyAsync(destination, async, cancellationToken).ConfigureAwait(false);
+            _bodyOctets += read;
+            if (!_reader.InBody)
+                _transcript.ReceivedBody(_bodyOctets);
+            return read;
+        }
+        catch (Exception e)
+        {
+            Close(e);
+            throw;
+        }
+    }
+
+    /// <summary>Reads and discards the rest of the current body, keeping the session usable.</summary>
+    public async ValueTask SkipBodyAsync(bool async, CancellationToken cancellationToken)
+    {
+        if (!_reader.InBody)
+            return;
+        byte[] scratch = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            while (await ReadBodyAsync(scratch, async, cancellationToken).ConfigureAwait(false) > 0)
+            {
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
+
+    /// <summary>Switches to TLS after the server's <c>+OK</c> to STLS.</summary>
+    public async ValueTask StartTlsAsync(SslClientAuthenticationOptions options, bool async, CancellationToken cancellationToken)
+    {
+        ThrowIfClosed();
+        // Anything already received after "+OK" arrived in plaintext but would be read as if it came
+        // over TLS: the STARTTLS command-injection attack (CVE-2011-0411 and kin). Never accept it.
+        if (_reader.BufferedCount > 0)
+            throw Fail($"The server sent {_reader.BufferedCount} unexpected bytes after its reply to STLS, before the TLS handshake; refusing them (possible STARTTLS injection).");
+        try
+        {
+            await _transport.StartTlsAsync(options, async, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            Close(e);
+            throw;
+        }
+    }
+
+    /// <summary>Closes the connection for a protocol violation found above the framing layer, and returns the exception to throw.</summary>
+    public Pop3ProtocolException Fail(string message)
+    {
+        var e = new Pop3ProtocolException(message);
+        Close(e);
+        return e;
+    }
+
+    /// <summary>Closes the connection on purpose (after QUIT), so later calls report why.</summary>
+    public void CloseAfterQuit() => Close(new InvalidOperationException("the session ended with QUIT"), quietly: true);
+
+    private void Close(Exception reason, bool quietly = false)
+    {
+        if (_closeReason is not null || _disposed)
+            return;
+        _closeReason = reason;
+        if (!quietly)
+            _transcript.Broken(reason.Message);
+        _transport.Dispose();
+        _reader.Dispose();
+    }
+
+    internal static string Printable(ReadOnlySpan<byte> line)
+    {
+        const int Shown = 80;
+        var chars = new char[Math.Min(line.Length, Shown)];
+        for (int i = 0; i < chars.Length; i++)
+            chars[i] = line[i] is >= 0x20 and < 0x7F ? (char)line[i] : '?';
+        return new string(chars) + (line.Length > Shown ? "…" : "");
+    }
+
+    public void Dispose()
+    {
+        if (_disposed)
+            return;
+        if (_closeReason is null)
+        {
+            _transport.Dispose();
+            _reader.Dispose();
+        }
+
+        _disposed = true;
+    }
+}

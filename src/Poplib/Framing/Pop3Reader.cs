@@ -1,0 +1,176 @@
+using System.Buffers;
+using Poplib.Transport;
+
+namespace Poplib.Framing;
+
+/// <summary>
+/// Frames the server's byte stream into status lines, listing lines and dot-unstuffed message bodies,
+/// from one pooled buffer. Lines handed out point into that buffer and stay valid only until the next
+/// read. Message bodies are copied straight from the buffer to the caller's memory, so body lines may
+/// be of any length and no per-line object is made.
+/// </summary>
+internal sealed class Pop3Reader : IDisposable
+{
+    // Large enough that a big message arrives in few reads; small enough to pool.
+    private const int MinimumBufferSize = 64 * 1024;
+
+    private readonly Pop3Transport _transport;
+    private readonly int _maxLineLength;
+    private byte[] _buffer;
+    private int _start;
+    private int _end;
+
+    // Body state: whether the next byte begins a line (only there can a '.' be stuffing or the terminator).
+    private bool _atLineStart;
+    private bool _inBody;
+
+    public Pop3Reader(Pop3Transport transport, int maxLineLength)
+    {
+        _transport = transport;
+        _maxLineLength = maxLineLength;
+        // A whole line plus its CRLF must fit, so that a line is always handed out in one piece.
+        _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(MinimumBufferSize, maxLineLength + 2));
+    }
+
+    /// <summary>Bytes received but not yet consumed.</summary>
+    public int BufferedCount => _end - _start;
+
+    /// <summary>Whether a body has been started and its terminator not yet reached.</summary>
+    public bool InBody => _inBody;
+
+    /// <summary>
+    /// Reads one line and returns it without its line ending (CRLF, or a bare LF from a sloppy server).
+    /// Throws <see cref="Pop3LimitExceededException"/> when no line ending comes within the limit.
+    /// </summary>
+    public async ValueTask<ReadOnlyMemory<byte>> ReadLineAsync(bool async, CancellationToken cancellationToken)
+    {
+        int scanned = 0;
+        while (true)
+        {
+            int lf = _buffer.AsSpan(_start + scanned, _end - _start - scanned).IndexOf((byte)'\n');
+            if (lf >= 0)
+            {
+                int length = scanned + lf;
+                var line = new ReadOnlyMemory<byte>(_buffer, _start, length);
+                _start += length + 1;
+                if (length > 0 && line.Span[length - 1] == (byte)'\r')
+                    line = line[..(length - 1)];
+                if (line.Length > _maxLineLength)
+                    throw LineTooLong();
+                return line;
+            }
+
+            scanned = _end - _start;
+            if (scanned > _maxLineLength + 1)
+                throw LineTooLong();
+            if (!await FillAsync(async, cancellationToken).ConfigureAwait(false))
+                throw new Pop3ProtocolException("The server closed the connection in the middle of a reply line.");
+        }
+    }
+
+    /// <summary>Starts reading a dot-stuffed body that ends with a line holding only '.'.</summary>
+    public void BeginBody()
+    {
+        _inBody = true;
+        _atLineStart = true;
+    }
+
+    /// <summary>
+    /// Copies the next bytes of the current body into <paramref name="destination"/>, with the leading
+    /// dot of stuffed lines removed and line endings kept as received. Returns 0 once the terminator
+    /// has been read. Returns what is buffered rather than waiting for more once anything is copied.
+    /// </summary>
+    public async ValueTask<int> ReadBodyAsync(Memory<byte> destination, bool async, CancellationToken cancellationToken)
+    {
+        if (!_inBody || destination.Length == 0)
+            return 0;
+
+        int written = 0;
+        while (written < destination.Length)
+        {
+            int available = _end - _start;
+            if (_atLineStart && available > 0 && _buffer[_start] == (byte)'.')
+            {
+                // A line that starts with '.' is either the terminator (".\r\n" or a bare ".\n") or
+                // stuffed: RFC 1939 says to drop the first '.', whatever follows it.
+                if (available < 2 || (_buffer[_start + 1] == (byte)'\r' && available < 3))
+                {
+                    if (written > 0)
+                        break;
+                    await FillOrThrowAsync(async, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                byte next = _buffer[_start + 1];
+                if (next == (byte)'\n' || (next == (byte)'\r' && _buffer[_start + 2] == (byte)'\n'))
+                {
+                    _start += next == (byte)'\n' ? 2 : 3;
+                    _inBody = false;
+                    break;
+                }
+
+                _start++;
+                _atLineStart = false;
+                continue;
+            }
+
+            if (available == 0)
+            {
+                if (written > 0)
+                    break;
+                await FillOrThrowAsync(async, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            // Copy up to the next line that starts with '.', the only place where anything needs doing:
+            // one vectorised search covers many ordinary lines.
+            var chunk = _buffer.AsSpan(_start, Math.Min(available, destination.Length - written));
+            int dotLine = chunk.IndexOf("\n."u8);
+            int count = dotLine >= 0 ? dotLine + 1 : chunk.Length;
+            chunk[..count].CopyTo(destination.Span[written..]);
+            _atLineStart = chunk[count - 1] == (byte)'\n';
+            _start += count;
+            written += count;
+        }
+
+        return written;
+    }
+
+    private async ValueTask FillOrThrowAsync(bool async, CancellationToken cancellationToken)
+    {
+        if (!await FillAsync(async, cancellationToken).ConfigureAwait(false))
+            throw new Pop3ProtocolException("The server closed the connection before the end of the message (no terminating '.' line): the message is incomplete.");
+    }
+
+    /// <summary>Reads more bytes after those buffered. Returns false at end of stream.</summary>
+    private async ValueTask<bool> FillAsync(bool async, CancellationToken cancellationToken)
+    {
+        if (_start == _end)
+        {
+            _start = 0;
+            _end = 0;
+        }
+        else if (_end == _buffer.Length)
+        {
+            Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
+            _end -= _start;
+            _start = 0;
+        }
+
+        int read = await _transport.ReadAsync(_buffer.AsMemory(_end), async, cancellationToken).ConfigureAwait(false);
+        _end += read;
+        return read > 0;
+    }
+
+    private Pop3LimitExceededException LineTooLong() =>
+        new(nameof(Pop3ClientOptions.MaxLineLength), _maxLineLength, "The server sent a reply line longer than the limit");
+
+    public void Dispose()
+    {
+        byte[] buffer = _buffer;
+        _buffer = [];
+        _start = _end = 0;
+        if (buffer.Length > 0)
+            ArrayPool<byte>.Shared.Return(buffer);
+    }
+}

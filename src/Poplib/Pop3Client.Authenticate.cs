@@ -1,0 +1,111 @@
+using Poplib.Commands;
+
+namespace Poplib;
+
+public sealed partial class Pop3Client
+{
+    /// <summary>Sends USER (poplib's <c>user</c>); the server then expects <see cref="Pass"/>.</summary>
+    /// <exception cref="ArgumentException">The name is empty or contains CR, LF or NUL.</exception>
+    public Pop3Response User(string userName) => RunSync(UserCoreAsync(userName, async: false, CancellationToken.None));
+
+    /// <inheritdoc cref="User"/>
+    public Task<Pop3Response> UserAsync(string userName, CancellationToken cancellationToken = default) =>
+        UserCoreAsync(userName, async: true, cancellationToken).AsTask();
+
+    /// <summary>
+    /// Sends PASS (poplib's <c>pass_</c>); on success the session is authenticated and the mailbox
+    /// locked until <see cref="Quit"/>. Refused before sending when the connection is not encrypted,
+    /// unless <see cref="Pop3ClientOptions.AllowInsecureAuthentication"/> is set.
+    /// </summary>
+    /// <exception cref="Pop3AuthenticationException">The connection is not encrypted and insecure authentication is not allowed.</exception>
+    /// <exception cref="Pop3CommandException">The server refused the password (see <see cref="Pop3CommandException.ResponseCode"/>).</exception>
+    public Pop3Response Pass(string password) => RunSync(PassCoreAsync(password, async: false, CancellationToken.None));
+
+    /// <inheritdoc cref="Pass"/>
+    public Task<Pop3Response> PassAsync(string password, CancellationToken cancellationToken = default) =>
+        PassCoreAsync(password, async: true, cancellationToken).AsTask();
+
+    /// <summary>
+    /// Logs in with APOP (RFC 1939 section 7): sends the MD5 digest of the greeting's timestamp and the
+    /// secret, never the secret itself, so it is allowed on a plain connection.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The greeting carried no timestamp: the server offers no APOP.</exception>
+    public Pop3Response Apop(string userName, string secret) => RunSync(ApopCoreAsync(userName, secret, async: false, CancellationToken.None));
+
+    /// <inheritdoc cref="Apop"/>
+    public Task<Pop3Response> ApopAsync(string userName, string secret, CancellationToken cancellationToken = default) =>
+        ApopCoreAsync(userName, secret, async: true, cancellationToken).AsTask();
+
+    /// <summary>
+    /// Sends RPOP (RFC 1081, obsolete; poplib's <c>rpop</c>): the server trusts the client host, as
+    /// the UNIX r-commands do, and <paramref name="userName"/> names the user on the client side.
+    /// Call after <see cref="User"/>.
+    /// </summary>
+    public Pop3Response Rpop(string userName) => RunSync(RpopCoreAsync(userName, async: false, CancellationToken.None));
+
+    /// <inheritdoc cref="Rpop"/>
+    public Task<Pop3Response> RpopAsync(string userName, CancellationToken cancellationToken = default) =>
+        RpopCoreAsync(userName, async: true, cancellationToken).AsTask();
+
+    private async ValueTask<Pop3Response> UserCoreAsync(string userName, bool async, CancellationToken cancellationToken)
+    {
+        Pop3Command.ValidateArgument(userName, nameof(userName));
+        using CommandScope scope = Begin("USER", Pop3SessionState.Authorization);
+        return await _connection.ExecuteAsync(Pop3Command.Create("USER", userName), async, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask<Pop3Response> PassCoreAsync(string password, bool async, CancellationToken cancellationToken)
+    {
+        Pop3Command.ValidateArgument(password, nameof(password));
+        ThrowIfPasswordWouldBeExposed("PASS");
+        using (Begin("PASS", Pop3SessionState.Authorization))
+        {
+            Pop3Response response = await _connection.ExecuteAsync(Pop3Command.CreateSecret("PASS", password), async, cancellationToken).ConfigureAwait(false);
+            return await OnAuthenticatedAsync(response, async, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask<Pop3Response> ApopCoreAsync(string userName, string secret, bool async, CancellationToken cancellationToken)
+    {
+        Pop3Command.ValidateArgument(userName, nameof(userName));
+        ArgumentException.ThrowIfNullOrEmpty(secret);
+        string timestamp = ApopTimestamp ?? throw new NotSupportedException(
+            "The server's greeting carries no APOP timestamp (<...>), so the server does not offer APOP; use USER/PASS over TLS instead.");
+        string digest = ApopDigest.Compute(timestamp, secret);
+        using (Begin("APOP", Pop3SessionState.Authorization))
+        {
+            Pop3Response response = await _connection.ExecuteAsync(Pop3Command.CreateWithSecondSecret("APOP", userName, digest), async, cancellationToken).ConfigureAwait(false);
+            return await OnAuthenticatedAsync(response, async, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask<Pop3Response> RpopCoreAsync(string userName, bool async, CancellationToken cancellationToken)
+    {
+        Pop3Command.ValidateArgument(userName, nameof(userName));
+        using (Begin("RPOP", Pop3SessionState.Authorization))
+        {
+            Pop3Response response = await _connection.ExecuteAsync(Pop3Command.Create("RPOP", userName), async, cancellationToken).ConfigureAwait(false);
+            return await OnAuthenticatedAsync(response, async, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private void ThrowIfPasswordWouldBeExposed(string verb)
+    {
+        if (!_connection.IsEncrypted && !_options.AllowInsecureAuthentication)
+        {
+            throw new Pop3AuthenticationException(
+                $"Refusing to send {verb} with a password over a connection that is not encrypted. " +
+                "Connect with ConnectSsl, or call Stls() first; to send it in the clear anyway, set Pop3ClientOptions.AllowInsecureAuthentication = true.");
+        }
+    }
+
+    // Servers change what they offer after login (Gmail adds PIPELINING, others drop USER and SASL),
+    // so the capabilities are read again.
+    private async ValueTask<Pop3Response> OnAuthenticatedAsync(Pop3Response response, bool async, CancellationToken cancellationToken)
+    {
+        _state = Pop3SessionState.Transaction;
+        if (_options.QueryCapabilities && Capabilities.IsSupported)
+            await ReadCapabilitiesAsync(async, cancellationToken).ConfigureAwait(false);
+        return response;
+    }
+}

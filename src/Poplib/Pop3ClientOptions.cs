@@ -1,0 +1,95 @@
+using System.Net.Security;
+using Microsoft.Extensions.Logging;
+
+namespace Poplib;
+
+/// <summary>
+/// How a <see cref="Pop3Client"/> connects and what it tolerates. The client copies what it needs
+/// when it connects, so one instance can be shared between connections.
+/// </summary>
+public sealed class Pop3ClientOptions
+{
+    /// <summary>The default port of POP3 (RFC 1939).</summary>
+    public const int DefaultPort = 110;
+
+    /// <summary>The default port of POP3 over implicit TLS (RFC 8314).</summary>
+    public const int DefaultSslPort = 995;
+
+    /// <summary>
+    /// How long connecting, the TLS handshake and each single read or write may take before the
+    /// client gives up with a <see cref="TimeoutException"/> and closes the connection (poplib's
+    /// <c>timeout</c>). Default 60 seconds; must be positive.
+    /// </summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// TLS settings for <see cref="Pop3Client.ConnectSsl(string, int, Pop3ClientOptions?)"/> and
+    /// <see cref="Pop3Client.Stls(SslClientAuthenticationOptions?)"/> (poplib's <c>ssl.SSLContext</c>):
+    /// client certificates, protocols, a custom validation callback. When <see langword="null"/> or
+    /// when its <c>TargetHost</c> is empty, the host name given to Connect is used for SNI and for the
+    /// certificate's name check. Certificates are verified by default.
+    /// </summary>
+    public SslClientAuthenticationOptions? SslOptions { get; set; }
+
+    /// <summary>
+    /// Allow a password (PASS) to be sent over a connection that is not encrypted. Off by default:
+    /// the client refuses with <see cref="Pop3AuthenticationException"/> before anything is sent.
+    /// APOP, which never sends the password itself, is always allowed.
+    /// </summary>
+    public bool AllowInsecureAuthentication { get; set; }
+
+    /// <summary>
+    /// Ask for the server's capabilities (CAPA) right after the greeting, after STLS and after login,
+    /// so that <see cref="Pop3Client.Capabilities"/> is always current. Default on.
+    /// </summary>
+    public bool QueryCapabilities { get; set; } = true;
+
+    /// <summary>
+    /// The debug level the client starts with (poplib's <c>set_debuglevel</c>): 0 silent, 1 one line
+    /// per command and reply, 2 every line sent and received. Secrets are always masked.
+    /// </summary>
+    public int DebugLevel { get; set; }
+
+    /// <summary>Where debug output goes when <see cref="DebugLevel"/> is above 0. Default: standard error.</summary>
+    public TextWriter? DebugWriter { get; set; }
+
+    /// <summary>
+    /// A logger for connection events and the protocol transcript (commands at Debug, received lines
+    /// at Trace), independent of <see cref="DebugLevel"/>. Secrets are always masked.
+    /// </summary>
+    public ILogger? Logger { get; set; }
+
+    /// <summary>
+    /// The longest status line or listing line (LIST, UIDL, CAPA) accepted, in octets without the
+    /// line ending. Default 8192 (RFC 2449 allows 512; poplib stops at 2048). Message bodies are not
+    /// bound by it: their lines may be of any length.
+    /// </summary>
+    public int MaxLineLength { get; set; } = 8192;
+
+    /// <summary>The most entries a LIST, UIDL or CAPA reply may have. Default 10,000,000.</summary>
+    public int MaxListEntries { get; set; } = 10_000_000;
+
+    /// <summary>
+    /// The largest message that <see cref="Pop3Client.Retr(int)"/> and <see cref="Pop3Client.Top(int, int)"/>
+    /// will hold in memory, in octets. Default 64 MiB. The streaming forms
+    /// (<c>RetrTo</c>, <c>OpenRetr</c>, <c>TopTo</c>, <c>OpenTop</c>) have no such limit.
+    /// </summary>
+    public long MaxInMemoryMessageSize { get; set; } = 64L * 1024 * 1024;
+
+    internal void Validate()
+    {
+        if (Timeout <= TimeSpan.Zero || Timeout.TotalMilliseconds > int.MaxValue)
+            throw new ArgumentOutOfRangeException(nameof(Timeout), Timeout, "The timeout must be positive and at most int.MaxValue milliseconds.");
+        if (MaxLineLength < 512)
+            throw new ArgumentOutOfRangeException(nameof(MaxLineLength), MaxLineLength, "RFC 2449 allows status lines of 512 octets; the limit cannot be lower.");
+        if (MaxLineLength > 16 * 1024 * 1024)
+            throw new ArgumentOutOfRangeException(nameof(MaxLineLength), MaxLineLength, "At most 16 MiB.");
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxListEntries);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxInMemoryMessageSize);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxInMemoryMessageSize, Array.MaxLength);
+        if (DebugLevel < 0)
+            throw new ArgumentOutOfRangeException(nameof(DebugLevel), DebugLevel, "The debug level cannot be negative.");
+    }
+
+    internal Pop3ClientOptions Clone() => (Pop3ClientOptions)MemberwiseClone();
+}

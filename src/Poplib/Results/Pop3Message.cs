@@ -1,0 +1,56 @@
+namespace Poplib;
+
+/// <summary>
+/// A whole message (RETR) or its head (TOP) held in memory: the raw bytes as the server stored them,
+/// with the transfer's dot-stuffing removed and line endings kept. Use
+/// <see cref="Pop3Client.RetrTo(int, System.IO.Stream)"/> or <see cref="Pop3Client.OpenRetr(int)"/>
+/// for large messages: they stream in constant memory.
+/// </summary>
+public sealed class Pop3Message
+{
+    private IReadOnlyList<ReadOnlyMemory<byte>>? _lines;
+
+    internal Pop3Message(Pop3Response response, ReadOnlyMemory<byte> content)
+    {
+        Response = response;
+        Content = content;
+    }
+
+    /// <summary>The server's <c>+OK</c> line.</summary>
+    public Pop3Response Response { get; }
+
+    /// <summary>The message bytes, dot-unstuffed, line endings as received (normally CRLF).</summary>
+    public ReadOnlyMemory<byte> Content { get; }
+
+    /// <summary>The size of <see cref="Content"/> in octets (poplib's <c>octets</c>).</summary>
+    public long Octets => Content.Length;
+
+    /// <summary>The message's lines without their line endings (poplib's list of lines).</summary>
+    public IReadOnlyList<ReadOnlyMemory<byte>> Lines => _lines ??= SplitLines(Content);
+
+    /// <summary>Copies <see cref="Content"/> into a new array.</summary>
+    public byte[] ToArray() => Content.ToArray();
+
+    private static List<ReadOnlyMemory<byte>> SplitLines(ReadOnlyMemory<byte> content)
+    {
+        var lines = new List<ReadOnlyMemory<byte>>();
+        ReadOnlySpan<byte> span = content.Span;
+        int start = 0;
+        while (start < span.Length)
+        {
+            int lf = span[start..].IndexOf((byte)'\n');
+            if (lf < 0)
+            {
+                lines.Add(content[start..]);
+                break;
+            }
+
+            int end = start + lf;
+            int lineEnd = end > start && span[end - 1] == (byte)'\r' ? end - 1 : end;
+            lines.Add(content[start..lineEnd]);
+            start = end + 1;
+        }
+
+        return lines;
+    }
+}
