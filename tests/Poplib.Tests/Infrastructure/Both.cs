@@ -1,0 +1,30 @@
+namespace Poplib.Tests.Infrastructure;
+
+/// <summary>Runs a client call down the sync or the async path, so each test covers both.</summary>
+internal static class Both
+{
+    public static async Task<T> Run<T>(bool async, Func<T> sync, Func<Task<T>> asynchronous) =>
+        async ? await asynchronous() : sync();
+
+    public static async Task Run(bool async, Action sync, Func<Task> asynchronous)
+    {
+        if (async)
+            await asynchronous();
+        else
+            sync();
+    }
+
+    public static Task<Pop3Client> Connect(bool async, int port, Pop3ClientOptions? options = null) =>
+        Run(async, () => Pop3Client.Connect("127.0.0.1", port, options), () => Pop3Client.ConnectAsync("127.0.0.1", port, options));
+
+    public static Task<Pop3Client> ConnectSsl(bool async, string host, int port, Pop3ClientOptions? options = null) =>
+        Run(async, () => Pop3Client.ConnectSsl(host, port, options), () => Pop3Client.ConnectSslAsync(host, port, options));
+
+    /// <summary>Options for the scripted server: short timeout, plaintext passwords allowed.</summary>
+    public static Pop3ClientOptions Plain(bool queryCapabilities = true) => new()
+    {
+        AllowInsecureAuthentication = true,
+        QueryCapabilities = queryCapabilities,
+        Timeout = TimeSpan.FromSeconds(10),
+    };
+}

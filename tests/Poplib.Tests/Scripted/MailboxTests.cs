@@ -1,0 +1,176 @@
+using Poplib.Tests.Infrastructure;
+
+namespace Poplib.Tests.Scripted;
+
+public class MailboxTests
+{
+    private static async Task<Pop3Client> LoggedInClient(bool async, ScriptedServer server)
+    {
+        Pop3Client client = await Both.Connect(async, server.Port, Both.Plain());
+        await Both.Run(async, () => client.User("alice"), () => client.UserAsync("alice"));
+        await Both.Run(async, () => client.Pass("secret"), () => client.PassAsync("secret"));
+        return client;
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Stat_list_uidl_dele_rset_noop_quit(bool async)
+    {
+        await using var server = ScriptedServer.Start(s => s.LoggedIn()
+            .On("STAT", "+OK 3 3200")
+            .On("DELE 1", "+OK message 1 deleted")
+            .On("LIST", "+OK 2 messages", "2  200", "3\t3000 extra", ".")
+            .On("LIST 2", "+OK 2 200")
+            .On("UIDL", "+OK", "2 QhdPYR:00WBw1Ph7x7", "3   a.b-c~d", ".")
+            .On("UIDL 3", "+OK 3 a.b-c~d")
+            .On("RSET", "+OK maildrop has 3 messages")
+            .On("NOOP", "+OK")
+            .On("QUIT", "+OK dewey POP3 server signing off")
+            .ExpectHangUp());
+        using Pop3Client client = await LoggedInClient(async, server);
+
+        Assert.Equal(new Pop3MailboxStatus(3, 3200), await Both.Run(async, client.Stat, () => client.StatAsync()));
+        Assert.Equal("message 1 deleted", (await Both.Run(async, () => client.Dele(1), () => client.DeleAsync(1))).Text);
+        Assert.Equal([new Pop3ListEntry(2, 200), new Pop3ListEntry(3, 3000)], await Both.Run(async, client.List, () => client.ListAsync()));
+        Assert.Equal(new Pop3ListEntry(2, 200), await Both.Run(async, () => client.List(2), () => client.ListAsync(2)));
+        Assert.Equal([new Pop3UidlEntry(2, "QhdPYR:00WBw1Ph7x7"), new Pop3UidlEntry(3, "a.b-c~d")], await Both.Run(async, client.Uidl, () => client.UidlAsync()));
+        Assert.Equal(new Pop3UidlEntry(3, "a.b-c~d"), await Both.Run(async, () => client.Uidl(3), () => client.UidlAsync(3)));
+        await Both.Run(async, client.Rset, () => client.RsetAsync());
+        await Both.Run(async, client.Noop, () => client.NoopAsync());
+        Pop3Response bye = await Both.Run(async, client.Quit, () => client.QuitAsync());
+
+        Assert.Equal("dewey POP3 server signing off", bye.Text);
+        Assert.Equal(Pop3SessionState.Closed, client.State);
+        Assert.False(client.IsConnected);
+        await server.VerifyAsync();
+        Assert.Throws<InvalidOperationException>(() => client.Noop());
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Err_replies_are_command_errors_and_the_session_goes_on(bool async)
+    {
+        await using var server = ScriptedServer.Start(s => s.LoggedIn()
+            .On("LIST 9", "-ERR no such message, only 2 messages in maildrop")
+            .On("DELE 9", "-ERR no such message")
+            .On("RETR 9", "-ERR no such message")
+            .On("UIDL 9", "-ERR no such message")
+            .On("NOOP", "+OK"));
+        using Pop3Client client = await LoggedInClient(async, server);
+
+        var list = await Assert.ThrowsAsync<Pop3CommandException>(() => Both.Run(async, () => client.List(9), () => client.ListAsync(9)));
+        Assert.Equal("no such message, only 2 messages in maildrop", list.ResponseText);
+        await Assert.ThrowsAsync<Pop3CommandException>(() => Both.Run(async, () => client.Dele(9), () => client.DeleAsync(9)));
+        await Assert.ThrowsAsync<Pop3CommandException>(() => Both.Run(async, () => client.Retr(9), () => client.RetrAsync(9)));
+        await Assert.ThrowsAsync<Pop3CommandException>(() => Both.Run(async, () => client.Uidl(9), () => client.UidlAsync(9)));
+        await Both.Run(async, client.Noop, () => client.NoopAsync());
+        await server.VerifyAsync();
+    }
+
+    [Theory]
+    [InlineData("LIST", new[] { "+OK", "1 100", "1 100", "." }, "appears twice")]
+    [InlineData("LIST", new[] { "+OK", "2 100", "1 100", "2 50", "." }, "appears twice")]
+    [InlineData("LIST", new[] { "+OK", "0 100", "." }, "out of range")]
+    [InlineData("LIST", new[] { "+OK", "1 -100", "." }, "Malformed")]
+    [InlineData("LIST", new[] { "+OK", "x 100", "." }, "Malformed")]
+    [InlineData("LIST", new[] { "+OK", "99999999999 1", "." }, "out of range")]
+    [InlineData("UIDL", new[] { "+OK", "1 abc", "1 def", "." }, "appears twice")]
+    [InlineData("UIDL", new[] { "+OK", "1", "." }, "Malformed")]
+    public async Task Bad_listings_are_protocol_errors_that_close_the_connection(string verb, string[] reply, string expected)
+    {
+        await using var server = ScriptedServer.Start(s => s.LoggedIn().On(verb, reply));
+        using Pop3Client client = await LoggedInClient(async: false, server);
+
+        var error = await Assert.ThrowsAsync<Pop3ProtocolException>(() => Task.Run(() => verb == "LIST" ? (object)client.List() : client.Uidl()));
+        Assert.Contains(expected, error.Message);
+        Assert.False(client.IsConnected);
+        Assert.Equal(Pop3SessionState.Closed, client.State);
+        var after = Assert.Throws<InvalidOperationException>(() => client.Noop());
+        Assert.Same(error, after.InnerException);
+    }
+
+    [Fact]
+    public async Task Listing_beyond_the_stat_count_is_out_of_range_but_gaps_after_dele_are_fine()
+    {
+        await using var server = ScriptedServer.Start(s => s.LoggedIn()
+            .On("DELE 1", "+OK")
+            .On("STAT", "+OK 2 300")
+            .On("LIST", "+OK", "2 100", "3 200", ".")
+            .On("LIST", "+OK", "2 100", "4 200", "."));
+        using Pop3Client client = await LoggedInClient(async: false, server);
+        client.Dele(1);
+        client.Stat();
+        Assert.Equal(2, client.List().Count);
+        var error = Assert.Throws<Pop3ProtocolException>(() => client.List());
+        Assert.Contains("message number 4 is out of range", error.Message);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Single_item_reply_for_another_message_is_a_protocol_error(bool async)
+    {
+        await using var server = ScriptedServer.Start(s => s.LoggedIn().On("LIST 2", "+OK 3 120"));
+        using Pop3Client client = await LoggedInClient(async, server);
+        var error = await Assert.ThrowsAsync<Pop3ProtocolException>(() => Both.Run(async, () => client.List(2), () => client.ListAsync(2)));
+        Assert.Contains("answered LIST 2 for message 3", error.Message);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Uidl_for_another_message_is_a_protocol_error(bool async)
+    {
+        await using var server = ScriptedServer.Start(s => s.LoggedIn().On("UIDL 2", "+OK 1 abc"));
+        using Pop3Client client = await LoggedInClient(async, server);
+        await Assert.ThrowsAsync<Pop3ProtocolException>(() => Both.Run(async, () => client.Uidl(2), () => client.UidlAsync(2)));
+    }
+
+    [Fact]
+    public async Task Malformed_stat_is_a_protocol_error()
+    {
+        await using var server = ScriptedServer.Start(s => s.LoggedIn().On("STAT", "+OK lots"));
+        using Pop3Client client = await LoggedInClient(async: false, server);
+        Assert.Throws<Pop3ProtocolException>(() => client.Stat());
+    }
+
+    [Fact]
+    public async Task Listing_entry_cap_is_enforced()
+    {
+        await using var server = ScriptedServer.Start(s => s.LoggedIn().On("LIST", ["+OK", .. Enumerable.Range(1, 20).Select(i => $"{i} 10"), "."]));
+        var options = Both.Plain();
+        options.MaxListEntries = 10;
+        using Pop3Client client = Pop3Client.Connect("127.0.0.1", server.Port, options);
+        client.User("alice");
+        client.Pass("secret");
+        var error = Assert.Throws<Pop3LimitExceededException>(() => client.List());
+        Assert.Equal(nameof(Pop3ClientOptions.MaxListEntries), error.LimitName);
+        Assert.False(client.IsConnected);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Quit_err_still_closes(bool async)
+    {
+        await using var server = ScriptedServer.Start(s => s.LoggedIn().On("QUIT", "-ERR [SYS/TEMP] could not delete messages"));
+        using Pop3Client client = await LoggedInClient(async, server);
+        var error = await Assert.ThrowsAsync<Pop3CommandException>(() => Both.Run(async, client.Quit, () => client.QuitAsync()));
+        Assert.Equal(Pop3ResponseCode.SysTemp, error.ResponseCode);
+        Assert.False(client.IsConnected);
+    }
+
+    [Fact]
+    public async Task Numbers_below_one_are_argument_errors()
+    {
+        await using var server = ScriptedServer.Start(s => s.LoggedIn());
+        using Pop3Client client = await LoggedInClient(async: false, server);
+        Assert.Throws<ArgumentOutOfRangeException>(() => client.Dele(0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => client.Retr(-1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => client.Top(1, -1));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => client.ListAsync(0));
+        Assert.True(client.IsConnected);
+    }
+}
