@@ -64,6 +64,7 @@ set_paths() {
     LOG=$DIR/dovecot.log
     ENV_FILE=$DIR/env
     USERS=$DIR/users
+    USERS_DIR=$DIR/users.d
     HOME_ROOT=$DIR/home
     CERT=$DIR/cert.pem
     KEY=$DIR/key.pem
@@ -78,24 +79,23 @@ set_paths() {
 
 # Prints the master's PID if this instance is running, else returns 1.
 master_pid() {
-    local pid exe
+    local pid cmd
     [[ -r $PID_FILE ]] || return 1
     pid=$(tr -cd '0-9' <"$PID_FILE")
     [[ -n $pid ]] || return 1
-    exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
-    [[ $exe == "$DOVECOT" || $exe == "$DOVECOT (deleted)" ]] || return 1
-    # Make sure it is the master of *this* config, not a recycled PID of another instance.
-    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$CONF" || return 1
+    # Make sure it is the master of *this* config, not a recycled PID.
+    cmd=$({ tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null) || return 1
+    [[ $cmd == "$DOVECOT -c $CONF "* ]] || return 1
     printf '%s\n' "$pid"
 }
 
-# PIDs of processes belonging to this instance (titles start with "<instance_name>/"), excluding
-# the master. Used to reap stragglers after the master has gone.
+# PIDs of this instance's child processes (their titles start with "dovecot-<instance_name>/").
+# Used to reap stragglers after the master has gone.
 instance_children() {
     local p t
     for p in /proc/[0-9]*; do
-        t=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) || continue
-        [[ $t == "$INSTANCE/"* ]] && printf '%s\n' "${p#/proc/}"
+        t=$({ tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null) || continue
+        [[ $t == "dovecot-$INSTANCE/"* || $t == "$INSTANCE/"* ]] && printf '%s\n' "${p#/proc/}"
     done
     return 0
 }
@@ -114,6 +114,7 @@ ensure_mail_user() {
     )
     MAIL_UID=$(id -u "$MAIL_USER")
     MAIL_GID=$(id -g "$MAIL_USER")
+    ((MAIL_UID != 0 && MAIL_GID != 0)) || die "mail user $MAIL_USER must not be root"
     INTERNAL_GID=$(id -g dovecot 2>/dev/null) || die "Unix user 'dovecot' missing (dovecot-core not installed?)"
     id -u dovenull >/dev/null 2>&1 || die "Unix user 'dovenull' missing (dovecot-core not installed?)"
 }
@@ -183,14 +184,23 @@ disable_plaintext_auth = $dpa
 auth_mechanisms = $AUTH_MECHANISMS
 auth_username_format = %Lu
 auth_cache_size = 0
-# Fail wrong passwords at once instead of after 2 s (tests exercise the failure path a lot).
+# Fail wrong passwords without the default 2 s delay (tests exercise the failure path a lot).
+# Dovecot still answers failures on a 0.5 s tick, so a failed login takes up to 0.5 s.
 auth_failure_delay = 0
 auth_verbose = yes
 login_greeting = Dovecot ready.
 
+# Dovecot re-checks a passwd-file at most once per second, so a user appended to USERS can stay
+# invisible for up to 1 s. add-user therefore also writes a one-line file per user into
+# USERS_DIR: a per-user file that was never looked up before is always read fresh. USERS
+# (the combined list) still works for users appended to it by hand.
 passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%u $USERS
+}
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u $USERS_DIR/%u
 }
 userdb {
   driver = static
@@ -230,6 +240,13 @@ service auth {
 }
 service anvil {
   client_limit = 4000
+  # The documented way to switch off the per-IP auth penalty (failed logins from 127.0.0.1
+  # would otherwise delay *every* later login, failed or not, by 2 -> 4 -> 8 -> 15 s).
+  # With mode 0 the socket is not created and auth silently skips penalties; a stale socket
+  # file would make auth retry it for 5 s, hence start wipes base_dir first.
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
 }
 EOF
     mv -f "$CONF.tmp" "$CONF"
@@ -248,7 +265,11 @@ make_cert() {
     mv -f "$KEY.tmp" "$KEY"; mv -f "$CERT.tmp" "$CERT"
 }
 
-log_tail() { [[ -r $LOG ]] && { echo "---- tail of $LOG ----"; tail -n 30 "$LOG"; echo "----"; } >&2 || true; }
+log_tail() {
+    if [[ -r $LOG ]]; then
+        { echo "---- tail of $LOG ----"; tail -n 30 "$LOG"; echo "----"; } >&2
+    fi
+}
 
 cmd_start() {
     local dir="" strict=0 listen=""
@@ -284,6 +305,9 @@ cmd_start() {
     fi
 
     ensure_mail_user
+    # Stale sockets from an earlier run confuse the new instance (e.g. a leftover
+    # anvil-auth-penalty socket makes auth retry a dead socket for 5 s); base_dir is ours alone.
+    rm -rf -- "$BASE_DIR"
     mkdir -p "$DIR" "$STATE_DIR" "$HOME_ROOT" "$BASE_DIR"
     chmod 0755 "$DIR" "$HOME_ROOT"
     : >"$DIR/$MARKER"
@@ -291,6 +315,7 @@ cmd_start() {
     can_access "$MAIL_UID" "$MAIL_GID" -x "$HOME_ROOT" \
         || die "$MAIL_USER cannot reach $HOME_ROOT (a parent directory is not world-searchable, e.g. /root); use a DIR under /tmp"
     [[ -e $USERS ]] || install -m 0640 -o root -g "$INTERNAL_GID" /dev/null "$USERS"
+    install -d -m 0750 -o root -g "$INTERNAL_GID" "$USERS_DIR"
     can_access "$(id -u dovecot)" "$INTERNAL_GID" -r "$USERS" \
         || die "user dovecot cannot read $USERS (a parent directory is not world-searchable?)"
     make_cert
@@ -302,6 +327,7 @@ cmd_start() {
     local attempt ports pport tport out t0 t1 greet="" pid="" ok=0 logoff
     t0=$(date +%s%N)
     for attempt in 1 2 3 4 5; do
+        ((attempt == 1)) || sleep 0.1
         ports=$(pick_ports "$listen") || die "could not pick free ports on $listen"
         read -r pport tport <<<"$ports"
         write_conf "$strict" "$listen" "$pport" "$tport"
@@ -310,7 +336,9 @@ cmd_start() {
         fi
         [[ -n $out ]] && info "doveconf says: $out"
         logoff=$(stat -c %s "$LOG" 2>/dev/null || echo 0)
-        if out=$("$DOVECOT" -c "$CONF" 2>&1); then ok=1; break; fi
+        # The master keeps its stderr open for life: send it to a file, never to a pipe.
+        if "$DOVECOT" -c "$CONF" </dev/null >"$DIR/dovecot.stderr" 2>&1; then ok=1; break; fi
+        out=$(cat "$DIR/dovecot.stderr")
         if grep -q "Address already in use" <<<"$out"; then
             info "port race ($pport/$tport taken), retrying"
             continue
@@ -336,7 +364,7 @@ cmd_start() {
 
     # Anything fatal during start-up (e.g. an auth mechanism Dovecot does not know)?
     sleep 0.1
-    if tail -c +"$((logoff + 1))" "$LOG" 2>/dev/null | grep -E ' (Fatal|Error|Panic): ' >&2; then
+    if tail -c +"$((logoff + 1))" "$LOG" 2>/dev/null | grep -E ' (Fatal|Error|Panic): ' | grep -v 'net_connect_unix(anvil-auth-penalty)' >&2; then
         log_tail; cmd_stop "$DIR" || true
         die "dovecot logged errors during start-up"
     fi
@@ -347,6 +375,7 @@ PLAIN_PORT=$pport
 TLS_PORT=$tport
 CERT=$CERT
 USERS=$USERS
+USERS_DIR=$USERS_DIR
 HOME_ROOT=$HOME_ROOT
 STRICT=$strict
 AUTH_MECHANISMS=${AUTH_MECHANISMS// /,}
@@ -382,15 +411,20 @@ cmd_stop() {
         fi
     fi
     # Stragglers (normally none: the master takes its children down with it).
-    local left
+    local left=()
     for ((i = 0; i < 50; i++)); do
-        left=$(instance_children)
-        [[ -z $left ]] && break
-        ((i == 20)) && { info "killing leftover processes: $(echo $left)"; kill -KILL $left 2>/dev/null || true; }
-        ((i < 20)) && { kill -TERM $left 2>/dev/null || true; }
+        mapfile -t left < <(instance_children)
+        ((${#left[@]} == 0)) && break
+        if ((i < 20)); then
+            kill -TERM "${left[@]}" 2>/dev/null || true
+        elif ((i == 20)); then
+            info "killing leftover processes: ${left[*]}"
+            kill -KILL "${left[@]}" 2>/dev/null || true
+        fi
         sleep 0.1
     done
-    [[ -z $(instance_children) ]] || die "processes of $INSTANCE still alive: $(echo $(instance_children))"
+    mapfile -t left < <(instance_children)
+    ((${#left[@]} == 0)) || die "processes of $INSTANCE still alive: ${left[*]}"
     rm -f "$ENV_FILE"
     if [[ $BASE_DIR != "$DIR/"* && -d $BASE_DIR ]]; then rm -rf -- "$BASE_DIR"; fi
     return 0
@@ -423,11 +457,13 @@ cmd_add_user() {
     if [[ -n $src ]]; then [[ -d $src ]] || die "SOURCE_DIR '$src' is not a directory"; fi
     MAIL_UID=$(id -u "$MAIL_USER") && MAIL_GID=$(id -g "$MAIL_USER") \
         || die "Unix user $MAIL_USER missing; run '$PROG start $DIR' first"
+    INTERNAL_GID=$(id -g dovecot) || die "Unix user 'dovecot' missing"
+    [[ -d $USERS_DIR ]] || die "$USERS_DIR missing; run '$PROG start $DIR' first"
 
     exec 9>"$DIR/.lock"
     flock -w 120 9 || die "timed out waiting for $DIR/.lock"
 
-    if awk -F: -v n="$name" '$1 == n { found = 1 } END { exit !found }' "$USERS"; then
+    if [[ -e $USERS_DIR/$name ]] || awk -F: -v n="$name" '$1 == n { found = 1 } END { exit !found }' "$USERS"; then
         die "user '$name' already exists in $USERS"
     fi
 
@@ -439,36 +475,46 @@ cmd_add_user() {
         # Dovecot sorts newly found maildir files by the number their name starts with (it takes
         # it for the delivery time), so a zero-padded sequence number gives UIDs, and therefore
         # POP3 message numbers, in the sorted order of the source file names.
-        local next=0 f n base lf crlf bytes count=0
+        # The files go straight into cur/: the user is not in the passwd-file yet, so no POP3
+        # session can see a half-copied file.
+        local next=0 f n base bad files=() names=()
         for f in "$md"/cur/* "$md"/new/*; do
             base=${f##*/}
-            [[ $base =~ ^([0-9]+)\.poplib ]] || continue
-            n=$((10#${BASH_REMATCH[1]}))
-            ((n > next)) && next=$n
+            if [[ $base =~ ^([0-9]+)\.poplib ]]; then
+                n=$((10#${BASH_REMATCH[1]}))
+                if ((n > next)); then next=$n; fi
+            fi
         done
         while IFS= read -r -d '' f; do
-            next=$((next + 1))
-            base=$(printf '%010d.poplib' "$next")
-            bytes=$(stat -L -c %s "$f")
-            lf=$(tr -cd '\n' <"$f" | wc -c)
-            crlf=$(LC_ALL=C grep -c $'\r$' "$f" || true)
-            if ((crlf < lf)); then
-                info "warning: ${f##*/} has bare LF line endings; LIST size will differ from RETR bytes"
-            elif ((bytes > 0)) && [[ $(tail -c 2 "$f" | od -An -tx1 | tr -d ' \n') != 0d0a ]]; then
-                info "warning: ${f##*/} does not end with CRLF; the server will add one on RETR"
-            fi
-            cp -- "$f" "$md/tmp/$base"
-            chown "$MAIL_UID:$MAIL_GID" "$md/tmp/$base"
-            chmod 0600 "$md/tmp/$base"
-            mv -f -- "$md/tmp/$base" "$md/cur/$base:2,"
-            count=$((count + 1))
+            files+=("$f")
         done < <(find "$src" -mindepth 1 -maxdepth 1 -xtype f ! -name '.*' -print0 | LC_ALL=C sort -z)
-        chown "$MAIL_UID:$MAIL_GID" "$md/cur"
+        if ((${#files[@]} > 0)); then
+            # Stored byte-for-byte; warn about what breaks "LIST size == RETR byte count".
+            bad=$(LC_ALL=C grep -l -e $'[^\r]$' -e '^$' -- "${files[@]}" || true)
+            if [[ -n $bad ]]; then
+                info "warning: lines not ending in CRLF (LIST size will differ from RETR bytes) in:"
+                printf '  %s\n' "$bad" >&2
+            fi
+            for f in "${files[@]}"; do
+                next=$((next + 1))
+                printf -v base '%010d.poplib:2,' "$next"
+                cp -- "$f" "$md/cur/$base"
+                names+=("$md/cur/$base")
+            done
+            chown "$MAIL_UID:$MAIL_GID" -- "${names[@]}"
+            chmod 0600 -- "${names[@]}"
+        fi
     fi
 
-    # Replace the passwd-file atomically: Dovecot notices the new mtime/size on the next lookup.
+    # The user goes live with the rename of its own passwd-file (read fresh on first lookup);
+    # the combined USERS list is replaced atomically too.
+    local line
+    printf -v line '%s:{PLAIN}%s::::::' "$name" "$pass"
+    install -m 0640 -o root -g "$INTERNAL_GID" /dev/null "$USERS_DIR/.$name.tmp"
+    printf '%s\n' "$line" >"$USERS_DIR/.$name.tmp"
+    mv -f -- "$USERS_DIR/.$name.tmp" "$USERS_DIR/$name"
     cp -p -- "$USERS" "$USERS.tmp"
-    printf '%s:{PLAIN}%s::::::\n' "$name" "$pass" >>"$USERS.tmp"
+    printf '%s\n' "$line" >>"$USERS.tmp"
     mv -f -- "$USERS.tmp" "$USERS"
     flock -u 9
 }

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs every test: installs what the integration tests need (Dovecot, as root, from Debian's packages)
+# if it is missing, builds, runs the test projects, and ends with one line
+#   tests: N passed, N failed[, N skipped]
+# Exit status: 0 only if everything built and no test failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+if ! bash scripts/install-deps.sh; then
+  if [ "${CI:-}" = "true" ]; then
+    echo "install-deps failed; under CI the Dovecot integration tests are required." >&2
+    echo "tests: 0 passed, 1 failed"
+    exit 1
+  fi
+  echo "warning: Dovecot could not be installed; its integration tests will be skipped." >&2
+fi
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+dotnet test Poplib.sln --nologo -c Debug "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+
+# Sum the summary line of every test assembly ("Passed!  - Failed: 0, Passed: 12, Skipped: 0, ...").
+read -r passed failed skipped < <(awk '
+  /(Passed|Failed)! +- +Failed:/ {
+    for (i = 1; i <= NF; i++) {
+      if ($i == "Failed:")  { f += $(i+1) + 0 }
+      if ($i == "Passed:")  { p += $(i+1) + 0 }
+      if ($i == "Skipped:") { s += $(i+1) + 0 }
+    }
+  }
+  END { printf "%d %d %d\n", p, f, s }' "$log")
+
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  failed=1 # the build or the test host failed before reporting
+fi
+line="tests: $passed passed, $failed failed"
+[ "$skipped" -gt 0 ] && line="$line, $skipped skipped"
+echo "$line"
+exit "$status"
