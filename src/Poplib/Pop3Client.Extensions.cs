@@ -72,9 +72,7 @@ public sealed partial class Pop3Client
         {
             if (++lines > _options.MaxListEntries)
             {
-                var error = new Pop3LimitExceededException(nameof(Pop3ClientOptions.MaxListEntries), _options.MaxListEntries, "The server sent a CAPA reply with more lines than the limit");
-                _connection.Fail(error.Message);
-                throw error;
+                throw _connection.Fail(new Pop3LimitExceededException(nameof(Pop3ClientOptions.MaxListEntries), _options.MaxListEntries, "The server sent a CAPA reply with more lines than the limit"));
             }
 
             CapabilityParser.AddLine(entries, CapabilityParser.Decode(line.Span));
@@ -98,9 +96,10 @@ public sealed partial class Pop3Client
             throw new InvalidOperationException("The connection is already encrypted; STLS is not allowed on it.");
         if (!Capabilities.Stls)
         {
-            throw new NotSupportedException(Capabilities.IsSupported
-                ? "The server does not advertise STLS in its capabilities."
-                : "The server does not support CAPA, so it cannot advertise STLS (RFC 2595 requires it to).");
+            throw new NotSupportedException(
+                Capabilities.IsSupported ? "The server does not advertise STLS in its capabilities."
+                : _options.QueryCapabilities ? "The server does not support CAPA, so it cannot advertise STLS (RFC 2595 requires it to)."
+                : "The capabilities were not read (Pop3ClientOptions.QueryCapabilities is off): call Capa() before Stls().");
         }
 
         Pop3Response response = await _connection.ExecuteAsync(Pop3Command.Create("STLS"), async, cancellationToken).ConfigureAwait(false);

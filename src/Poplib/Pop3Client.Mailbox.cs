@@ -90,80 +90,81 @@ public sealed partial class Pop3Client
         return new Pop3MailboxStatus((int)count, size);
     }
 
-    private async ValueTask<IReadOnlyList<Pop3ListEntry>> ListCoreAsync(bool async, CancellationToken cancellationToken)
+    private ValueTask<IReadOnlyList<Pop3ListEntry>> ListCoreAsync(bool async, CancellationToken cancellationToken) =>
+        ReadListingAsync("LIST", s_parseListEntry, async, cancellationToken);
+
+    private ValueTask<Pop3ListEntry> ListOneCoreAsync(int number, bool async, CancellationToken cancellationToken) =>
+        ReadListingEntryAsync("LIST", number, s_parseListEntry, async, cancellationToken);
+
+    private ValueTask<IReadOnlyList<Pop3UidlEntry>> UidlCoreAsync(bool async, CancellationToken cancellationToken) =>
+        ReadListingAsync("UIDL", s_parseUidlEntry, async, cancellationToken);
+
+    private ValueTask<Pop3UidlEntry> UidlOneCoreAsync(int number, bool async, CancellationToken cancellationToken) =>
+        ReadListingEntryAsync("UIDL", number, s_parseUidlEntry, async, cancellationToken);
+
+    /// <summary>
+    /// Parses one listing entry (<c>number size</c> or <c>number uid</c>); false if malformed. The
+    /// number comes out separately so that an out-of-range one can be reported as such.
+    /// </summary>
+    private delegate bool EntryParser<T>(ReadOnlySpan<byte> text, bool utf8Mode, out long number, out T entry);
+
+    private static readonly EntryParser<Pop3ListEntry> s_parseListEntry = static (ReadOnlySpan<byte> text, bool _, out long number, out Pop3ListEntry entry) =>
     {
-        using CommandScope scope = Begin("LIST", Pop3SessionState.Transaction);
-        await _connection.ExecuteAsync(Pop3Command.Create("LIST"), async, cancellationToken).ConfigureAwait(false);
-        var entries = new List<Pop3ListEntry>();
-        var validator = new ListingValidator(_options.MaxListEntries, _highestMessageNumber);
-        while (await _connection.ReadListingLineAsync(async, cancellationToken).ConfigureAwait(false) is { } line)
-        {
-            if (!ListingParser.TryParseNumberAndSize(line.Span, out long number, out long size))
-                throw _connection.Fail($"Malformed LIST line: \"{Engine.Pop3Connection.Printable(line.Span)}\".");
-            AcceptListed(ref validator, number, entries, "LIST");
-            entries.Add(new Pop3ListEntry((int)number, size));
-        }
+        bool ok = ListingParser.TryParseNumberAndSize(text, out number, out long size);
+        entry = ok && number <= int.MaxValue ? new Pop3ListEntry((int)number, size) : default;
+        return ok;
+    };
 
-        return entries;
-    }
-
-    private async ValueTask<Pop3ListEntry> ListOneCoreAsync(int number, bool async, CancellationToken cancellationToken)
+    private static readonly EntryParser<Pop3UidlEntry> s_parseUidlEntry = static (ReadOnlySpan<byte> text, bool utf8Mode, out long number, out Pop3UidlEntry entry) =>
     {
-        ValidateMessageNumber(number);
-        using CommandScope scope = Begin("LIST", Pop3SessionState.Transaction);
-        Pop3Response response = await _connection.ExecuteAsync(Pop3Command.Create("LIST", Number(number)), async, cancellationToken).ConfigureAwait(false);
-        if (!ListingParser.TryParseNumberAndSize(Encoding.UTF8.GetBytes(response.Text), out long answered, out long size))
-            throw _connection.Fail($"Malformed reply to LIST {number}: \"{response.Line}\".");
-        if (answered != number)
-            throw _connection.Fail($"The server answered LIST {number} for message {answered}.");
-        return new Pop3ListEntry(number, size);
-    }
+        bool ok = ListingParser.TryParseNumberAndUid(text, out number, out ReadOnlySpan<byte> uid);
+        entry = ok && number <= int.MaxValue ? new Pop3UidlEntry((int)number, ReplyParser.Decode(uid, utf8Mode)) : default;
+        return ok;
+    };
 
-    private async ValueTask<IReadOnlyList<Pop3UidlEntry>> UidlCoreAsync(bool async, CancellationToken cancellationToken)
-    {
-        using CommandScope scope = Begin("UIDL", Pop3SessionState.Transaction);
-        await _connection.ExecuteAsync(Pop3Command.Create("UIDL"), async, cancellationToken).ConfigureAwait(false);
-        var entries = new List<Pop3UidlEntry>();
-        var validator = new ListingValidator(_options.MaxListEntries, _highestMessageNumber);
-        while (await _connection.ReadListingLineAsync(async, cancellationToken).ConfigureAwait(false) is { } line)
-        {
-            if (!ListingParser.TryParseNumberAndUid(line.Span, out long number, out ReadOnlySpan<byte> uid))
-                throw _connection.Fail($"Malformed UIDL line: \"{Engine.Pop3Connection.Printable(line.Span)}\".");
-            AcceptListed(ref validator, number, entries, "UIDL");
-            entries.Add(new Pop3UidlEntry((int)number, ReplyParser.Decode(uid, IsUtf8)));
-        }
-
-        return entries;
-    }
-
-    private async ValueTask<Pop3UidlEntry> UidlOneCoreAsync(int number, bool async, CancellationToken cancellationToken)
-    {
-        ValidateMessageNumber(number);
-        using CommandScope scope = Begin("UIDL", Pop3SessionState.Transaction);
-        Pop3Response response = await _connection.ExecuteAsync(Pop3Command.Create("UIDL", Number(number)), async, cancellationToken).ConfigureAwait(false);
-        if (!ListingParser.TryParseNumberAndUid(Encoding.UTF8.GetBytes(response.Text), out long answered, out ReadOnlySpan<byte> uid))
-            throw _connection.Fail($"Malformed reply to UIDL {number}: \"{response.Line}\".");
-        if (answered != number)
-            throw _connection.Fail($"The server answered UIDL {number} for message {answered}.");
-        return new Pop3UidlEntry(number, ReplyParser.Decode(uid, IsUtf8));
-    }
-
-    private void AcceptListed<T>(ref ListingValidator validator, long number, List<T> entries, string verb)
+    /// <summary>LIST or UIDL without argument: a multi-line listing, checked entry by entry.</summary>
+    private async ValueTask<IReadOnlyList<T>> ReadListingAsync<T>(string verb, EntryParser<T> parse, bool async, CancellationToken cancellationToken)
         where T : IMessageNumbered
     {
-        string? problem;
-        try
+        using CommandScope scope = Begin(verb, Pop3SessionState.Transaction);
+        await _connection.ExecuteAsync(Pop3Command.Create(verb), async, cancellationToken).ConfigureAwait(false);
+        var entries = new List<T>();
+        var validator = new ListingValidator(_options.MaxListEntries, _highestMessageNumber);
+        while (await _connection.ReadListingLineAsync(async, cancellationToken).ConfigureAwait(false) is { } line)
         {
-            problem = validator.Accept(number, entries);
-        }
-        catch (Pop3LimitExceededException e)
-        {
-            _connection.Fail(e.Message);
-            throw;
+            if (!parse(line.Span, IsUtf8, out long number, out T entry))
+                throw _connection.Fail($"Malformed {verb} line: \"{Engine.Pop3Connection.Printable(line.Span)}\".");
+            string? problem;
+            try
+            {
+                problem = validator.Accept(number, entries);
+            }
+            catch (Pop3LimitExceededException e)
+            {
+                _connection.Fail(e);
+                throw;
+            }
+
+            if (problem is not null)
+                throw _connection.Fail($"Invalid {verb} listing: {problem}.");
+            entries.Add(entry);
         }
 
-        if (problem is not null)
-            throw _connection.Fail($"Invalid {verb} listing: {problem}.");
+        return entries;
+    }
+
+    /// <summary>LIST n or UIDL n: a single-line reply that must be about message n.</summary>
+    private async ValueTask<T> ReadListingEntryAsync<T>(string verb, int number, EntryParser<T> parse, bool async, CancellationToken cancellationToken)
+        where T : IMessageNumbered
+    {
+        ValidateMessageNumber(number);
+        using CommandScope scope = Begin(verb, Pop3SessionState.Transaction);
+        Pop3Response response = await _connection.ExecuteAsync(Pop3Command.Create(verb, Number(number)), async, cancellationToken).ConfigureAwait(false);
+        if (!parse(Encoding.UTF8.GetBytes(response.Text), IsUtf8, out long answered, out T entry))
+            throw _connection.Fail($"Malformed reply to {verb} {number}: \"{response.Line}\".");
+        if (answered != number)
+            throw _connection.Fail($"The server answered {verb} {number} for message {answered}.");
+        return entry;
     }
 
     private async ValueTask<Pop3Response> DeleCoreAsync(int number, bool async, CancellationToken cancellationToken)

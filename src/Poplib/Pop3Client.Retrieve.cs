@@ -101,10 +101,8 @@ public sealed partial class Pop3Client
             content.Advance(read);
             if (content.WrittenCount > limit)
             {
-                var error = new Pop3LimitExceededException(nameof(Pop3ClientOptions.MaxInMemoryMessageSize), limit,
-                    $"Message is larger than the in-memory limit; use {command.Verb switch { "RETR" => "RetrTo or OpenRetr", _ => "TopTo or OpenTop" }} to stream it");
-                _connection.Fail(error.Message);
-                throw error;
+                throw _connection.Fail(new Pop3LimitExceededException(nameof(Pop3ClientOptions.MaxInMemoryMessageSize), limit,
+                    $"Message is larger than the in-memory limit; use {(command.Verb == "RETR" ? "RetrTo or OpenRetr" : "TopTo or OpenTop")} to stream it"));
             }
         }
 

@@ -58,6 +58,12 @@ public sealed partial class Pop3Client : IDisposable, IAsyncDisposable
     /// <summary>The session state; <see cref="Pop3SessionState.Closed"/> once the connection is gone.</summary>
     public Pop3SessionState State => _connection.IsOpen ? _state : Pop3SessionState.Closed;
 
+    /// <summary>Whether the session is authenticated (in the TRANSACTION state).</summary>
+    public bool IsAuthenticated => State == Pop3SessionState.Transaction;
+
+    /// <summary>The server's TLS certificate, or <see langword="null"/> on a plain connection.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate? RemoteCertificate => _connection.SslStream?.RemoteCertificate;
+
     /// <summary>Whether the connection is open (not quit, disposed or broken by an error).</summary>
     public bool IsConnected => _connection.IsOpen;
 
@@ -85,13 +91,17 @@ public sealed partial class Pop3Client : IDisposable, IAsyncDisposable
         }
     }
 
-    /// <summary>Closes the connection without QUIT: deletions marked in this session are not committed.</summary>
-    public void Dispose() => _connection.Dispose();
+    /// <summary>
+    /// Closes the connection without QUIT: deletions marked in this session are not committed. A
+    /// command running on another thread fails with an <see cref="IOException"/> or
+    /// <see cref="ObjectDisposedException"/>.
+    /// </summary>
+    public void Dispose() => _connection.Dispose(commandInFlight: Volatile.Read(ref _busy) != 0);
 
-    /// <summary>Closes the connection without QUIT: deletions marked in this session are not committed.</summary>
+    /// <inheritdoc cref="Dispose"/>
     public ValueTask DisposeAsync()
     {
-        _connection.Dispose();
+        Dispose();
         return ValueTask.CompletedTask;
     }
 

@@ -203,11 +203,14 @@ internal sealed class Pop3Connection : IDisposable
     }
 
     /// <summary>Closes the connection for a protocol violation found above the framing layer, and returns the exception to throw.</summary>
-    public Pop3ProtocolException Fail(string message)
+    public Pop3ProtocolException Fail(string message) => Fail(new Pop3ProtocolException(message));
+
+    /// <inheritdoc cref="Fail(string)"/>
+    public TException Fail<TException>(TException error)
+        where TException : Pop3ProtocolException
     {
-        var e = new Pop3ProtocolException(message);
-        Close(e);
-        return e;
+        Close(error);
+        return error;
     }
 
     /// <summary>Closes the connection on purpose (after QUIT), so later calls report why.</summary>
@@ -224,6 +227,25 @@ internal sealed class Pop3Connection : IDisposable
         _reader.Dispose();
     }
 
+    /// <summary>
+    /// Closes the connection. <paramref name="commandInFlight"/> says another thread may still be
+    /// inside a read: the read buffer is then left to the garbage collector rather than returned to
+    /// the shared pool, where a late socket read could write into someone else's data.
+    /// </summary>
+    public void Dispose(bool commandInFlight)
+    {
+        if (_disposed)
+            return;
+        if (_closeReason is null)
+        {
+            _transport.Dispose();
+            if (!commandInFlight)
+                _reader.Dispose();
+        }
+
+        _disposed = true;
+    }
+
     internal static string Printable(ReadOnlySpan<byte> line)
     {
         const int Shown = 80;
@@ -233,16 +255,5 @@ internal sealed class Pop3Connection : IDisposable
         return new string(chars) + (line.Length > Shown ? "…" : "");
     }
 
-    public void Dispose()
-    {
-        if (_disposed)
-            return;
-        if (_closeReason is null)
-        {
-            _transport.Dispose();
-            _reader.Dispose();
-        }
-
-        _disposed = true;
-    }
+    public void Dispose() => Dispose(commandInFlight: false);
 }
