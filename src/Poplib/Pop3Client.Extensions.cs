@@ -46,6 +46,47 @@ public sealed partial class Pop3Client
     public Task<Pop3Response> StlsAsync(SslClientAuthenticationOptions? sslOptions = null, CancellationToken cancellationToken = default) =>
         StlsCoreAsync(sslOptions, async: true, cancellationToken).AsTask();
 
+    /// <summary>LANG without argument (RFC 6856): the languages the server can reply in.</summary>
+    /// <exception cref="Pop3CommandException">The server does not support LANG.</exception>
+    public IReadOnlyList<Pop3Language> Lang() => RunSync(ListLanguagesCoreAsync(async: false, CancellationToken.None));
+
+    /// <inheritdoc cref="Lang()"/>
+    public Task<IReadOnlyList<Pop3Language>> LangAsync(CancellationToken cancellationToken = default) =>
+        ListLanguagesCoreAsync(async: true, cancellationToken).AsTask();
+
+    /// <summary>LANG tag (RFC 6856): the language of the server's replies from now on; <c>*</c> asks for the client's default.</summary>
+    public Pop3Response Lang(string languageTag) => RunSync(SetLanguageCoreAsync(languageTag, async: false, CancellationToken.None));
+
+    /// <inheritdoc cref="Lang(string)"/>
+    public Task<Pop3Response> LangAsync(string languageTag, CancellationToken cancellationToken = default) =>
+        SetLanguageCoreAsync(languageTag, async: true, cancellationToken).AsTask();
+
+    private async ValueTask<IReadOnlyList<Pop3Language>> ListLanguagesCoreAsync(bool async, CancellationToken cancellationToken)
+    {
+        using CommandScope scope = Begin("LANG");
+        await _connection.ExecuteAsync(Pop3Command.Create("LANG"), async, cancellationToken).ConfigureAwait(false);
+        var languages = new List<Pop3Language>();
+        while (await _connection.ReadListingLineAsync(async, cancellationToken).ConfigureAwait(false) is { } line)
+        {
+            if (languages.Count >= _options.MaxListEntries)
+                throw _connection.Fail(new Pop3LimitExceededException(nameof(Pop3ClientOptions.MaxListEntries), _options.MaxListEntries, "The server sent a LANG reply with more lines than the limit"));
+            string text = ReplyParser.Decode(line.Span, IsUtf8).Trim();
+            int space = text.IndexOf(' ', StringComparison.Ordinal);
+            languages.Add(space < 0 ? new Pop3Language(text, "") : new Pop3Language(text[..space], text[(space + 1)..].TrimStart()));
+        }
+
+        return languages;
+    }
+
+    private async ValueTask<Pop3Response> SetLanguageCoreAsync(string languageTag, bool async, CancellationToken cancellationToken)
+    {
+        Pop3Command.ValidateArgument(languageTag, nameof(languageTag));
+        if (languageTag.Contains(' ', StringComparison.Ordinal))
+            throw new ArgumentException("A language tag cannot contain spaces.", nameof(languageTag));
+        using CommandScope scope = Begin("LANG");
+        return await _connection.ExecuteAsync(Pop3Command.Create("LANG", languageTag), async, cancellationToken).ConfigureAwait(false);
+    }
+
     private async ValueTask<Pop3Capabilities> CapaCoreAsync(bool async, CancellationToken cancellationToken)
     {
         using CommandScope scope = Begin("CAPA");

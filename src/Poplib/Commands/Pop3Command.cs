@@ -24,7 +24,7 @@ internal readonly struct Pop3Command
 
     public string? Second { get; }
 
-    /// <summary>0 when nothing is secret, else the 1-based position of the secret argument.</summary>
+    /// <summary>0 when nothing is secret, the 1-based position of the secret argument, or -1 when the whole line is.</summary>
     public int SecretArgument { get; }
 
     public static Pop3Command Create(string verb) => new(verb, null, null, 0);
@@ -36,6 +36,9 @@ internal readonly struct Pop3Command
     public static Pop3Command CreateSecret(string verb, string secret) => new(verb, secret, null, 1);
 
     public static Pop3Command CreateWithSecondSecret(string verb, string first, string secret) => new(verb, first, secret, 2);
+
+    /// <summary>A line of an AUTH exchange (a base64 response or <c>*</c>); it may carry a secret, so it is shown masked.</summary>
+    public static Pop3Command SaslResponse(string base64) => new(base64, null, null, -1);
 
     /// <summary>
     /// Refuses, before anything is sent, an argument that would end the command line early or smuggle
@@ -79,6 +82,8 @@ internal readonly struct Pop3Command
     /// <summary>The command as it may be shown: the secret argument, if any, replaced by a mask.</summary>
     public override string ToString()
     {
+        if (SecretArgument < 0)
+            return Verb == "*" ? "*" : Mask;
         string? first = SecretArgument == 1 ? Mask : First;
         string? second = SecretArgument == 2 ? Mask : Second;
         return first is null ? Verb : second is null ? $"{Verb} {first}" : $"{Verb} {first} {second}";

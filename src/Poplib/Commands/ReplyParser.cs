@@ -41,6 +41,28 @@ internal static class ReplyParser
         return new Pop3Response(isOk, whole, text, code, codeText);
     }
 
+    /// <summary>
+    /// Parses a SASL continuation (RFC 5034): <c>+</c>, a space and base64 text (possibly empty).
+    /// Returns the base64 text, or null when the line is not a continuation.
+    /// </summary>
+    public static string? TryParseChallenge(ReadOnlySpan<byte> line)
+    {
+        if (line.Length == 0 || line[0] != (byte)'+')
+            return null;
+        if (line.Length == 1)
+            return "";
+        if (line[1] != (byte)' ')
+            return null;
+        ReadOnlySpan<byte> text = line[2..].Trim((byte)' ');
+        foreach (byte b in text)
+        {
+            if (!(char.IsAsciiLetterOrDigit((char)b) || b is (byte)'+' or (byte)'/' or (byte)'='))
+                return null;
+        }
+
+        return Encoding.ASCII.GetString(text);
+    }
+
     /// <summary>Reads an RFC 2449 <c>[CODE]</c> at the start of the text.</summary>
     internal static (Pop3ResponseCode Code, string? CodeText) ParseCode(string text)
     {

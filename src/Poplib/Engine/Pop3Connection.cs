@@ -82,16 +82,40 @@ internal sealed class Pop3Connection : IDisposable
 
     public async ValueTask<Pop3Response> ReadResponseAsync(bool async, CancellationToken cancellationToken)
     {
+        (Pop3Response? status, _) = await ReadReplyAsync(allowChallenge: false, async, cancellationToken).ConfigureAwait(false);
+        return status!;
+    }
+
+    /// <summary>
+    /// Reads a reply during an AUTH exchange (RFC 5034): a status line, or a server challenge
+    /// (<c>+ base64</c>), returned as its base64 text.
+    /// </summary>
+    public ValueTask<(Pop3Response? Status, string? Challenge)> ReadAuthReplyAsync(bool async, CancellationToken cancellationToken) =>
+        ReadReplyAsync(allowChallenge: true, async, cancellationToken);
+
+    private async ValueTask<(Pop3Response? Status, string? Challenge)> ReadReplyAsync(bool allowChallenge, bool async, CancellationToken cancellationToken)
+    {
         ThrowIfClosed();
         try
         {
             if (_reader.BufferedCount == 0)
                 _transport.ArmQuickAck();
             ReadOnlyMemory<byte> line = await _reader.ReadLineAsync(async, cancellationToken).ConfigureAwait(false);
-            Pop3Response response = ReplyParser.TryParseStatus(line.Span, Utf8Mode)
-                ?? throw new Pop3ProtocolException($"The server sent a reply that is neither +OK nor -ERR: \"{Printable(line.Span)}\".");
-            _transcript.ReceivedStatus(response.Line);
-            return response;
+            if (ReplyParser.TryParseStatus(line.Span, Utf8Mode) is { } response)
+            {
+                _transcript.ReceivedStatus(response.Line);
+                return (response, null);
+            }
+
+            if (allowChallenge && ReplyParser.TryParseChallenge(line.Span) is { } challenge)
+            {
+                _transcript.ReceivedStatus("+ " + challenge);
+                return (null, challenge);
+            }
+
+            throw new Pop3ProtocolException(allowChallenge
+                ? $"The server sent a reply that is neither +OK, -ERR nor a SASL challenge: \"{Printable(line.Span)}\"."
+                : $"The server sent a reply that is neither +OK nor -ERR: \"{Printable(line.Span)}\".");
         }
         catch (Exception e)
         {

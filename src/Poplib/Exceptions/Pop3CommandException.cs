@@ -28,6 +28,12 @@ public class Pop3CommandException : Pop3Exception
     /// <summary>The server's text after <c>-ERR</c> (including any <c>[CODE]</c>).</summary>
     public string ResponseText => Response.Text;
 
+    /// <summary>
+    /// More about the failure when the server gave it elsewhere than the <c>-ERR</c> line: for OAuth
+    /// mechanisms, the JSON error document of RFC 7628 (status, scope, openid-configuration).
+    /// </summary>
+    public string? Details { get; init; }
+
     private static string FormatMessage(string command, Pop3Response response) =>
         response.Text.Length == 0
             ? $"The POP3 server rejected {command} (-ERR)."

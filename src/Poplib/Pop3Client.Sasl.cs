@@ -1,0 +1,211 @@
+using Poplib.Commands;
+using Poplib.Sasl;
+
+namespace Poplib;
+
+public sealed partial class Pop3Client
+{
+    // A real exchange has at most three challenges (SCRAM); more means a server in a loop.
+    private const int MaxSaslChallenges = 16;
+
+    // RFC 5034 section 4: an AUTH line with its initial response may be at most 255 octets.
+    private const int MaxAuthLineLength = 255;
+
+    // Strongest first. The first three never reveal the password; the last two need TLS.
+    private static readonly string[] PasswordMechanismPreference = ["SCRAM-SHA-256", "SCRAM-SHA-1", "CRAM-MD5", "PLAIN", "LOGIN"];
+
+    /// <summary>
+    /// Authenticates with a SASL mechanism (AUTH, RFC 5034), for example
+    /// <c>client.Auth(new SaslScramSha256(user, password))</c>. A mechanism that reveals the secret
+    /// (PLAIN, LOGIN, OAuth tokens) is refused on an unencrypted connection unless
+    /// <see cref="Pop3ClientOptions.AllowInsecureAuthentication"/> is set. If the mechanism gives up
+    /// mid-exchange (say, a wrong SCRAM server signature) the client cancels with <c>*</c>.
+    /// </summary>
+    /// <exception cref="Pop3CommandException">The server refused (see <see cref="Pop3CommandException.ResponseCode"/> and, for OAuth, <see cref="Pop3CommandException.Details"/>).</exception>
+    /// <exception cref="Pop3AuthenticationException">The client refused or cancelled the exchange.</exception>
+    public Pop3Response Auth(ISaslMechanism mechanism) => RunSync(AuthCoreAsync(mechanism, async: false, CancellationToken.None));
+
+    /// <inheritdoc cref="Auth(ISaslMechanism)"/>
+    public Task<Pop3Response> AuthAsync(ISaslMechanism mechanism, CancellationToken cancellationToken = default) =>
+        AuthCoreAsync(mechanism, async: true, cancellationToken).AsTask();
+
+    /// <summary>
+    /// Logs in with the strongest method the server offers and this connection allows: SASL
+    /// SCRAM-SHA-256, SCRAM-SHA-1 or CRAM-MD5 (never revealing the password), then — on an encrypted
+    /// connection or with <see cref="Pop3ClientOptions.AllowInsecureAuthentication"/> — PLAIN or LOGIN,
+    /// then APOP if the greeting has a timestamp, then USER/PASS. A refusal is not retried with a
+    /// weaker method. Non-ASCII credentials switch on UTF-8 mode first when the server offers it.
+    /// </summary>
+    /// <exception cref="Pop3AuthenticationException">No method the server offers is safe on this connection.</exception>
+    public Pop3Response Login(string userName, string password) => RunSync(LoginCoreAsync(userName, password, async: false, CancellationToken.None));
+
+    /// <inheritdoc cref="Login(string, string)"/>
+    public Task<Pop3Response> LoginAsync(string userName, string password, CancellationToken cancellationToken = default) =>
+        LoginCoreAsync(userName, password, async: true, cancellationToken).AsTask();
+
+    /// <summary>
+    /// Logs in with an OAuth 2.0 access token: OAUTHBEARER (RFC 7628) if offered, else XOAUTH2 (Gmail,
+    /// Outlook). Refused on an unencrypted connection unless insecure authentication is allowed.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The server offers neither mechanism.</exception>
+    /// <exception cref="Pop3CommandException">The token was refused; <see cref="Pop3CommandException.Details"/> holds the server's JSON error.</exception>
+    public Pop3Response Login(string userName, OAuth2AccessToken accessToken) =>
+        RunSync(LoginOAuthCoreAsync(userName, accessToken, async: false, CancellationToken.None));
+
+    /// <inheritdoc cref="Login(string, OAuth2AccessToken)"/>
+    public Task<Pop3Response> LoginAsync(string userName, OAuth2AccessToken accessToken, CancellationToken cancellationToken = default) =>
+        LoginOAuthCoreAsync(userName, accessToken, async: true, cancellationToken).AsTask();
+
+    private async ValueTask<Pop3Response> AuthCoreAsync(ISaslMechanism mechanism, bool async, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(mechanism);
+        Pop3Command.ValidateArgument(mechanism.Name, nameof(mechanism));
+        if (mechanism.Name.Contains(' ', StringComparison.Ordinal))
+            throw new ArgumentException("A SASL mechanism name cannot contain spaces.", nameof(mechanism));
+        if (mechanism.ExposesSecret)
+            ThrowIfPasswordWouldBeExposed("AUTH " + mechanism.Name);
+
+        using (Begin("AUTH", Pop3SessionState.Authorization))
+        {
+            Pop3Response response = await ExchangeAsync(mechanism, async, cancellationToken).ConfigureAwait(false);
+            return await OnAuthenticatedAsync(response, async, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Runs the AUTH exchange of RFC 5034 and returns the server's +OK.</summary>
+    private async ValueTask<Pop3Response> ExchangeAsync(ISaslMechanism mechanism, bool async, CancellationToken cancellationToken)
+    {
+        string name = mechanism.Name;
+        string? deferredInitialResponse = null;
+        Pop3Command command = Pop3Command.Create("AUTH", name);
+        if (mechanism.HasInitialResponse)
+        {
+            // Computed before anything is sent: a mechanism that rejects its input leaves no trace.
+            byte[] initial = mechanism.Respond(default);
+            string encoded = initial.Length == 0 ? "=" : Convert.ToBase64String(initial);
+            if ("AUTH ".Length + name.Length + 1 + encoded.Length + 2 <= MaxAuthLineLength)
+                command = Pop3Command.CreateWithSecondSecret("AUTH", name, encoded);
+            else
+                deferredInitialResponse = encoded; // sent in answer to the server's empty challenge
+        }
+
+        await _connection.SendAsync(command, async, cancellationToken).ConfigureAwait(false);
+        for (int challenges = 0; ; challenges++)
+        {
+            (Pop3Response? status, string? challenge) = await _connection.ReadAuthReplyAsync(async, cancellationToken).ConfigureAwait(false);
+            if (status is not null)
+                return Finish(mechanism, status);
+            if (challenges == MaxSaslChallenges)
+                throw _connection.Fail($"The server sent more than {MaxSaslChallenges} {name} challenges.");
+
+            string response;
+            if (deferredInitialResponse is not null)
+            {
+                response = deferredInitialResponse;
+                deferredInitialResponse = null;
+            }
+            else
+            {
+                try
+                {
+                    byte[] decoded = Convert.FromBase64String(challenge!);
+                    response = Convert.ToBase64String(mechanism.Respond(decoded));
+                }
+                catch (Exception e) when (e is SaslException or FormatException)
+                {
+                    await CancelExchangeAsync(name, async, cancellationToken).ConfigureAwait(false);
+                    throw new Pop3AuthenticationException($"The client cancelled {name} authentication: {e.Message}", e);
+                }
+            }
+
+            await _connection.SendAsync(Pop3Command.SaslResponse(response), async, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private Pop3Response Finish(ISaslMechanism mechanism, Pop3Response status)
+    {
+        if (!status.IsOk)
+        {
+            throw new Pop3CommandException("AUTH " + mechanism.Name, status)
+            {
+                Details = (mechanism as SaslOAuthMechanism)?.ErrorJson,
+            };
+        }
+
+        try
+        {
+            mechanism.Complete();
+        }
+        catch (SaslException e)
+        {
+            // The server let us in without proving who it is: nothing on this session can be trusted.
+            _connection.Fail(e.Message);
+            throw new Pop3AuthenticationException($"{mechanism.Name}: {e.Message} The connection is closed.", e);
+        }
+
+        return status;
+    }
+
+    // RFC 5034: "*" cancels; the server must answer -ERR and the session stays in AUTHORIZATION.
+    private async ValueTask CancelExchangeAsync(string name, bool async, CancellationToken cancellationToken)
+    {
+        await _connection.SendAsync(Pop3Command.SaslResponse("*"), async, cancellationToken).ConfigureAwait(false);
+        (Pop3Response? status, _) = await _connection.ReadAuthReplyAsync(async, cancellationToken).ConfigureAwait(false);
+        if (status is not { IsOk: false })
+            throw _connection.Fail($"The server did not end the {name} exchange with -ERR after the client cancelled it.");
+    }
+
+    private async ValueTask<Pop3Response> LoginCoreAsync(string userName, string password, bool async, CancellationToken cancellationToken)
+    {
+        Pop3Command.ValidateArgument(userName, nameof(userName));
+        Pop3Command.ValidateArgument(password, nameof(password));
+        bool mayRevealPassword = _connection.IsEncrypted || _options.AllowInsecureAuthentication;
+        IReadOnlyList<string> offered = Capabilities.SaslMechanisms;
+
+        foreach (string name in PasswordMechanismPreference)
+        {
+            if (!offered.Contains(name, StringComparer.Ordinal))
+                continue;
+            ISaslMechanism mechanism = name switch
+            {
+                "SCRAM-SHA-256" => new SaslScramSha256(userName, password),
+                "SCRAM-SHA-1" => new SaslScramSha1(userName, password),
+                "CRAM-MD5" => new SaslCramMd5(userName, password),
+                "PLAIN" => new SaslPlain(userName, password),
+                _ => new SaslLogin(userName, password),
+            };
+            if (!mechanism.ExposesSecret || mayRevealPassword)
+                return await AuthCoreAsync(mechanism, async, cancellationToken).ConfigureAwait(false);
+        }
+
+        // USER, PASS and APOP carry the credentials as command arguments: non-ASCII needs UTF8 mode.
+        bool needsUtf8 = !System.Text.Ascii.IsValid(userName) || !System.Text.Ascii.IsValid(password);
+        if (needsUtf8 && !IsUtf8 && Capabilities.Utf8)
+            await Utf8CoreAsync(async, cancellationToken).ConfigureAwait(false);
+
+        if (ApopTimestamp is not null)
+            return await ApopCoreAsync(userName, password, async, cancellationToken).ConfigureAwait(false);
+
+        if (mayRevealPassword && (Capabilities.User || !Capabilities.IsSupported))
+        {
+            await UserCoreAsync(userName, async, cancellationToken).ConfigureAwait(false);
+            return await PassCoreAsync(password, async, cancellationToken).ConfigureAwait(false);
+        }
+
+        throw new Pop3AuthenticationException(mayRevealPassword
+            ? $"The server offers no login method this client supports (SASL: {string.Join(' ', offered)}; no APOP timestamp; no USER)."
+            : "None of the login methods the server offers keeps the password secret on this unencrypted connection. " +
+              "Connect with ConnectSsl, or call Stls() first; to send it in the clear anyway, set Pop3ClientOptions.AllowInsecureAuthentication = true.");
+    }
+
+    private async ValueTask<Pop3Response> LoginOAuthCoreAsync(string userName, OAuth2AccessToken accessToken, bool async, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(accessToken.Value, nameof(accessToken));
+        IReadOnlyList<string> offered = Capabilities.SaslMechanisms;
+        ISaslMechanism mechanism =
+            offered.Contains("OAUTHBEARER") ? new SaslOAuthBearer(userName, accessToken.Value, Host, Port)
+            : offered.Contains("XOAUTH2") ? new SaslXOAuth2(userName, accessToken.Value)
+            : throw new NotSupportedException($"The server offers neither OAUTHBEARER nor XOAUTH2 (SASL: {string.Join(' ', offered)}).");
+        return await AuthCoreAsync(mechanism, async, cancellationToken).ConfigureAwait(false);
+    }
+}

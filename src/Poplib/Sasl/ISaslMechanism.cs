@@ -1,0 +1,42 @@
+namespace Poplib.Sasl;
+
+/// <summary>
+/// A SASL mechanism (RFC 4422) for <see cref="Pop3Client.Auth(ISaslMechanism)"/>. An instance runs one
+/// authentication exchange and keeps its state between steps; make a new one for each login.
+/// Implement it to add a mechanism of your own.
+/// </summary>
+public interface ISaslMechanism
+{
+    /// <summary>The registered mechanism name, for example <c>SCRAM-SHA-256</c>.</summary>
+    string Name { get; }
+
+    /// <summary>
+    /// Whether the exchange reveals the secret to anyone who can read it (PLAIN, LOGIN, bearer tokens).
+    /// Such mechanisms are refused on an unencrypted connection unless
+    /// <see cref="Pop3ClientOptions.AllowInsecureAuthentication"/> is set.
+    /// </summary>
+    bool ExposesSecret { get; }
+
+    /// <summary>Whether the client speaks first (RFC 4422 initial response), sent with the AUTH command.</summary>
+    bool HasInitialResponse { get; }
+
+    /// <summary>
+    /// Computes the next client response: first the initial response (with an empty challenge) when
+    /// <see cref="HasInitialResponse"/> is set, then one response for each server challenge.
+    /// Throw <see cref="SaslException"/> to abort: the client then cancels the exchange with <c>*</c>.
+    /// </summary>
+    byte[] Respond(ReadOnlySpan<byte> challenge);
+
+    /// <summary>
+    /// Called when the server accepts the login. A mechanism that authenticates the server (SCRAM's
+    /// server signature) throws <see cref="SaslException"/> here if the server has not proven itself.
+    /// </summary>
+    void Complete();
+}
+
+/// <summary>A SASL mechanism gave up: a malformed or unauthenticated server message, or bad input.</summary>
+public sealed class SaslException : Exception
+{
+    /// <summary>Creates the exception with a message.</summary>
+    public SaslException(string message) : base(message) { }
+}
