@@ -286,3 +286,98 @@ public class DovecotStrictTests(DovecotFixture fixture)
         }
     }
 }
+
+/// <summary>SASL against Dovecot: every mechanism it offers, sync and async, and Login's choice.</summary>
+[Collection(nameof(DovecotCollection))]
+public class DovecotSaslTests(DovecotFixture fixture)
+{
+    public static TheoryData<string, bool> Mechanisms()
+    {
+        var data = new TheoryData<string, bool>();
+        foreach (string name in new[] { "PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-1", "SCRAM-SHA-256" })
+        {
+            data.Add(name, false);
+            data.Add(name, true);
+        }
+
+        return data;
+    }
+
+    private static Poplib.Sasl.ISaslMechanism Create(string name, string user, string password) => name switch
+    {
+        "PLAIN" => new Poplib.Sasl.SaslPlain(user, password),
+        "LOGIN" => new Poplib.Sasl.SaslLogin(user, password),
+        "CRAM-MD5" => new Poplib.Sasl.SaslCramMd5(user, password),
+        "SCRAM-SHA-1" => new Poplib.Sasl.SaslScramSha1(user, password),
+        _ => new Poplib.Sasl.SaslScramSha256(user, password),
+    };
+
+    [DovecotTheory]
+    [MemberData(nameof(Mechanisms))]
+    public async Task Each_mechanism_logs_in_over_tls(string name, bool async)
+    {
+        DovecotInstance dovecot = fixture.Server;
+        var (user, password) = dovecot.AddUser([SampleMail.Message(1)]);
+        using Pop3Client client = await Both.ConnectSsl(async, "localhost", dovecot.TlsPort, dovecot.Options());
+        Assert.Contains(name, client.Capabilities.SaslMechanisms);
+
+        await Both.Run(async, () => client.Auth(Create(name, user, password)), () => client.AuthAsync(Create(name, user, password)));
+        Assert.True(client.IsAuthenticated);
+        Assert.Equal(1, (await Both.Run(async, client.Stat, () => client.StatAsync())).Count);
+        await Both.Run(async, client.Quit, () => client.QuitAsync());
+    }
+
+    [DovecotTheory]
+    [MemberData(nameof(Mechanisms))]
+    public async Task Each_mechanism_reports_a_wrong_password_as_auth(string name, bool async)
+    {
+        DovecotInstance dovecot = fixture.Server;
+        var (user, _) = dovecot.AddUser([SampleMail.Message(1)]);
+        using Pop3Client client = await Both.ConnectSsl(async, "localhost", dovecot.TlsPort, dovecot.Options());
+        var error = await Assert.ThrowsAsync<Pop3CommandException>(() =>
+            Both.Run(async, () => client.Auth(Create(name, user, "wrong")), () => client.AuthAsync(Create(name, user, "wrong"))));
+        Assert.Equal(Pop3ResponseCode.Auth, error.ResponseCode);
+        Assert.True(client.IsConnected);
+    }
+
+    [DovecotTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Login_on_a_plain_link_uses_scram_sha_256(bool async)
+    {
+        DovecotInstance dovecot = fixture.StrictServer;
+        var (user, password) = dovecot.AddUser([SampleMail.Message(1)]);
+        var transcript = new StringWriter();
+        Pop3ClientOptions options = dovecot.Options();
+        options.DebugLevel = 1;
+        options.DebugWriter = transcript;
+        using Pop3Client client = await Both.Run(async,
+            () => Pop3Client.Connect(dovecot.Host, dovecot.PlainPort, options),
+            () => Pop3Client.ConnectAsync(dovecot.Host, dovecot.PlainPort, options));
+
+        await Both.Run(async, () => client.Login(user, password), () => client.LoginAsync(user, password));
+        Assert.True(client.IsAuthenticated);
+        Assert.Contains("C: AUTH SCRAM-SHA-256 ****", transcript.ToString());
+        Assert.DoesNotContain(password, transcript.ToString());
+    }
+
+    [DovecotTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Plain_mechanism_refused_without_tls_unless_opted_in(bool async)
+    {
+        DovecotInstance dovecot = fixture.Server;
+        var (user, password) = dovecot.AddUser([SampleMail.Message(1)]);
+        using (Pop3Client client = await Both.Connect(async, dovecot.PlainPort, dovecot.Options()))
+        {
+            await Assert.ThrowsAsync<Pop3AuthenticationException>(() =>
+                Both.Run(async, () => client.Auth(new Poplib.Sasl.SaslPlain(user, password)), () => client.AuthAsync(new Poplib.Sasl.SaslPlain(user, password))));
+        }
+
+        using (Pop3Client client = await Both.Connect(async, dovecot.PlainPort, dovecot.Options(allowInsecure: true)))
+        {
+            await Both.Run(async, () => client.Auth(new Poplib.Sasl.SaslPlain(user, password)), () => client.AuthAsync(new Poplib.Sasl.SaslPlain(user, password)));
+            Assert.True(client.IsAuthenticated);
+        }
+    }
+}
