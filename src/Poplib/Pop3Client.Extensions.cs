@@ -111,10 +111,8 @@ public sealed partial class Pop3Client
         int lines = 0;
         while (await _connection.ReadListingLineAsync(async, cancellationToken).ConfigureAwait(false) is { } line)
         {
-            if (++lines > _options.MaxListEntries)
-            {
-                throw _connection.Fail(new Pop3LimitExceededException(nameof(Pop3ClientOptions.MaxListEntries), _options.MaxListEntries, "The server sent a CAPA reply with more lines than the limit"));
-            }
+            if (++lines > CapabilityParser.MaxLines)
+                throw _connection.Fail($"The server sent a CAPA reply of more than {CapabilityParser.MaxLines} lines.");
 
             CapabilityParser.AddLine(entries, CapabilityParser.Decode(line.Span));
         }

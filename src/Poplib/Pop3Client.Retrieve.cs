@@ -134,7 +134,8 @@ public sealed partial class Pop3Client
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
                     // The destination failed, not the server: finish reading the message so the
-                    // session stays in step, then report the destination's error.
+                    // session stays in step, then report the destination's error. (On cancellation
+                    // the caller wants out at once: the command scope closes the connection instead.)
                     await _connection.SkipBodyAsync(async, cancellationToken).ConfigureAwait(false);
                     throw;
                 }

@@ -133,6 +133,11 @@ public sealed partial class Pop3Client : IDisposable, IAsyncDisposable
     {
         public void Dispose()
         {
+            // A command that ends with its reply only partly read (an exception from the caller's
+            // stream, a cancellation, an out-of-memory) would leave the rest of the reply to be read
+            // as the next command's: whoever can send mail could then forge replies. Close instead.
+            if (client._connection.InBody)
+                client._connection.Abandon("a command ended before its reply was read to the end");
             activity?.Dispose();
             Volatile.Write(ref client._busy, 0);
         }

@@ -66,7 +66,7 @@ public sealed class Pop3ClientOptions
     /// </summary>
     public int MaxLineLength { get; set; } = 8192;
 
-    /// <summary>The most entries a LIST, UIDL or CAPA reply may have. Default 10,000,000.</summary>
+    /// <summary>The most entries a LIST, UIDL or LANG reply may have. Default 10,000,000. (CAPA replies stop at 1,000 lines.)</summary>
     public int MaxListEntries { get; set; } = 10_000_000;
 
     /// <summary>

@@ -56,6 +56,8 @@ internal sealed class Pop3Connection : IDisposable
     public async ValueTask SendAsync(Pop3Command command, bool async, CancellationToken cancellationToken)
     {
         ThrowIfClosed();
+        // Before anything is written the session is still in step: a cancelled token need not cost the connection.
+        cancellationToken.ThrowIfCancellationRequested();
         string shown = command.ToString();
         Pop3Diagnostics.OnPutLine(Owner, shown);
         _transcript.Sent(shown);
@@ -166,7 +168,7 @@ internal sealed class Pop3Connection : IDisposable
         _reader.BeginBody();
     }
 
-    public bool InBody => _reader.InBody;
+    public bool InBody => IsOpen && _reader.InBody;
 
     /// <summary>Reads the next dot-unstuffed bytes of the current body; 0 at its end.</summary>
     public async ValueTask<int> ReadBodyAsync(Memory<byte> destination, bool async, CancellationToken cancellationToken)
@@ -236,6 +238,9 @@ internal sealed class Pop3Connection : IDisposable
         Close(error);
         return error;
     }
+
+    /// <summary>Closes the connection because the reply in progress was abandoned half-read.</summary>
+    public void Abandon(string reason) => Close(new Pop3ProtocolException($"The connection was closed because {reason}."));
 
     /// <summary>Closes the connection on purpose (after QUIT), so later calls report why.</summary>
     public void CloseAfterQuit() => Close(new InvalidOperationException("the session ended with QUIT"), quietly: true);

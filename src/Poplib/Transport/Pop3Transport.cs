@@ -41,12 +41,18 @@ internal sealed class Pop3Transport : IDisposable
 
     public EndPoint? RemoteEndPoint => _socket.RemoteEndPoint;
 
+    /// <summary>
+    /// Resolves <paramref name="host"/> and connects to its addresses in turn, all within one
+    /// <paramref name="timeout"/>. (A synchronous name lookup cannot be bounded: the platform resolver
+    /// has its own timeouts. Pass an address to avoid it.)
+    /// </summary>
     public static async ValueTask<Pop3Transport> ConnectAsync(string host, int port, TimeSpan timeout, bool async, CancellationToken cancellationToken)
     {
+        long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
         IPAddress[] addresses = IPAddress.TryParse(host, out IPAddress? literal)
             ? [literal]
             : async
-                ? await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false)
+                ? await ResolveWithTimerAsync(host, timeout, cancellationToken).ConfigureAwait(false)
                 : Dns.GetHostAddresses(host);
         if (addresses.Length == 0)
             throw new SocketException((int)SocketError.HostNotFound);
@@ -54,14 +60,17 @@ internal sealed class Pop3Transport : IDisposable
         Exception? last = null;
         foreach (IPAddress address in addresses)
         {
+            TimeSpan left = TimeSpan.FromMilliseconds(deadline - Environment.TickCount64);
+            if (left <= TimeSpan.Zero)
+                break;
             var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            var endPoint = new IPEndPoint(address, port);
             try
             {
-                var endPoint = new IPEndPoint(address, port);
                 if (async)
-                    await ConnectWithTimerAsync(socket, endPoint, timeout, cancellationToken).ConfigureAwait(false);
+                    await ConnectWithTimerAsync(socket, endPoint, left, cancellationToken).ConfigureAwait(false);
                 else
-                    ConnectBlocking(socket, endPoint, timeout);
+                    ConnectBlocking(socket, endPoint, left);
                 return new Pop3Transport(socket, timeout);
             }
             catch (Exception e) when (e is SocketException or TimeoutException)
@@ -76,7 +85,21 @@ internal sealed class Pop3Transport : IDisposable
             }
         }
 
-        throw last!;
+        throw last ?? new TimeoutException($"Connecting to {host}:{port} took longer than the timeout of {timeout.TotalSeconds:0.###} s.");
+    }
+
+    private static async ValueTask<IPAddress[]> ResolveWithTimerAsync(string host, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timer.CancelAfter(timeout);
+        try
+        {
+            return await Dns.GetHostAddressesAsync(host, timer.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"Looking up {host} took longer than the timeout of {timeout.TotalSeconds:0.###} s.");
+        }
     }
 
     private static async ValueTask ConnectWithTimerAsync(Socket socket, IPEndPoint endPoint, TimeSpan timeout, CancellationToken cancellationToken)
@@ -93,7 +116,9 @@ internal sealed class Pop3Transport : IDisposable
         }
     }
 
-    // A blocking connect has no timeout of its own: start it non-blocking and wait with Poll.
+    // A blocking connect has no timeout of its own: start it non-blocking and wait with Select. Both
+    // the write and the error set are watched: Winsock reports a refused connection in the error set
+    // only. Select takes at most int.MaxValue microseconds (~35 minutes), so long timeouts wait in slices.
     private static void ConnectBlocking(Socket socket, IPEndPoint endPoint, TimeSpan timeout)
     {
         socket.Blocking = false;
@@ -103,8 +128,19 @@ internal sealed class Pop3Transport : IDisposable
         }
         catch (SocketException e) when (e.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress)
         {
-            if (!socket.Poll(timeout, SelectMode.SelectWrite))
-                throw ConnectTimeout(endPoint, timeout);
+            long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+            while (true)
+            {
+                long leftMs = deadline - Environment.TickCount64;
+                if (leftMs <= 0)
+                    throw ConnectTimeout(endPoint, timeout);
+                var writable = new List<Socket> { socket };
+                var failed = new List<Socket> { socket };
+                Socket.Select(null, writable, failed, (int)Math.Min(leftMs * 1000, 30L * 60 * 1_000_000));
+                if (writable.Count > 0 || failed.Count > 0)
+                    break;
+            }
+
             int error = (int)socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;
             if (error != 0)
                 throw new SocketException(error);
@@ -128,9 +164,9 @@ internal sealed class Pop3Transport : IDisposable
                 {
                     await ssl.AuthenticateAsClientAsync(options, token).ConfigureAwait(false);
                 }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                catch (OperationCanceledException e)
                 {
-                    throw Timeout("The TLS handshake");
+                    throw Canceled(e, "The TLS handshake", cancellationToken);
                 }
                 finally
                 {
@@ -151,7 +187,10 @@ internal sealed class Pop3Transport : IDisposable
         }
         catch
         {
-            await ssl.DisposeAsync().ConfigureAwait(false);
+            if (async)
+                await ssl.DisposeAsync().ConfigureAwait(false);
+            else
+                ssl.Dispose();
             throw;
         }
 
@@ -196,9 +235,9 @@ internal sealed class Pop3Transport : IDisposable
         {
             return await _stream.ReadAsync(buffer, token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException e)
         {
-            throw Timeout("Waiting for the server");
+            throw Canceled(e, "Waiting for the server", cancellationToken);
         }
         finally
         {
@@ -228,9 +267,9 @@ internal sealed class Pop3Transport : IDisposable
             await _stream.WriteAsync(data, token).ConfigureAwait(false);
             await _stream.FlushAsync(token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException e)
         {
-            throw Timeout("Sending to the server");
+            throw Canceled(e, "Sending to the server", cancellationToken);
         }
         finally
         {
@@ -260,6 +299,16 @@ internal sealed class Pop3Transport : IDisposable
             _timer = new CancellationTokenSource();
         }
     }
+
+    /// <summary>
+    /// The shared timer also carries the caller's cancellation, so a cancelled operation is told apart
+    /// here: the caller's token gets an exception that names it (for <c>when (e.CancellationToken == ct)</c>),
+    /// anything else was the timer.
+    /// </summary>
+    private Exception Canceled(OperationCanceledException e, string what, CancellationToken cancellationToken) =>
+        cancellationToken.IsCancellationRequested
+            ? new OperationCanceledException($"{what} was cancelled; the connection is closed.", e, cancellationToken)
+            : Timeout(what, e);
 
     private TimeoutException Timeout(string what, Exception? inner = null) =>
         new($"{what} took longer than the timeout of {_timeout.TotalSeconds:0.###} s; the connection is closed.", inner);

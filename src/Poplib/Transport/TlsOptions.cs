@@ -17,7 +17,7 @@ internal static class TlsOptions
         if (!string.IsNullOrEmpty(given.TargetHost))
             return given;
 
-        return new SslClientAuthenticationOptions
+        var copy = new SslClientAuthenticationOptions
         {
             TargetHost = host,
             AllowRenegotiation = given.AllowRenegotiation,
@@ -29,8 +29,18 @@ internal static class TlsOptions
             ClientCertificateContext = given.ClientCertificateContext,
             ClientCertificates = given.ClientCertificates,
             EnabledSslProtocols = given.EnabledSslProtocols,
+#pragma warning disable SYSLIB0040 // Obsolete, but a caller who set it must not lose it silently.
+            EncryptionPolicy = given.EncryptionPolicy,
+#pragma warning restore SYSLIB0040
             LocalCertificateSelectionCallback = given.LocalCertificateSelectionCallback,
             RemoteCertificateValidationCallback = given.RemoteCertificateValidationCallback,
         };
+        if (OperatingSystem.IsLinux() || OperatingSystem.IsWindows())
+        {
+            copy.AllowRsaPkcs1Padding = given.AllowRsaPkcs1Padding;
+            copy.AllowRsaPssPadding = given.AllowRsaPssPadding;
+        }
+
+        return copy;
     }
 }
