@@ -1,0 +1,22 @@
+namespace Poplib.Cli;
+
+/// <summary>
+/// The streams a command talks to. The real console in production; writers and a memory stream in
+/// tests, which run the real commands in-process.
+/// </summary>
+internal sealed class CliConsole(TextWriter output, TextWriter error, TextReader input, Func<Stream> openBinaryOutput, bool isTerminal)
+{
+    public static CliConsole System { get; } = new(Console.Out, Console.Error, Console.In, Console.OpenStandardOutput, !Console.IsOutputRedirected);
+
+    public TextWriter Out { get; } = output;
+
+    public TextWriter Error { get; } = error;
+
+    public TextReader In { get; } = input;
+
+    /// <summary>Whether standard output is a terminal (progress bars and colours only then).</summary>
+    public bool IsTerminal { get; } = isTerminal;
+
+    /// <summary>Standard output for raw bytes (a message exactly as stored).</summary>
+    public Stream OpenBinaryOutput() => openBinaryOutput();
+}

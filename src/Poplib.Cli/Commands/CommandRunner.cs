@@ -1,0 +1,41 @@
+using System.CommandLine;
+using Poplib.Cli.Connection;
+
+namespace Poplib.Cli.Commands;
+
+/// <summary>What a mail command's body gets: its parse result, the console, the JSON switch and the token.</summary>
+internal sealed record CommandContext(ParseResult Result, CliConsole Console, bool Json, CancellationToken CancellationToken);
+
+/// <summary>
+/// The one place where a mail command connects, runs, quits and turns failures into exit codes, so
+/// that every command behaves the same at its edges.
+/// </summary>
+internal static class CommandRunner
+{
+    public static void SetMailAction(Command command, ConnectionOptions connection, CliConsole console, Func<CommandContext, Pop3Client, Task<int>> body) =>
+        SetMailAction(command, connection, console, _ => true, body);
+
+    /// <param name="command">The command to give the action to.</param>
+    /// <param name="connection">Its connection options.</param>
+    /// <param name="console">Where it writes.</param>
+    /// <param name="needsLogin">Whether this invocation logs in.</param>
+    /// <param name="body">The command's own work on the open session.</param>
+    public static void SetMailAction(Command command, ConnectionOptions connection, CliConsole console, Func<ConnectionSettings, bool> needsLogin, Func<CommandContext, Pop3Client, Task<int>> body) =>
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            int debugLevel = connection.DebugLevel(result);
+            try
+            {
+                ConnectionSettings settings = connection.Read(result);
+                await using Pop3Client client = await SessionFactory.OpenAsync(settings, needsLogin(settings), console.In, console.Error, cancellationToken);
+                int code = await body(new CommandContext(result, console, result.GetValue(connection.Json), cancellationToken), client);
+                if (client.IsConnected)
+                    await client.QuitAsync(cancellationToken);
+                return code;
+            }
+            catch (Exception e)
+            {
+                return ErrorReporter.Report(e, console.Error, debugLevel);
+            }
+        });
+}

@@ -1,0 +1,63 @@
+using System.CommandLine;
+using Poplib.Cli.Connection;
+using Poplib.Cli.Output;
+
+namespace Poplib.Cli.Commands;
+
+/// <summary><c>poplib dele N…</c>: marks messages for deletion and commits with QUIT, after confirmation.</summary>
+internal static class DeleCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var command = new Command("dele", "Delete messages (DELE, committed by QUIT)");
+        var connection = new ConnectionOptions();
+        connection.AddTo(command);
+        var numbers = new Argument<int[]>("numbers") { Description = "The message numbers to delete", Arity = ArgumentArity.OneOrMore };
+        var yes = new Option<bool>("--yes", "-y") { Description = "Do not ask for confirmation" };
+        command.Add(numbers);
+        command.Add(yes);
+        CommandRunner.SetMailAction(command, connection, console, async (context, client) =>
+        {
+            int[] chosen = context.Result.GetValue(numbers)!.Distinct().Order().ToArray();
+            if (!context.Result.GetValue(yes) && !Confirm(context.Console, chosen))
+            {
+                context.Console.Error.WriteLine("poplib: nothing deleted.");
+                return ExitCodes.Ok;
+            }
+
+            foreach (int n in chosen)
+                await client.DeleAsync(n, context.CancellationToken);
+            // Deletions happen only at QUIT; say so only once the server has committed them.
+            await client.QuitAsync(context.CancellationToken);
+
+            if (context.Json)
+            {
+                JsonOutput.Write(context.Console.Out, json =>
+                {
+                    json.WriteStartObject();
+                    json.WriteStartArray("deleted");
+                    foreach (int n in chosen)
+                        json.WriteNumberValue(n);
+                    json.WriteEndArray();
+                    json.WriteEndObject();
+                });
+            }
+            else
+            {
+                context.Console.Out.WriteLine($"Deleted {chosen.Length} message(s): {string.Join(' ', chosen)}");
+            }
+
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static bool Confirm(CliConsole console, int[] numbers)
+    {
+        if (!console.IsTerminal || Console.IsInputRedirected)
+            throw new CliException(ExitCodes.Usage, "refusing to delete without confirmation: no terminal to ask on; add --yes");
+        console.Error.Write($"Delete {numbers.Length} message(s) ({string.Join(' ', numbers)}) from the server? [y/N] ");
+        string? answer = console.In.ReadLine();
+        return answer is not null && answer.Trim().Equals("y", StringComparison.OrdinalIgnoreCase);
+    }
+}

@@ -1,0 +1,97 @@
+using System.CommandLine;
+using Poplib.Cli.Connection;
+using Poplib.Cli.Output;
+
+namespace Poplib.Cli.Commands;
+
+/// <summary>
+/// <c>poplib retr N [-o FILE]</c> and <c>poplib top N LINES [-o FILE]</c>: the message's raw bytes,
+/// exactly as stored, to standard output or a file.
+/// </summary>
+internal static class RetrCommand
+{
+    public static Command CreateRetr(CliConsole console)
+    {
+        var command = new Command("retr", "Write a message's raw bytes to standard output or a file (RETR)");
+        var connection = new ConnectionOptions();
+        connection.AddTo(command);
+        var number = new Argument<int>("number") { Description = "The message number" };
+        command.Add(number);
+        return Configure(command, connection, console, number, lines: null);
+    }
+
+    public static Command CreateTop(CliConsole console)
+    {
+        var command = new Command("top", "Write a message's header and first body lines (TOP)");
+        var connection = new ConnectionOptions();
+        connection.AddTo(command);
+        var number = new Argument<int>("number") { Description = "The message number" };
+        var lines = new Argument<int>("lines") { Description = "How many body lines after the header" };
+        command.Add(number);
+        command.Add(lines);
+        return Configure(command, connection, console, number, lines);
+    }
+
+    private static Command Configure(Command command, ConnectionOptions connection, CliConsole console, Argument<int> number, Argument<int>? lines)
+    {
+        var output = new Option<FileInfo?>("--output", "-o") { Description = "Write to this file instead of standard output (replaced atomically)" };
+        command.Add(output);
+        CommandRunner.SetMailAction(command, connection, console, async (context, client) =>
+        {
+            int n = context.Result.GetValue(number);
+            int? count = lines is null ? null : context.Result.GetValue(lines);
+            FileInfo? file = context.Result.GetValue(output);
+            long octets = file is null
+                ? await CopyAsync(client, n, count, context.Console.OpenBinaryOutput(), context.CancellationToken)
+                : await CopyToFileAsync(client, n, count, file, context.CancellationToken);
+
+            if (context.Json && file is not null)
+            {
+                JsonOutput.Write(context.Console.Out, json =>
+                {
+                    json.WriteStartObject();
+                    json.WriteNumber("number", n);
+                    json.WriteNumber("octets", octets);
+                    json.WriteString("file", file.FullName);
+                    json.WriteEndObject();
+                });
+            }
+
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static async Task<long> CopyAsync(Pop3Client client, int number, int? lines, Stream destination, CancellationToken cancellationToken)
+    {
+        long octets = lines is int count
+            ? await client.TopToAsync(number, count, destination, cancellationToken)
+            : await client.RetrToAsync(number, destination, cancellationToken);
+        await destination.FlushAsync(cancellationToken);
+        return octets;
+    }
+
+    // Written beside the target and renamed over it: a failed or interrupted transfer never leaves a
+    // truncated message under the requested name.
+    private static async Task<long> CopyToFileAsync(Pop3Client client, int number, int? lines, FileInfo file, CancellationToken cancellationToken)
+    {
+        string temporary = Path.Combine(file.DirectoryName ?? ".", $".{file.Name}.{Environment.ProcessId}.part");
+        try
+        {
+            long octets;
+            await using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 64 * 1024, useAsync: true))
+            {
+                octets = await CopyAsync(client, number, lines, stream, cancellationToken);
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(temporary, file.FullName, overwrite: true);
+            return octets;
+        }
+        catch
+        {
+            File.Delete(temporary);
+            throw;
+        }
+    }
+}

@@ -1,0 +1,106 @@
+using System.CommandLine;
+
+namespace Poplib.Cli.Connection;
+
+/// <summary>The options every mail command shares: where to connect, how to secure it, who logs in.</summary>
+internal sealed class ConnectionOptions
+{
+    /// <summary>
+    /// A POP URL. It may also be given bare, anywhere among the arguments ("poplib stat pops://bob@host"):
+    /// <see cref="CliApp"/> turns a bare <c>pop://</c> or <c>pops://</c> token into this option.
+    /// </summary>
+    public Option<string?> Url { get; } = new("--url")
+    {
+        Description = "A POP URL instead of --host/--port/--user: pop://user[;AUTH=mech]@host[:port], or pops:// for TLS from the start (the --url may be left out)",
+    };
+
+    public Option<string?> Host { get; } = new("--host", "-H") { Description = "The server's host name or address" };
+
+    public Option<int?> Port { get; } = new("--port", "-p") { Description = "The TCP port (default 110, or 995 with --ssl)" };
+
+    public Option<bool> Ssl { get; } = new("--ssl") { Description = "TLS from the first byte (POP3S, port 995)" };
+
+    public Option<bool> StartTls { get; } = new("--starttls") { Description = "Switch to TLS with STLS before logging in" };
+
+    public Option<string?> User { get; } = new("--user", "-u") { Description = "The user name" };
+
+    public Option<string?> PasswordEnv { get; } = new("--password-env") { Description = "Read the password from this environment variable" };
+
+    public Option<string?> PasswordFile { get; } = new("--password-file") { Description = "Read the password from the first line of this file" };
+
+    public Option<string?> Auth { get; } = new("--auth")
+    {
+        Description = "The login method: auto (the strongest safe one), user (USER/PASS), apop, or a SASL mechanism (plain, login, cram-md5, scram-sha-1, scram-sha-256)",
+        DefaultValueFactory = _ => null,
+    };
+
+    public Option<string?> CaFile { get; } = new("--ca-file") { Description = "Trust this PEM certificate (e.g. a self-signed server's) besides the system's roots" };
+
+    public Option<bool> InsecureSkipVerify { get; } = new("--insecure-skip-verify") { Description = "Accept ANY server certificate (testing only: anyone in the path can read your password)" };
+
+    public Option<bool> AllowInsecureAuth { get; } = new("--allow-insecure-auth") { Description = "Allow sending the password over a connection that is not encrypted" };
+
+    public Option<double> Timeout { get; } = new("--timeout") { Description = "Seconds to wait for the server at each step", DefaultValueFactory = _ => 60 };
+
+    public Option<bool> Verbose { get; } = new("--verbose", "-v") { Description = "Show the protocol dialogue on standard error (passwords masked)" };
+
+    public Option<bool> VeryVerbose { get; } = new("-vv") { Description = "Show every line received too, and stack traces on errors" };
+
+    public Option<bool> Json { get; } = new("--json") { Description = "Machine-readable JSON output (field names documented in the README)" };
+
+    public void AddTo(Command command)
+    {
+        foreach (Option option in new Option[] { Url, Host, Port, Ssl, StartTls, User, PasswordEnv, PasswordFile, Auth, CaFile, InsecureSkipVerify, AllowInsecureAuth, Timeout, Verbose, VeryVerbose, Json })
+            command.Add(option);
+    }
+
+    public int DebugLevel(ParseResult result) => result.GetValue(VeryVerbose) ? 2 : result.GetValue(Verbose) ? 1 : 0;
+
+    /// <summary>Reads the settings, merging a POP URL with the explicit options (options win).</summary>
+    public ConnectionSettings Read(ParseResult result)
+    {
+        PopUrl? url = result.GetValue(Url) is { } text ? PopUrl.Parse(text) : null;
+        bool ssl = result.GetValue(Ssl) || (url?.ImplicitTls ?? false);
+        string host = result.GetValue(Host) ?? url?.Host
+            ?? throw new CliException(ExitCodes.Usage, "no server: give --host HOST or a URL such as pops://alice@pop.example.org");
+        int port = result.GetValue(Port) ?? url?.Port ?? (ssl ? Pop3ClientOptions.DefaultSslPort : Pop3ClientOptions.DefaultPort);
+        if (port is < 1 or > 65535)
+            throw new CliException(ExitCodes.Usage, $"--port must be between 1 and 65535, not {port}");
+        if (ssl && result.GetValue(StartTls))
+            throw new CliException(ExitCodes.Usage, "--ssl and --starttls exclude each other");
+        double timeout = result.GetValue(Timeout);
+        if (timeout <= 0)
+            throw new CliException(ExitCodes.Usage, "--timeout must be positive");
+
+        return new ConnectionSettings(
+            Host: host,
+            Port: port,
+            ImplicitTls: ssl,
+            StartTls: result.GetValue(StartTls),
+            User: result.GetValue(User) ?? url?.User,
+            PasswordEnv: result.GetValue(PasswordEnv),
+            PasswordFile: result.GetValue(PasswordFile),
+            Auth: result.GetValue(Auth) ?? url?.Auth,
+            CaFile: result.GetValue(CaFile),
+            InsecureSkipVerify: result.GetValue(InsecureSkipVerify),
+            AllowInsecureAuth: result.GetValue(AllowInsecureAuth),
+            Timeout: TimeSpan.FromSeconds(timeout),
+            DebugLevel: DebugLevel(result));
+    }
+}
+
+/// <summary>Everything needed to open a session, as read from the command line.</summary>
+internal sealed record ConnectionSettings(
+    string Host,
+    int Port,
+    bool ImplicitTls,
+    bool StartTls,
+    string? User,
+    string? PasswordEnv,
+    string? PasswordFile,
+    string? Auth,
+    string? CaFile,
+    bool InsecureSkipVerify,
+    bool AllowInsecureAuth,
+    TimeSpan Timeout,
+    int DebugLevel);

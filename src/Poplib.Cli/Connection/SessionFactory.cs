@@ -1,0 +1,127 @@
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using Poplib.Sasl;
+
+namespace Poplib.Cli.Connection;
+
+/// <summary>Opens a session as the settings say: connect, secure, and (when asked) log in.</summary>
+internal static class SessionFactory
+{
+    public static async Task<Pop3Client> OpenAsync(ConnectionSettings settings, bool login, TextReader stdin, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        var options = new Pop3ClientOptions
+        {
+            Timeout = settings.Timeout,
+            AllowInsecureAuthentication = settings.AllowInsecureAuth,
+            DebugLevel = settings.DebugLevel,
+            DebugWriter = stderr,
+            SslOptions = TlsSettings(settings, stderr),
+        };
+
+        // Read the password before connecting: a prompt must not eat into the server's timeout.
+        string? password = login ? PasswordSource.Read(settings.PasswordEnv, settings.PasswordFile, stdin, stderr) : null;
+        if (login && settings.User is null)
+            throw new CliException(ExitCodes.Usage, "no user: give --user NAME or a URL such as pop://alice@host");
+
+        Pop3Client client = settings.ImplicitTls
+            ? await Pop3Client.ConnectSslAsync(settings.Host, settings.Port, options, cancellationToken)
+            : await Pop3Client.ConnectAsync(settings.Host, settings.Port, options, cancellationToken);
+        try
+        {
+            if (settings.StartTls)
+                await client.StlsAsync(cancellationToken: cancellationToken);
+            if (login)
+            {
+                try
+                {
+                    await LoginAsync(client, settings.Auth ?? "auto", settings.User!, password!, cancellationToken);
+                }
+                catch (Pop3CommandException refused)
+                {
+                    throw new CliException(ExitCodes.Authentication, $"login failed: {refused.ResponseText} ({ErrorReporter.Describe(refused.ResponseCode)})", refused);
+                }
+            }
+
+            return client;
+        }
+        catch
+        {
+            await client.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static Task<Pop3Response> LoginAsync(Pop3Client client, string method, string user, string password, CancellationToken cancellationToken)
+    {
+        switch (method.ToUpperInvariant())
+        {
+            case "AUTO":
+                return client.LoginAsync(user, password, cancellationToken);
+            case "USER":
+                return UserPassAsync(client, user, password, cancellationToken);
+            case "APOP":
+                return client.ApopAsync(user, password, cancellationToken);
+            default:
+                ISaslMechanism mechanism = method.ToUpperInvariant() switch
+                {
+                    "PLAIN" => new SaslPlain(user, password),
+                    "LOGIN" => new SaslLogin(user, password),
+                    "CRAM-MD5" => new SaslCramMd5(user, password),
+                    "SCRAM-SHA-1" => new SaslScramSha1(user, password),
+                    "SCRAM-SHA-256" => new SaslScramSha256(user, password),
+                    "XOAUTH2" => new SaslXOAuth2(user, password),
+                    "OAUTHBEARER" => new SaslOAuthBearer(user, password, client.Host, client.Port),
+                    _ => throw new CliException(ExitCodes.Usage, $"unknown --auth method '{method}' (auto, user, apop, plain, login, cram-md5, scram-sha-1, scram-sha-256, xoauth2, oauthbearer)"),
+                };
+                return client.AuthAsync(mechanism, cancellationToken);
+        }
+    }
+
+    private static async Task<Pop3Response> UserPassAsync(Pop3Client client, string user, string password, CancellationToken cancellationToken)
+    {
+        await client.UserAsync(user, cancellationToken);
+        return await client.PassAsync(password, cancellationToken);
+    }
+
+    private static SslClientAuthenticationOptions? TlsSettings(ConnectionSettings settings, TextWriter stderr)
+    {
+        if (settings.InsecureSkipVerify)
+        {
+            stderr.WriteLine("poplib: WARNING: --insecure-skip-verify: the server's certificate is NOT checked. Anyone between you and the server can read and change everything, including your password.");
+            // The user asked for exactly this, by name, and was warned above.
+#pragma warning disable CA5359
+            return new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = (_, _, _, _) => true };
+#pragma warning restore CA5359
+        }
+
+        if (settings.CaFile is null)
+            return null;
+
+        X509Certificate2Collection trusted = new();
+        try
+        {
+            trusted.ImportFromPemFile(settings.CaFile);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+        {
+            throw new CliException(ExitCodes.LocalIo, $"cannot read --ca-file {settings.CaFile}: {e.Message}", e);
+        }
+
+        // The system's roots and the given certificates: a server passes if either vouches for it.
+        return new SslClientAuthenticationOptions
+        {
+            RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+            {
+                if (errors == SslPolicyErrors.None)
+                    return true;
+                if (certificate is null || errors.HasFlag(SslPolicyErrors.RemoteCertificateNameMismatch) || errors.HasFlag(SslPolicyErrors.RemoteCertificateNotAvailable))
+                    return false;
+                using var chain = new X509Chain();
+                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                chain.ChainPolicy.CustomTrustStore.AddRange(trusted);
+                return chain.Build(X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
+            },
+        };
+    }
+}

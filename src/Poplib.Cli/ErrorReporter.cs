@@ -1,0 +1,48 @@
+using System.Net.Sockets;
+using System.Security.Authentication;
+
+namespace Poplib.Cli;
+
+/// <summary>
+/// Turns any exception into one clear line on standard error and an exit code; the stack trace
+/// only at -vv. The server's own text is always part of the line when there is one.
+/// </summary>
+internal static class ErrorReporter
+{
+    public static int Report(Exception error, TextWriter stderr, int debugLevel)
+    {
+        (int code, string message) = Classify(error);
+        stderr.WriteLine($"poplib: {message}");
+        if (debugLevel >= 2)
+            stderr.WriteLine(error);
+        return code;
+    }
+
+    private static (int Code, string Message) Classify(Exception error) => error switch
+    {
+        CliException cli => (cli.ExitCode, cli.Message),
+        OperationCanceledException => (ExitCodes.Internal, "cancelled."),
+        Pop3CommandException command => (ExitCodes.ServerError, $"the server refused {command.Command}: {command.ResponseText}"),
+        Pop3AuthenticationException auth => (ExitCodes.Authentication, auth.Message + " On the command line: --ssl or --starttls, or --allow-insecure-auth."),
+        Pop3ProtocolException protocol => (ExitCodes.Protocol, $"protocol error: {protocol.Message}"),
+        AuthenticationException tls => (ExitCodes.Connection, $"TLS failed: {tls.Message} (the certificate is checked; see --ca-file, or --insecure-skip-verify for testing only)"),
+        SocketException socket => (ExitCodes.Connection, $"cannot connect: {socket.Message}"),
+        TimeoutException timeout => (ExitCodes.Connection, timeout.Message),
+        IOException io when io.InnerException is SocketException => (ExitCodes.Connection, $"connection failed: {io.Message}"),
+        IOException io => (ExitCodes.LocalIo, $"I/O error: {io.Message}"),
+        UnauthorizedAccessException access => (ExitCodes.LocalIo, $"I/O error: {access.Message}"),
+        NotSupportedException notSupported => (ExitCodes.ServerError, notSupported.Message),
+        ArgumentException argument => (ExitCodes.Usage, argument.Message),
+        _ => (ExitCodes.Internal, $"unexpected error: {error.Message}"),
+    };
+
+    public static string Describe(Pop3ResponseCode code) => code switch
+    {
+        Pop3ResponseCode.Auth => "wrong credentials",
+        Pop3ResponseCode.InUse => "mailbox in use by another session; try again later",
+        Pop3ResponseCode.LoginDelay => "logged in too recently; try again later",
+        Pop3ResponseCode.SysTemp => "temporary server problem; try again later",
+        Pop3ResponseCode.SysPerm => "permanent server problem",
+        _ => "refused",
+    };
+}

@@ -1,0 +1,20 @@
+namespace Poplib.Cli;
+
+/// <summary>The process exit codes, documented in the README; scripts rely on them.</summary>
+internal static class ExitCodes
+{
+    public const int Ok = 0;
+    public const int Internal = 1;
+    public const int Usage = 2;
+    public const int Connection = 3;
+    public const int Authentication = 4;
+    public const int ServerError = 5;
+    public const int LocalIo = 6;
+    public const int Protocol = 7;
+}
+
+/// <summary>A failure with a message for the user and the exit code it maps to.</summary>
+internal sealed class CliException(int exitCode, string message, Exception? inner = null) : Exception(message, inner)
+{
+    public int ExitCode { get; } = exitCode;
+}

@@ -1,0 +1,3 @@
+using Poplib.Cli;
+
+return await CliApp.RunAsync(args, CliConsole.System);

@@ -1,0 +1,20 @@
+using System.Text;
+using Poplib.Cli;
+
+namespace Poplib.Tests.Cli;
+
+/// <summary>Runs the real <c>poplib</c> command tree in-process and captures what it prints.</summary>
+internal static class CliRunner
+{
+    public sealed record Outcome(int ExitCode, string Out, string Error, byte[] Binary);
+
+    public static async Task<Outcome> RunAsync(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var binary = new MemoryStream();
+        var console = new CliConsole(output, error, new StringReader(""), () => binary, isTerminal: false);
+        int code = await CliApp.RunAsync(args, console);
+        return new Outcome(code, output.ToString(), error.ToString(), binary.ToArray());
+    }
+}
