@@ -1,3 +1,4 @@
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Text;
 
@@ -8,7 +9,7 @@ internal sealed class RawConnection : IDisposable
 {
     private readonly TcpClient _tcp = new();
     private readonly List<byte> _pending = [];
-    private NetworkStream _stream = null!;
+    private Stream _stream = null!;
 
     public static async Task<RawConnection> OpenAsync(Pop3TestServer server)
     {
@@ -64,6 +65,16 @@ internal sealed class RawConnection : IDisposable
         }
 
         return lines;
+    }
+
+    /// <summary>Starts TLS over the connection, trusting the server's certificate.</summary>
+    public async Task StartTlsAsync(Pop3TestServer server)
+    {
+        var tls = new SslStream(_stream);
+        SslClientAuthenticationOptions options = TestServer.Trusting(server.Certificate);
+        options.TargetHost = "localhost";
+        await tls.AuthenticateAsClientAsync(options);
+        _stream = tls;
     }
 
     public void Dispose() => _tcp.Dispose();
