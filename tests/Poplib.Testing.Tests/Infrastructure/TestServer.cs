@@ -68,4 +68,18 @@ internal static class TestServer
         await Both.Run(async, () => client.Pass(Password), () => client.PassAsync(Password));
         return client;
     }
+
+    /// <summary>Asserts that RETR returns exactly <paramref name="expected"/> (UTF-8 text) and that LIST announced each size.</summary>
+    public static async Task AssertServes(bool async, Pop3Client client, string[] expected)
+    {
+        IReadOnlyList<Pop3ListEntry> list = await Both.Run(async, () => client.List(), () => client.ListAsync());
+        Assert.Equal(expected.Length, list.Count);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            int number = i + 1;
+            Pop3Message message = await Both.Run(async, () => client.Retr(number), () => client.RetrAsync(number));
+            Assert.Equal(expected[i], Encoding.UTF8.GetString(message.Content.Span));
+            Assert.Equal(message.Octets, list[i].Size);
+        }
+    }
 }

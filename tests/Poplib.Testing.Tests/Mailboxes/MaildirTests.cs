@@ -35,14 +35,7 @@ public sealed class MaildirTests : IDisposable
         IReadOnlyList<Pop3UidlEntry> uids = await Both.Run(async, () => client.Uidl(), () => client.UidlAsync());
         Assert.Equal(["1700000001.M1P1.host", "1700000002.M2P1.host", "1700000003.M3P1.host"], uids.Select(u => u.Uid));
         string[] expected = ["Subject: crlf\r\n\r\nbody\r\n", "Subject: lf\r\n\r\nbody\r\n.dot\r\n", "Subject: no final newline\r\n\r\nlast line\r\n"];
-        IReadOnlyList<Pop3ListEntry> list = await Both.Run(async, () => client.List(), () => client.ListAsync());
-        for (int i = 0; i < expected.Length; i++)
-        {
-            int number = i + 1;
-            Pop3Message message = await Both.Run(async, () => client.Retr(number), () => client.RetrAsync(number));
-            Assert.Equal(expected[i], Encoding.UTF8.GetString(message.Content.Span));
-            Assert.Equal(message.Octets, list[i].Size);
-        }
+        await TestServer.AssertServes(async, client, expected);
     }
 
     [Theory]

@@ -33,15 +33,7 @@ public sealed class MboxTests : IDisposable
             "Subject: two\r\n\r\n.a dot line\r\n",
             "Subject: three\r\n\r\nlast\r\n",
         ];
-        IReadOnlyList<Pop3ListEntry> list = await Both.Run(async, () => client.List(), () => client.ListAsync());
-        Assert.Equal(3, list.Count);
-        for (int i = 0; i < expected.Length; i++)
-        {
-            int number = i + 1;
-            Pop3Message message = await Both.Run(async, () => client.Retr(number), () => client.RetrAsync(number));
-            Assert.Equal(expected[i], Encoding.UTF8.GetString(message.Content.Span));
-            Assert.Equal(message.Octets, list[i].Size);
-        }
+        await TestServer.AssertServes(async, client, expected);
     }
 
     [Theory]
