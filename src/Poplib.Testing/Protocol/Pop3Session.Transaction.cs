@@ -69,12 +69,15 @@ internal sealed partial class Pop3Session
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 _state = SessionState.Closed;
+                ReleaseMailbox();
                 await _writer.LineAsync("-ERR [SYS/TEMP] Some deleted messages were not removed: " + e.Message.ReplaceLineEndings(" ")).ConfigureAwait(false);
                 return;
             }
         }
 
+        // Unlocked before the reply: a client that logs in again right after +OK must not find it locked.
         _state = SessionState.Closed;
+        ReleaseMailbox();
         await _writer.LineAsync("+OK Logging out.").ConfigureAwait(false);
     }
 
