@@ -16,6 +16,8 @@ internal static class CliApp
         root.Add(RetrCommand.CreateTop(console));
         root.Add(RetrCommand.CreateRetr(console));
         root.Add(DeleCommand.Create(console));
+        root.Add(ServeCommand.Create(console));
+        root.Add(DemoCommand.Create(console));
         return root;
     }
 

@@ -61,7 +61,7 @@ public sealed partial class Pop3Client
         using (Begin("PASS", Pop3SessionState.Authorization))
         {
             Pop3Response response = await _connection.ExecuteAsync(Pop3Command.CreateSecret("PASS", password), async, cancellationToken).ConfigureAwait(false);
-            return await OnAuthenticatedAsync(response, async, cancellationToken).ConfigureAwait(false);
+            return await OnAuthenticatedAsync(response, "USER/PASS", async, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -75,7 +75,7 @@ public sealed partial class Pop3Client
         using (Begin("APOP", Pop3SessionState.Authorization))
         {
             Pop3Response response = await _connection.ExecuteAsync(Pop3Command.CreateWithSecondSecret("APOP", userName, digest), async, cancellationToken).ConfigureAwait(false);
-            return await OnAuthenticatedAsync(response, async, cancellationToken).ConfigureAwait(false);
+            return await OnAuthenticatedAsync(response, "APOP", async, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -85,7 +85,7 @@ public sealed partial class Pop3Client
         using (Begin("RPOP", Pop3SessionState.Authorization))
         {
             Pop3Response response = await _connection.ExecuteAsync(Pop3Command.Create("RPOP", userName), async, cancellationToken).ConfigureAwait(false);
-            return await OnAuthenticatedAsync(response, async, cancellationToken).ConfigureAwait(false);
+            return await OnAuthenticatedAsync(response, "RPOP", async, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -101,9 +101,10 @@ public sealed partial class Pop3Client
 
     // Servers change what they offer after login (Gmail adds PIPELINING, others drop USER and SASL),
     // so the capabilities are read again.
-    private async ValueTask<Pop3Response> OnAuthenticatedAsync(Pop3Response response, bool async, CancellationToken cancellationToken)
+    private async ValueTask<Pop3Response> OnAuthenticatedAsync(Pop3Response response, string method, bool async, CancellationToken cancellationToken)
     {
         _state = Pop3SessionState.Transaction;
+        AuthenticationMethod = method;
         if (_options.QueryCapabilities && Capabilities.IsSupported)
             await ReadCapabilitiesAsync(async, cancellationToken).ConfigureAwait(false);
         return response;

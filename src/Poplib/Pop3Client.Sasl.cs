@@ -68,7 +68,7 @@ public sealed partial class Pop3Client
         using (Begin("AUTH", Pop3SessionState.Authorization))
         {
             Pop3Response response = await ExchangeAsync(mechanism, async, cancellationToken).ConfigureAwait(false);
-            return await OnAuthenticatedAsync(response, async, cancellationToken).ConfigureAwait(false);
+            return await OnAuthenticatedAsync(response, "AUTH " + mechanism.Name, async, cancellationToken).ConfigureAwait(false);
         }
     }
 

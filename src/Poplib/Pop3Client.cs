@@ -61,6 +61,13 @@ public sealed partial class Pop3Client : IDisposable, IAsyncDisposable
     /// <summary>Whether the session is authenticated (in the TRANSACTION state).</summary>
     public bool IsAuthenticated => State == Pop3SessionState.Transaction;
 
+    /// <summary>
+    /// How the session logged in — <c>USER/PASS</c>, <c>APOP</c>, <c>RPOP</c> or <c>AUTH</c> and the SASL
+    /// mechanism, e.g. <c>AUTH SCRAM-SHA-256</c> — or <see langword="null"/> before login. Useful after
+    /// <see cref="Login(string, string)"/>, which chooses by itself.
+    /// </summary>
+    public string? AuthenticationMethod { get; private set; }
+
     /// <summary>The server's TLS certificate, or <see langword="null"/> on a plain connection.</summary>
     public System.Security.Cryptography.X509Certificates.X509Certificate? RemoteCertificate => _connection.SslStream?.RemoteCertificate;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Poplib.Demo;
+namespace Poplib.Cli.Demo;
 
 /// <summary>
 /// Writes a mailbox of realistic messages: plain text, multipart with a base64 attachment, UTF-8

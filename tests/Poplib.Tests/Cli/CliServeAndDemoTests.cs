@@ -1,0 +1,81 @@
+using System.Text.RegularExpressions;
+using Poplib.Cli;
+using Poplib.Tests.Interop;
+
+namespace Poplib.Tests.Cli;
+
+/// <summary><c>poplib demo</c> and <c>poplib serve</c>, run for real.</summary>
+public class CliServeAndDemoTests
+{
+    [Fact]
+    public async Task Demo_fetches_every_message_byte_identical()
+    {
+        string output = Path.Combine(Path.GetTempPath(), "poplib-demo-test-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            CliRunner.Outcome outcome = await CliRunner.RunAsync("demo", "--messages", "60", "--output", output);
+            Assert.True(outcome.ExitCode == 0, outcome.Out + outcome.Error);
+            Assert.Contains("Verified:     60/60 byte-identical", outcome.Out);
+            Assert.Contains("certificate verified", outcome.Out);
+            Assert.Equal(60, Directory.GetFiles(Path.Combine(output, "new")).Length);
+            Assert.Empty(Directory.GetFiles(Path.Combine(output, "tmp")));
+        }
+        finally
+        {
+            Directory.Delete(output, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Serve_serves_a_maildir_until_cancelled()
+    {
+        string maildir = Path.Combine(Path.GetTempPath(), "poplib-serve-test-" + Guid.NewGuid().ToString("N")[..8]);
+        foreach (string sub in new[] { "cur", "new", "tmp" })
+            Directory.CreateDirectory(Path.Combine(maildir, sub));
+        byte[] first = SampleMail.Message(1);
+        byte[] second = SampleMail.Tricky();
+        File.WriteAllBytes(Path.Combine(maildir, "cur", "0001.eml"), first);
+        File.WriteAllBytes(Path.Combine(maildir, "new", "0002.eml"), second);
+        string certificate = Path.Combine(maildir, "server.pem");
+        Environment.SetEnvironmentVariable("POPLIB_SERVE_TEST_PW", "serve-secret");
+
+        var output = new StringWriter();
+        var console = new CliConsole(TextWriter.Synchronized(output), new StringWriter(), new StringReader(""), () => Stream.Null, isTerminal: false);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        Task<int> serving = CliApp.RunAsync(
+            ["serve", "--maildir", maildir, "--user", "bob", "--password-env", "POPLIB_SERVE_TEST_PW", "--write-certificate", certificate], console, stop.Token);
+        try
+        {
+            int port = await WaitForPortAsync(output, serving);
+            var options = new Pop3ClientOptions { SslOptions = Infrastructure.TestCertificates.Trusting(System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(certificate))) };
+            using Pop3Client client = await Pop3Client.ConnectAsync("localhost", port, options);
+            await client.StlsAsync();
+            await client.LoginAsync("bob", "serve-secret");
+            Assert.Equal(2, (await client.StatAsync()).Count);
+            Assert.Equal(first, (await client.RetrAsync(1)).ToArray());
+            Assert.Equal(second, (await client.RetrAsync(2)).ToArray());
+            await client.QuitAsync();
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            Assert.Equal(0, await serving);
+            Directory.Delete(maildir, recursive: true);
+        }
+    }
+
+    private static async Task<int> WaitForPortAsync(StringWriter output, Task<int> serving)
+    {
+        for (int i = 0; i < 200; i++)
+        {
+            Match match = Regex.Match(output.ToString(), @"@127\.0\.0\.1:(\d+)");
+            if (match.Success)
+                return int.Parse(match.Groups[1].Value);
+            if (serving.IsCompleted)
+                Assert.Fail("serve exited early with " + await serving);
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException("serve did not say where it listens");
+    }
+}
