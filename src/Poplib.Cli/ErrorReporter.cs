@@ -21,7 +21,7 @@ internal static class ErrorReporter
     private static (int Code, string Message) Classify(Exception error) => error switch
     {
         CliException cli => (cli.ExitCode, cli.Message),
-        OperationCanceledException => (ExitCodes.Internal, "cancelled."),
+        OperationCanceledException => (ExitCodes.Interrupted, "interrupted; nothing was deleted that the server had not already committed."),
         Pop3CommandException command => (ExitCodes.ServerError, $"the server refused {command.Command}: {command.ResponseText}"),
         Pop3AuthenticationException auth => (ExitCodes.Authentication, auth.Message + " On the command line: --ssl or --starttls, or --allow-insecure-auth."),
         Pop3ProtocolException protocol => (ExitCodes.Protocol, $"protocol error: {protocol.Message}"),

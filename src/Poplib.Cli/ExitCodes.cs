@@ -11,6 +11,7 @@ internal static class ExitCodes
     public const int ServerError = 5;
     public const int LocalIo = 6;
     public const int Protocol = 7;
+    public const int Interrupted = 130; // the shell's convention for SIGINT (128 + 2)
 }
 
 /// <summary>A failure with a message for the user and the exit code it maps to.</summary>
