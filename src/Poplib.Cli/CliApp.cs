@@ -21,13 +21,33 @@ internal static class CliApp
         return root;
     }
 
-    /// <summary>Lets a POP URL stand anywhere on the command line, as mail tools allow, by naming it --url.</summary>
-    internal static string[] NameBareUrls(string[] args) =>
-        args.SelectMany((arg, i) =>
-            (arg.StartsWith("pop://", StringComparison.OrdinalIgnoreCase) || arg.StartsWith("pops://", StringComparison.OrdinalIgnoreCase))
-            && (i == 0 || args[i - 1] != "--url")
-                ? new[] { "--url", arg }
-                : [arg]).ToArray();
+    // Options that take no value: a token after any other option is that option's value.
+    private static readonly HashSet<string> Flags = new(StringComparer.Ordinal)
+    {
+        "--ssl", "--starttls", "--insecure-skip-verify", "--allow-insecure-auth", "--verbose", "-v", "-vv", "--json", "--yes", "-y", "--help", "-h", "-?",
+    };
+
+    /// <summary>
+    /// Lets a POP URL stand anywhere on the command line, as mail tools allow, by naming it --url —
+    /// unless it is the value of the option before it, or comes after "--".
+    /// </summary>
+    internal static string[] NameBareUrls(string[] args)
+    {
+        var result = new List<string>(args.Length + 1);
+        bool literal = false;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string arg = args[i];
+            literal |= arg == "--";
+            bool isUrl = arg.StartsWith("pop://", StringComparison.OrdinalIgnoreCase) || arg.StartsWith("pops://", StringComparison.OrdinalIgnoreCase);
+            bool isOptionValue = i > 0 && args[i - 1].StartsWith('-') && args[i - 1] != "--" && !Flags.Contains(args[i - 1]);
+            if (isUrl && !literal && !isOptionValue)
+                result.Add("--url");
+            result.Add(arg);
+        }
+
+        return [.. result];
+    }
 
     public static async Task<int> RunAsync(string[] args, CliConsole console, CancellationToken cancellationToken = default)
     {
@@ -40,7 +60,16 @@ internal static class CliApp
             return ExitCodes.Usage;
         }
 
-        var configuration = new InvocationConfiguration { Output = console.Out, Error = console.Error, EnableDefaultExceptionHandler = false };
+        // ProcessTerminationTimeout turns Ctrl-C and SIGTERM into the actions' cancellation token (a
+        // configuration built by hand has none), so a command can clean up: drop the connection
+        // without QUIT, delete a partial file, stop the server.
+        var configuration = new InvocationConfiguration
+        {
+            Output = console.Out,
+            Error = console.Error,
+            EnableDefaultExceptionHandler = false,
+            ProcessTerminationTimeout = TimeSpan.FromSeconds(5),
+        };
         return await result.InvokeAsync(configuration, cancellationToken);
     }
 }

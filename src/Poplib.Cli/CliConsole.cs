@@ -4,9 +4,12 @@ namespace Poplib.Cli;
 /// The streams a command talks to. The real console in production; writers and a memory stream in
 /// tests, which run the real commands in-process.
 /// </summary>
-internal sealed class CliConsole(TextWriter output, TextWriter error, TextReader input, Func<Stream> openBinaryOutput, bool isTerminal)
+internal sealed class CliConsole(TextWriter output, TextWriter error, TextReader input, Func<Stream> openBinaryOutput, bool isTerminal, bool isInteractive = false)
 {
-    public static CliConsole System { get; } = new(Console.Out, Console.Error, Console.In, Console.OpenStandardOutput, !Console.IsOutputRedirected);
+    public static CliConsole System { get; } = new(Console.Out, Console.Error, Console.In, Console.OpenStandardOutput, !Console.IsOutputRedirected, !Console.IsInputRedirected);
+
+    /// <summary>Whether standard input is a terminal a question can be asked on.</summary>
+    public bool IsInteractive { get; } = isInteractive;
 
     public TextWriter Out { get; } = output;
 

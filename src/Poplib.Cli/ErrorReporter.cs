@@ -23,7 +23,9 @@ internal static class ErrorReporter
         CliException cli => (cli.ExitCode, cli.Message),
         OperationCanceledException => (ExitCodes.Interrupted, "interrupted; nothing was deleted that the server had not already committed."),
         Pop3CommandException command => (ExitCodes.ServerError, $"the server refused {command.Command}: {command.ResponseText}"),
-        Pop3AuthenticationException auth => (ExitCodes.Authentication, auth.Message + " On the command line: --ssl or --starttls, or --allow-insecure-auth."),
+        Pop3AuthenticationException { Reason: Pop3AuthenticationFailure.InsecureConnection } auth =>
+            (ExitCodes.Authentication, auth.Message + " On the command line: --ssl or --starttls, or --allow-insecure-auth."),
+        Pop3AuthenticationException auth => (ExitCodes.Authentication, auth.Message),
         Pop3ProtocolException protocol => (ExitCodes.Protocol, $"protocol error: {protocol.Message}"),
         AuthenticationException tls => (ExitCodes.Connection, $"TLS failed: {tls.Message} (the certificate is checked; see --ca-file, or --insecure-skip-verify for testing only)"),
         SocketException socket => (ExitCodes.Connection, $"cannot connect: {socket.Message}"),

@@ -95,7 +95,8 @@ public sealed partial class Pop3Client
         {
             throw new Pop3AuthenticationException(
                 $"Refusing to send {verb} with a password over a connection that is not encrypted. " +
-                "Connect with ConnectSsl, or call Stls() first; to send it in the clear anyway, set Pop3ClientOptions.AllowInsecureAuthentication = true.");
+                "Connect with ConnectSsl, or call Stls() first; to send it in the clear anyway, set Pop3ClientOptions.AllowInsecureAuthentication = true.",
+                null, Pop3AuthenticationFailure.InsecureConnection);
         }
     }
 

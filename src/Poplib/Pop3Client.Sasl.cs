@@ -81,7 +81,16 @@ public sealed partial class Pop3Client
         if (mechanism.HasInitialResponse)
         {
             // Computed before anything is sent: a mechanism that rejects its input leaves no trace.
-            byte[] initial = mechanism.Respond(default);
+            byte[] initial;
+            try
+            {
+                initial = mechanism.Respond(default);
+            }
+            catch (SaslException e)
+            {
+                throw new Pop3AuthenticationException($"{name}: {e.Message}", e, Pop3AuthenticationFailure.Cancelled);
+            }
+
             string encoded = initial.Length == 0 ? "=" : Convert.ToBase64String(initial);
             if ("AUTH ".Length + name.Length + 1 + encoded.Length + 2 <= MaxAuthLineLength)
                 command = Pop3Command.CreateWithSecondSecret("AUTH", name, encoded);
@@ -90,35 +99,48 @@ public sealed partial class Pop3Client
         }
 
         await _connection.SendAsync(command, async, cancellationToken).ConfigureAwait(false);
-        for (int challenges = 0; ; challenges++)
+        try
         {
-            (Pop3Response? status, string? challenge) = await _connection.ReadAuthReplyAsync(async, cancellationToken).ConfigureAwait(false);
-            if (status is not null)
-                return Finish(mechanism, status);
-            if (challenges == MaxSaslChallenges)
-                throw _connection.Fail($"The server sent more than {MaxSaslChallenges} {name} challenges.");
-
-            string response;
-            if (deferredInitialResponse is not null)
+            for (int challenges = 0; ; challenges++)
             {
-                response = deferredInitialResponse;
-                deferredInitialResponse = null;
-            }
-            else
-            {
-                try
-                {
-                    byte[] decoded = Convert.FromBase64String(challenge!);
-                    response = Convert.ToBase64String(mechanism.Respond(decoded));
-                }
-                catch (Exception e) when (e is SaslException or FormatException)
-                {
-                    await CancelExchangeAsync(name, async, cancellationToken).ConfigureAwait(false);
-                    throw new Pop3AuthenticationException($"The client cancelled {name} authentication: {e.Message}", e);
-                }
-            }
+                (Pop3Response? status, string? challenge) = await _connection.ReadAuthReplyAsync(async, cancellationToken).ConfigureAwait(false);
+                if (status is not null)
+                    return Finish(mechanism, status);
+                if (challenges == MaxSaslChallenges)
+                    throw _connection.Fail($"The server sent more than {MaxSaslChallenges} {name} challenges.");
 
-            await _connection.SendAsync(Pop3Command.SaslResponse(response), async, cancellationToken).ConfigureAwait(false);
+                string response;
+                if (deferredInitialResponse is not null)
+                {
+                    response = deferredInitialResponse;
+                    deferredInitialResponse = null;
+                }
+                else
+                {
+                    try
+                    {
+                        byte[] decoded = Convert.FromBase64String(challenge!);
+                        response = Convert.ToBase64String(mechanism.Respond(decoded));
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        // Whatever made the mechanism give up — a malformed challenge, a wrong server
+                        // signature, input it cannot encode, a bug in a custom mechanism — the server is
+                        // waiting for a response: cancel properly so the session stays in step.
+                        await CancelExchangeAsync(name, async, cancellationToken).ConfigureAwait(false);
+                        throw new Pop3AuthenticationException($"The client cancelled {name} authentication: {e.Message}", e, Pop3AuthenticationFailure.Cancelled);
+                    }
+                }
+
+                await _connection.SendAsync(Pop3Command.SaslResponse(response), async, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is not (Pop3Exception or ArgumentException) && _connection.IsOpen)
+        {
+            // Interrupted mid-exchange (cancellation, say): the server still expects a response, so
+            // anything sent next would be taken as one. The session cannot be trusted: close it.
+            _connection.Abandon($"an AUTH {name} exchange was interrupted ({e.GetType().Name})");
+            throw;
         }
     }
 
@@ -140,7 +162,7 @@ public sealed partial class Pop3Client
         {
             // The server let us in without proving who it is: nothing on this session can be trusted.
             _connection.Fail(e.Message);
-            throw new Pop3AuthenticationException($"{mechanism.Name}: {e.Message} The connection is closed.", e);
+            throw new Pop3AuthenticationException($"{mechanism.Name}: {e.Message} The connection is closed.", e, Pop3AuthenticationFailure.ServerNotAuthenticated);
         }
 
         return status;
@@ -192,10 +214,14 @@ public sealed partial class Pop3Client
             return await PassCoreAsync(password, async, cancellationToken).ConfigureAwait(false);
         }
 
-        throw new Pop3AuthenticationException(mayRevealPassword
-            ? $"The server offers no login method this client supports (SASL: {string.Join(' ', offered)}; no APOP timestamp; no USER)."
-            : "None of the login methods the server offers keeps the password secret on this unencrypted connection. " +
-              "Connect with ConnectSsl, or call Stls() first; to send it in the clear anyway, set Pop3ClientOptions.AllowInsecureAuthentication = true.");
+        throw mayRevealPassword
+            ? new Pop3AuthenticationException(
+                $"The server offers no login method this client supports (SASL: {string.Join(' ', offered)}; no APOP timestamp; no USER).",
+                null, Pop3AuthenticationFailure.NoSupportedMethod)
+            : new Pop3AuthenticationException(
+                "None of the login methods the server offers keeps the password secret on this unencrypted connection. " +
+                "Connect with ConnectSsl, or call Stls() first; to send it in the clear anyway, set Pop3ClientOptions.AllowInsecureAuthentication = true.",
+                null, Pop3AuthenticationFailure.InsecureConnection);
     }
 
     private async ValueTask<Pop3Response> LoginOAuthCoreAsync(string userName, OAuth2AccessToken accessToken, bool async, CancellationToken cancellationToken)

@@ -20,14 +20,18 @@ internal static class CommandRunner
     /// <param name="console">Where it writes.</param>
     /// <param name="needsLogin">Whether this invocation logs in.</param>
     /// <param name="body">The command's own work on the open session.</param>
-    public static void SetMailAction(Command command, ConnectionOptions connection, CliConsole console, Func<ConnectionSettings, bool> needsLogin, Func<CommandContext, Pop3Client, Task<int>> body) =>
+    /// <param name="beforeConnecting">Runs before connecting (e.g. to ask for confirmation); a non-null result ends the command with that exit code.</param>
+    public static void SetMailAction(Command command, ConnectionOptions connection, CliConsole console, Func<ConnectionSettings, bool> needsLogin, Func<CommandContext, Pop3Client, Task<int>> body,
+        Func<ParseResult, int?>? beforeConnecting = null) =>
         command.SetAction(async (result, cancellationToken) =>
         {
             int debugLevel = connection.DebugLevel(result);
             try
             {
                 ConnectionSettings settings = connection.Read(result);
-                await using Pop3Client client = await SessionFactory.OpenAsync(settings, needsLogin(settings), console.In, console.Error, cancellationToken);
+                if (beforeConnecting?.Invoke(result) is int early)
+                    return early;
+                await using Pop3Client client = await SessionFactory.OpenAsync(settings, needsLogin(settings), console, cancellationToken);
                 int code = await body(new CommandContext(result, console, result.GetValue(connection.Json), cancellationToken), client);
                 if (client.IsConnected)
                     await client.QuitAsync(cancellationToken);

@@ -16,14 +16,20 @@ internal static class DeleCommand
         var yes = new Option<bool>("--yes", "-y") { Description = "Do not ask for confirmation" };
         command.Add(numbers);
         command.Add(yes);
-        CommandRunner.SetMailAction(command, connection, console, async (context, client) =>
+        // Asked before connecting: a question left open must not hold the server's mailbox lock.
+        int? AskFirst(ParseResult result)
         {
-            int[] chosen = context.Result.GetValue(numbers)!.Distinct().Order().ToArray();
-            if (!context.Result.GetValue(yes) && !Confirm(context.Console, chosen))
-            {
-                context.Console.Error.WriteLine("poplib: nothing deleted.");
-                return ExitCodes.Ok;
-            }
+            if (result.GetValue(yes) || Confirm(console, Chosen(result)))
+                return null;
+            console.Error.WriteLine("poplib: nothing deleted.");
+            return ExitCodes.Ok;
+        }
+
+        int[] Chosen(ParseResult result) => result.GetValue(numbers)!.Distinct().Order().ToArray();
+
+        CommandRunner.SetMailAction(command, connection, console, _ => true, async (context, client) =>
+        {
+            int[] chosen = Chosen(context.Result);
 
             foreach (int n in chosen)
                 await client.DeleAsync(n, context.CancellationToken);
@@ -48,13 +54,13 @@ internal static class DeleCommand
             }
 
             return ExitCodes.Ok;
-        });
+        }, AskFirst);
         return command;
     }
 
     private static bool Confirm(CliConsole console, int[] numbers)
     {
-        if (!console.IsTerminal || Console.IsInputRedirected)
+        if (!console.IsInteractive)
             throw new CliException(ExitCodes.Usage, "refusing to delete without confirmation: no terminal to ask on; add --yes");
         console.Error.Write($"Delete {numbers.Length} message(s) ({string.Join(' ', numbers)}) from the server? [y/N] ");
         string? answer = console.In.ReadLine();

@@ -35,12 +35,20 @@ internal static class ServeCommand
                     throw new CliException(ExitCodes.Usage, $"no such Maildir: {directory.FullName}");
                 if (!IPAddress.TryParse(result.GetValue(listen), out IPAddress? address))
                     throw new CliException(ExitCodes.Usage, $"--listen takes an IP address, not '{result.GetValue(listen)}'");
-                string password = PasswordSource.Read(result.GetValue(passwordEnv), result.GetValue(passwordFile), console.In, console.Error);
+                string password = PasswordSource.Read(result.GetValue(passwordEnv), result.GetValue(passwordFile), console);
                 if (!IPAddress.IsLoopback(address))
                     console.Error.WriteLine($"poplib: WARNING: listening on {address}: other machines can reach this mailbox.");
 
                 await using Pop3TestServer server = await Pop3TestServer.StartAsync(
-                    new Pop3TestServerOptions { Address = address, Port = result.GetValue(port), Tls = result.GetValue(tls) }, cancellationToken);
+                    new Pop3TestServerOptions
+                    {
+                        Address = address,
+                        Port = result.GetValue(port),
+                        Tls = result.GetValue(tls),
+                        // Beyond loopback, passwords must not cross the network in the clear.
+                        AllowPlaintextWithoutTls = IPAddress.IsLoopback(address),
+                    },
+                    cancellationToken);
                 server.AddUser(result.GetValue(user)!, password, Pop3Mailbox.FromMaildir(directory.FullName));
                 if (result.GetValue(certificateOut) is { } pem)
                     await File.WriteAllTextAsync(pem.FullName, server.Certificate.ExportCertificatePem(), cancellationToken);

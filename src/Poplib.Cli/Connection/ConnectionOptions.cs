@@ -69,8 +69,8 @@ internal sealed class ConnectionOptions
         if (ssl && result.GetValue(StartTls))
             throw new CliException(ExitCodes.Usage, "--ssl and --starttls exclude each other");
         double timeout = result.GetValue(Timeout);
-        if (timeout <= 0)
-            throw new CliException(ExitCodes.Usage, "--timeout must be positive");
+        if (!(timeout > 0 && timeout <= 24 * 3600))
+            throw new CliException(ExitCodes.Usage, "--timeout must be a number of seconds between 0 and 86400");
 
         return new ConnectionSettings(
             Host: host,

@@ -8,7 +8,7 @@ namespace Poplib.Cli.Connection;
 /// </summary>
 internal static class PasswordSource
 {
-    public static string Read(string? environmentVariable, string? file, TextReader stdin, TextWriter stderr)
+    public static string Read(string? environmentVariable, string? file, CliConsole console)
     {
         if (environmentVariable is not null && file is not null)
             throw new CliException(ExitCodes.Usage, "give either --password-env or --password-file, not both");
@@ -35,9 +35,9 @@ internal static class PasswordSource
             }
         }
 
-        if (Console.IsInputRedirected || stdin != Console.In)
+        if (!console.IsInteractive)
             throw new CliException(ExitCodes.Usage, "no password: use --password-env VAR or --password-file FILE (there is no terminal to ask on)");
-        return Prompt(stderr);
+        return Prompt(console.Error);
     }
 
     private static string Prompt(TextWriter stderr)

@@ -7,19 +7,19 @@ namespace Poplib.Cli.Connection;
 /// <summary>Opens a session as the settings say: connect, secure, and (when asked) log in.</summary>
 internal static class SessionFactory
 {
-    public static async Task<Pop3Client> OpenAsync(ConnectionSettings settings, bool login, TextReader stdin, TextWriter stderr, CancellationToken cancellationToken)
+    public static async Task<Pop3Client> OpenAsync(ConnectionSettings settings, bool login, CliConsole console, CancellationToken cancellationToken)
     {
         var options = new Pop3ClientOptions
         {
             Timeout = settings.Timeout,
             AllowInsecureAuthentication = settings.AllowInsecureAuth,
             DebugLevel = settings.DebugLevel,
-            DebugWriter = stderr,
-            SslOptions = TlsSettings(settings, stderr),
+            DebugWriter = console.Error,
+            SslOptions = TlsSettings(settings, console.Error),
         };
 
         // Read the password before connecting: a prompt must not eat into the server's timeout.
-        string? password = login ? PasswordSource.Read(settings.PasswordEnv, settings.PasswordFile, stdin, stderr) : null;
+        string? password = login ? PasswordSource.Read(settings.PasswordEnv, settings.PasswordFile, console) : null;
         if (login && settings.User is null)
             throw new CliException(ExitCodes.Usage, "no user: give --user NAME or a URL such as pop://alice@host");
 
@@ -38,7 +38,9 @@ internal static class SessionFactory
                 }
                 catch (Pop3CommandException refused)
                 {
-                    throw new CliException(ExitCodes.Authentication, $"login failed: {refused.ResponseText} ({ErrorReporter.Describe(refused.ResponseCode)})", refused);
+                    bool temporary = refused.ResponseCode is Pop3ResponseCode.InUse or Pop3ResponseCode.LoginDelay or Pop3ResponseCode.SysTemp;
+                    throw new CliException(temporary ? ExitCodes.TemporaryFailure : ExitCodes.Authentication,
+                        $"login failed: {refused.ResponseText} ({ErrorReporter.Describe(refused.ResponseCode)})", refused);
                 }
             }
 
@@ -55,8 +57,10 @@ internal static class SessionFactory
     {
         switch (method.ToUpperInvariant())
         {
-            case "AUTO":
+            case "AUTO" or "*": // RFC 2384: ";AUTH=*" lets the client choose
                 return client.LoginAsync(user, password, cancellationToken);
+            case "+APOP": // RFC 2384's name for APOP
+                return client.ApopAsync(user, password, cancellationToken);
             case "USER":
                 return UserPassAsync(client, user, password, cancellationToken);
             case "APOP":

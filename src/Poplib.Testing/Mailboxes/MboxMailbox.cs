@@ -30,6 +30,7 @@ internal sealed class MboxMailbox(string path) : IPop3Mailbox
             return;
         var gone = deleted.Select(m => (MboxEntry)m.Storage!).OrderBy(e => e.RawStart).ToList();
         long parsedLength = gone[0].FileLength;
+        await EnsureUnchangedAsync(deleted, parsedLength, cancellationToken).ConfigureAwait(false);
         string temporary = path + ".poplib-" + Guid.NewGuid().ToString("N");
         try
         {
@@ -55,6 +56,23 @@ internal sealed class MboxMailbox(string path) : IPop3Mailbox
         finally
         {
             File.Delete(temporary);
+        }
+    }
+
+    /// <summary>
+    /// The offsets were read at login. If the file was rewritten since (another session's QUIT, a mail
+    /// client), cutting those ranges would delete the wrong mail: check that each message to delete is
+    /// still exactly where and what it was, by its digest, and refuse to touch the file otherwise.
+    /// </summary>
+    private async ValueTask EnsureUnchangedAsync(IReadOnlyList<Pop3MailboxMessage> deleted, long parsedLength, CancellationToken cancellationToken)
+    {
+        if (new FileInfo(path).Length < parsedLength)
+            throw new IOException($"The mbox {path} shrank since login; no message was deleted.");
+        foreach (Pop3MailboxMessage message in deleted)
+        {
+            (_, string digest) = await MeasureAsync((MboxEntry)message.Storage!, cancellationToken).ConfigureAwait(false);
+            if (!message.Uid.StartsWith(digest, StringComparison.Ordinal))
+                throw new IOException($"The mbox {path} changed since login (message {message.Uid} moved or differs); no message was deleted.");
         }
     }
 

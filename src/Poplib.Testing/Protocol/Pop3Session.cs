@@ -124,6 +124,9 @@ internal sealed partial class Pop3Session
         }
         catch (OperationCanceledException) when (!_shutdown.IsCancellationRequested)
         {
+            // Closed here, wherever the session was waiting (a command, or a SASL response), so no
+            // caller can go on serving after the autologout.
+            _state = SessionState.Closed;
             await _writer.LineAsync("-ERR Disconnected for inactivity.").ConfigureAwait(false);
             return null;
         }
@@ -171,7 +174,9 @@ internal sealed partial class Pop3Session
             {
                 await CommitAsync().ConfigureAwait(false);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+#pragma warning disable CA1031 // Whatever the mailbox throws, the lock and the socket below must be released.
+            catch (Exception e)
+#pragma warning restore CA1031
             {
                 _server.ReportError(e);
             }

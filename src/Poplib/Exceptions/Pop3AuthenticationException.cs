@@ -16,4 +16,27 @@ public sealed class Pop3AuthenticationException : Pop3Exception
 
     /// <summary>Creates the exception with a message and its cause.</summary>
     public Pop3AuthenticationException(string message, Exception? innerException) : base(message, innerException) { }
+
+    /// <summary>Creates the exception with a message, its cause and the reason.</summary>
+    public Pop3AuthenticationException(string message, Exception? innerException, Pop3AuthenticationFailure reason)
+        : base(message, innerException) => Reason = reason;
+
+    /// <summary>Why the client refused or gave up; decides what the caller should change.</summary>
+    public Pop3AuthenticationFailure Reason { get; } = Pop3AuthenticationFailure.Cancelled;
+}
+
+/// <summary>Why a <see cref="Pop3AuthenticationException"/> was thrown.</summary>
+public enum Pop3AuthenticationFailure
+{
+    /// <summary>The connection is not encrypted and the method would reveal the secret: use TLS, or opt in.</summary>
+    InsecureConnection,
+
+    /// <summary>The server offers no method this client can use.</summary>
+    NoSupportedMethod,
+
+    /// <summary>The mechanism gave up mid-exchange (malformed challenge, unusable input) and cancelled it.</summary>
+    Cancelled,
+
+    /// <summary>The server failed to prove its identity (a wrong or missing SCRAM signature): possibly an impostor.</summary>
+    ServerNotAuthenticated,
 }

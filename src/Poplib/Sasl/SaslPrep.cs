@@ -26,12 +26,22 @@ internal static class SaslPrep
         string normalized = mapped.ToString().Normalize(NormalizationForm.FormKC);
         foreach (char c in normalized)
         {
-            if (char.IsControl(c) || CharUnicodeInfo.GetUnicodeCategory(c) == UnicodeCategory.PrivateUse || c == '\uFFFD')
+            if (IsProhibited(c))
                 throw new ArgumentException("The credentials contain a character SASLprep prohibits (a control or private-use character).");
         }
 
         return normalized;
     }
+
+    // RFC 3454 tables C.2 (controls, including U+2028/2029), C.3 and C.4 (private use, non-characters),
+    // C.5 (lone surrogates; pairs are checked by the normaliser) and C.8 (bidi and format controls).
+    private static bool IsProhibited(char c) =>
+        char.IsControl(c)
+        || c is '\u2028' or '\u2029' or '\u200E' or '\u200F' or '\u061C' or '\uFFFD'
+        || c is >= '\u202A' and <= '\u202E'
+        || c is >= '\u206A' and <= '\u206F'
+        || c is >= '\uFDD0' and <= '\uFDEF' or '\uFFFE' or '\uFFFF'
+        || CharUnicodeInfo.GetUnicodeCategory(c) == UnicodeCategory.PrivateUse;
 
     // RFC 3454 table B.1.
     private static bool IsMappedToNothing(char c) =>

@@ -29,8 +29,9 @@ public abstract class SaslScram : ISaslMechanism
         ArgumentNullException.ThrowIfNull(password);
         Name = name;
         _hash = hash;
-        _userName = userName;
-        _password = password;
+        // Prepared here, so that credentials SASLprep refuses fail before anything is sent.
+        _userName = SaslPrep.Prepare(userName);
+        _password = SaslPrep.Prepare(password);
         _clientNonce = clientNonce ?? Convert.ToBase64String(RandomNumberGenerator.GetBytes(24));
     }
 
@@ -49,7 +50,7 @@ public abstract class SaslScram : ISaslMechanism
         switch (_step++)
         {
             case 0:
-                _clientFirstBare = $"n={EscapeName(SaslPrep.Prepare(_userName))},r={_clientNonce}";
+                _clientFirstBare = $"n={EscapeName(_userName)},r={_clientNonce}";
                 return Encoding.UTF8.GetBytes("n,," + _clientFirstBare);
             case 1:
                 return ClientFinal(Encoding.UTF8.GetString(challenge));
@@ -84,7 +85,7 @@ public abstract class SaslScram : ISaslMechanism
             || iterations is < 1 or > MaxIterations)
             throw new SaslException($"The server's {Name} iteration count is missing or outside 1 to {MaxIterations:N0}.");
 
-        byte[] saltedPassword = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(SaslPrep.Prepare(_password)), salt, iterations, _hash, HashLength);
+        byte[] saltedPassword = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(_password), salt, iterations, _hash, HashLength);
         byte[] clientKey = Hmac(saltedPassword, "Client Key"u8);
         byte[] storedKey = CryptographicOperations.HashData(_hash, clientKey);
         string clientFinalWithoutProof = "c=biws,r=" + nonce; // biws = base64("n,,"): no channel binding

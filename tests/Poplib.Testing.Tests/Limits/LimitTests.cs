@@ -89,4 +89,16 @@ public class LimitTests
         Assert.Equal(0, server.ActiveSessions);
         await Assert.ThrowsAnyAsync<Exception>(() => Both.Run(async, () => client.Noop(), () => client.NoopAsync()));
     }
+
+    [Fact]
+    public async Task Idle_timeout_while_waiting_for_a_sasl_response_ends_the_session()
+    {
+        await using Pop3TestServer server = TestServer.Start(new Pop3TestServerOptions { IdleTimeout = TimeSpan.FromMilliseconds(300) });
+        using RawConnection raw = await RawConnection.OpenAsync(server);
+        await raw.ReadLineAsync();
+        await raw.SendAsync("AUTH PLAIN\r\n");
+        Assert.Equal("+", (await raw.ReadLineAsync())!.Trim());
+        Assert.Equal("-ERR Disconnected for inactivity.", await raw.ReadLineAsync(TimeSpan.FromSeconds(5)));
+        Assert.Null(await raw.ReadLineAsync(TimeSpan.FromSeconds(5)));
+    }
 }

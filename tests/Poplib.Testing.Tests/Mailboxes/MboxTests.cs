@@ -68,4 +68,29 @@ public sealed class MboxTests : IDisposable
         using Pop3Client client = await TestServer.LogIn(false, server);
         Assert.Equal(0, client.Stat().Count);
     }
+
+    [Fact]
+    public async Task A_stale_session_never_deletes_the_wrong_mail()
+    {
+        // Two mailboxes over one file: the first QUIT rewrites it, so the second session's offsets are stale.
+        File.WriteAllText(_path, Mbox);
+        await using Pop3TestServer server = Pop3TestServer.Start(new Pop3TestServerOptions());
+        server.AddUser("alice", "secret", Pop3Mailbox.FromMbox(_path));
+        server.AddUser("bob", "secret", Pop3Mailbox.FromMbox(_path));
+        using Pop3Client first = await TestServer.LogIn(async: true, server);
+        Pop3ClientOptions options = TestServer.ClientOptions(server);
+        using Pop3Client second = await Pop3Client.ConnectAsync("127.0.0.1", server.Port, options);
+        await second.UserAsync("bob");
+        await second.PassAsync("secret");
+
+        await first.DeleAsync(1);
+        await first.QuitAsync();
+        await second.DeleAsync(2);
+        await Assert.ThrowsAnyAsync<Pop3Exception>(() => second.QuitAsync());
+
+        string left = File.ReadAllText(_path);
+        Assert.DoesNotContain("Subject: one", left);
+        Assert.Contains("Subject: two\n\n.a dot line\n", left);
+        Assert.Contains("Subject: three\n\nlast\n", left);
+    }
 }

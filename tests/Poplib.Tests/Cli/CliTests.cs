@@ -33,6 +33,47 @@ public class CliParsingTests
     public void Bare_urls_become_url_options_wherever_they_stand() =>
         Assert.Equal(["retr", "3", "--url", "pops://bob@host", "-o", "x"], CliApp.NameBareUrls(["retr", "3", "pops://bob@host", "-o", "x"]));
 
+    [Fact]
+    public void Option_values_and_tokens_after_double_dash_stay_as_they_are()
+    {
+        Assert.Equal(["stat", "--password-file", "pop://odd-name"], CliApp.NameBareUrls(["stat", "--password-file", "pop://odd-name"]));
+        Assert.Equal(["stat", "--ssl", "--url", "pops://h"], CliApp.NameBareUrls(["stat", "--ssl", "pops://h"]));
+        Assert.Equal(["stat", "--", "pop://h"], CliApp.NameBareUrls(["stat", "--", "pop://h"]));
+    }
+
+    [Theory]
+    [InlineData("pop://us%3Ber@host", "us;er", null)]
+    [InlineData("pop://bob;AUTH=*@host", "bob", "*")]
+    [InlineData("pop://bob;AUTH=+APOP@host", "bob", "+APOP")]
+    public void Escaped_user_names_and_rfc2384_auth_values(string text, string user, string? auth)
+    {
+        PopUrl url = PopUrl.Parse(text);
+        Assert.Equal(user, url.User);
+        Assert.Equal(auth, url.Auth);
+    }
+
+    [Fact]
+    public async Task Dele_asks_before_connecting()
+    {
+        // Nothing listens on port 1: a "cannot connect" would mean it connected before asking.
+        CliRunner.Outcome outcome = await CliRunner.RunAsync("dele", "1", "--host", "127.0.0.1", "--port", "1", "--user", "bob", "--password-env", "PATH");
+        Assert.Equal(ExitCodes.Usage, outcome.ExitCode);
+        Assert.Contains("confirmation", outcome.Error);
+    }
+
+    [Theory]
+    [InlineData("-ERR [IN-USE] Mailbox locked", ExitCodes.TemporaryFailure)]
+    [InlineData("-ERR [SYS/TEMP] Try again", ExitCodes.TemporaryFailure)]
+    [InlineData("-ERR [AUTH] Wrong password", ExitCodes.Authentication)]
+    public async Task Login_refusals_tell_retry_later_from_wrong_credentials(string reply, int expected)
+    {
+        await using var server = ScriptedServer.Start(s => s.Greet().Capa("USER").On("USER alice", "+OK").On("PASS secret", reply));
+        Environment.SetEnvironmentVariable("POPLIB_TEST_PW", "secret");
+        CliRunner.Outcome outcome = await CliRunner.RunAsync("stat", "--host", "127.0.0.1", "--port", server.Port.ToString(),
+            "--user", "alice", "--password-env", "POPLIB_TEST_PW", "--auth", "user", "--allow-insecure-auth");
+        Assert.Equal(expected, outcome.ExitCode);
+    }
+
     [Theory]
     [InlineData(new[] { "stat", "--bogus" }, "Unrecognized")]
     [InlineData(new[] { "stat" }, "no server")]
@@ -41,6 +82,7 @@ public class CliParsingTests
     [InlineData(new[] { "stat", "--host", "127.0.0.1", "--user", "bob" }, "no password")]
     [InlineData(new[] { "stat", "--host", "127.0.0.1", "--user", "bob", "--password-env", "POPLIB_TEST_UNSET_VARIABLE" }, "not set")]
     [InlineData(new[] { "retr", "--host", "h" }, "Required argument missing")]
+    [InlineData(new[] { "stat", "--host", "h", "--timeout", "1e300" }, "--timeout")]
     public async Task Usage_errors_exit_2_with_one_clear_line(string[] args, string message)
     {
         CliRunner.Outcome outcome = await CliRunner.RunAsync(args);

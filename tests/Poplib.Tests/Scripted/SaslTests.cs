@@ -324,4 +324,63 @@ public class SaslTests
         await Assert.ThrowsAsync<Pop3CommandException>(() => Both.Run(async, () => client.Lang("xx"), () => client.LangAsync("xx")));
         Assert.Throws<ArgumentException>(() => client.Lang("de\r\nDELE 1"));
     }
+
+    [Fact]
+    public void Credentials_saslprep_refuses_fail_before_anything_is_sent()
+    {
+        Assert.Throws<ArgumentException>(() => new SaslScramSha256("user", "tab\there"));
+        Assert.Throws<ArgumentException>(() => new SaslScramSha1("user", "bidi\u202Econtrol"));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_custom_mechanism_that_throws_mid_exchange_is_cancelled_and_the_session_stays_in_step(bool async)
+    {
+        await using var server = ScriptedServer.Start(s => Greeted(s, "X-CUSTOM")
+            .Expect("AUTH X-CUSTOM").Send("+ Y2hhbGxlbmdl")
+            .On("*", "-ERR cancelled")
+            .On("CAPA", "+OK", "SASL X-CUSTOM", "."));
+        using Pop3Client client = await Connect(async, server);
+        var error = await Assert.ThrowsAsync<Pop3AuthenticationException>(() => Auth(async, client, new ThrowingMechanism()));
+        Assert.Equal(Pop3AuthenticationFailure.Cancelled, error.Reason);
+        Assert.IsType<InvalidOperationException>(error.InnerException);
+        await Both.Run(async, () => client.Capa(), () => client.CapaAsync());
+        await server.VerifyAsync();
+    }
+
+    [Fact]
+    public async Task Cancellation_mid_exchange_closes_the_connection()
+    {
+        await using var server = ScriptedServer.Start(s => Greeted(s, "SCRAM-SHA-1")
+            .Expect("AUTH SCRAM-SHA-1 " + ScramSha1ClientFirst).Delay(TimeSpan.FromSeconds(30)));
+        using Pop3Client client = await Connect(async: true, server);
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.AuthAsync(new SaslScramSha1("user", "pencil", "fyko+d2lbbFgONRv9qkxdawL"), cts.Token));
+        Assert.False(client.IsConnected);
+    }
+
+    [Fact]
+    public async Task Insecure_refusals_say_why()
+    {
+        await using var server = ScriptedServer.Start(s => Greeted(s, "PLAIN"));
+        using Pop3Client client = await Connect(async: false, server, allowInsecure: false);
+        var error = Assert.Throws<Pop3AuthenticationException>(() => client.Auth(new SaslPlain("u", "p")));
+        Assert.Equal(Pop3AuthenticationFailure.InsecureConnection, error.Reason);
+    }
+
+    private sealed class ThrowingMechanism : ISaslMechanism
+    {
+        public string Name => "X-CUSTOM";
+
+        public bool ExposesSecret => false;
+
+        public bool HasInitialResponse => false;
+
+        public byte[] Respond(ReadOnlySpan<byte> challenge) => throw new InvalidOperationException("custom mechanism bug");
+
+        public void Complete()
+        {
+        }
+    }
 }
