@@ -76,8 +76,25 @@ public sealed class Pop3ClientOptions
     /// </summary>
     public long MaxInMemoryMessageSize { get; set; } = 64L * 1024 * 1024;
 
+    /// <summary>
+    /// The most commands a pipelined batch (<see cref="Pop3Client.RetrMany(IEnumerable{int})"/> and
+    /// kin) keeps in flight when the server advertises PIPELINING (RFC 2449). Default 64; 1 means
+    /// lockstep. Servers without PIPELINING always get lockstep.
+    /// </summary>
+    public int PipelineWindow { get; set; } = 64;
+
+    /// <summary>
+    /// When message sizes are known (batches over <see cref="Pop3ListEntry"/> values), the most
+    /// message octets in flight at once; at least one command is always sent. Default 8 MiB.
+    /// </summary>
+    public long PipelineMaxBytes { get; set; } = 8L * 1024 * 1024;
+
     internal void Validate()
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(PipelineWindow, 1);
+        // Commands are small, but a window far beyond a socket buffer's worth risks both sides writing at once.
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(PipelineWindow, 4096);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(PipelineMaxBytes);
         if (Timeout <= TimeSpan.Zero || Timeout.TotalMilliseconds > int.MaxValue)
             throw new ArgumentOutOfRangeException(nameof(Timeout), Timeout, "The timeout must be positive and at most int.MaxValue milliseconds.");
         if (MaxLineLength < 512)

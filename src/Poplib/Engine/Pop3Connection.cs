@@ -21,6 +21,8 @@ internal sealed class Pop3Connection : IDisposable
     private readonly Pop3Reader _reader;
     private readonly Pop3Transcript _transcript;
     private byte[] _writeBuffer = new byte[256];
+    private int _pending;
+    private bool _pendingSecret;
     private long _bodyOctets;
     private Exception? _closeReason;
     private bool _disposed;
@@ -53,22 +55,47 @@ internal sealed class Pop3Connection : IDisposable
             throw new InvalidOperationException($"The POP3 connection is closed: {_closeReason.Message}", _closeReason);
     }
 
-    public async ValueTask SendAsync(Pop3Command command, bool async, CancellationToken cancellationToken)
+    /// <summary>Sends one command at once: <see cref="Enqueue"/> and <see cref="FlushAsync"/>.</summary>
+    public ValueTask SendAsync(Pop3Command command, bool async, CancellationToken cancellationToken)
+    {
+        Enqueue(command);
+        return FlushAsync(async, cancellationToken);
+    }
+
+    /// <summary>
+    /// Adds a command to the write buffer without sending it, so that a pipelined batch goes out in
+    /// one write (RFC 2449 PIPELINING). The command counts as sent for audit and transcript now.
+    /// </summary>
+    public void Enqueue(Pop3Command command)
     {
         ThrowIfClosed();
-        // Before anything is written the session is still in step: a cancelled token need not cost the connection.
-        cancellationToken.ThrowIfCancellationRequested();
         string shown = command.ToString();
         Pop3Diagnostics.OnPutLine(Owner, shown);
         _transcript.Sent(shown);
 
         int size = command.ByteCount;
-        if (_writeBuffer.Length < size)
-            _writeBuffer = new byte[Math.Max(size, _writeBuffer.Length * 2)];
-        int length = command.Write(_writeBuffer);
+        if (_writeBuffer.Length - _pending < size)
+            Array.Resize(ref _writeBuffer, Math.Max(_pending + size, _writeBuffer.Length * 2));
+        _pending += command.Write(_writeBuffer.AsSpan(_pending));
+        _pendingSecret |= command.SecretArgument != 0;
+    }
+
+    /// <summary>Writes every queued command in one write.</summary>
+    public async ValueTask FlushAsync(bool async, CancellationToken cancellationToken)
+    {
+        ThrowIfClosed();
+        if (_pending == 0)
+            return;
+        // Before anything is written the session is still in step: a cancelled token need not cost the connection.
+        if (cancellationToken.IsCancellationRequested)
+        {
+            Discard();
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
         try
         {
-            await _transport.WriteAsync(_writeBuffer.AsMemory(0, length), async, cancellationToken).ConfigureAwait(false);
+            await _transport.WriteAsync(_writeBuffer.AsMemory(0, _pending), async, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -77,9 +104,16 @@ internal sealed class Pop3Connection : IDisposable
         }
         finally
         {
-            if (command.SecretArgument != 0)
-                CryptographicOperations.ZeroMemory(_writeBuffer.AsSpan(0, length));
+            Discard();
         }
+    }
+
+    private void Discard()
+    {
+        if (_pendingSecret)
+            CryptographicOperations.ZeroMemory(_writeBuffer.AsSpan(0, _pending));
+        _pending = 0;
+        _pendingSecret = false;
     }
 
     public async ValueTask<Pop3Response> ReadResponseAsync(bool async, CancellationToken cancellationToken)

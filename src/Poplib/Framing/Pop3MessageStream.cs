@@ -18,18 +18,29 @@ public sealed class Pop3MessageStream : Stream
     private IDisposable? _command;
     private long _position;
 
-    internal Pop3MessageStream(Pop3Connection connection, Pop3Response response, IDisposable command)
+    private bool _open = true;
+
+    /// <param name="connection">The connection whose current body this stream reads.</param>
+    /// <param name="response">The +OK that preceded the body.</param>
+    /// <param name="command">
+    /// The client's command scope, released when the stream is disposed; null when a batch owns the
+    /// scope (and cuts the stream off with <see cref="Detach"/> when it moves on).
+    /// </param>
+    internal Pop3MessageStream(Pop3Connection connection, Pop3Response response, IDisposable? command)
     {
         _connection = connection;
         _command = command;
         Response = response;
     }
 
+    /// <summary>Ends the stream without touching the connection: its owner has moved on.</summary>
+    internal void Detach() => _open = false;
+
     /// <summary>The server's <c>+OK</c> line that preceded the message.</summary>
     public Pop3Response Response { get; }
 
     /// <inheritdoc/>
-    public override bool CanRead => _command is not null;
+    public override bool CanRead => _open;
 
     /// <inheritdoc/>
     public override bool CanSeek => false;
@@ -84,7 +95,7 @@ public sealed class Pop3MessageStream : Stream
 
     private async ValueTask<int> ReadCoreAsync(Memory<byte> buffer, bool async, CancellationToken cancellationToken)
     {
-        ObjectDisposedException.ThrowIf(_command is null, this);
+        ObjectDisposedException.ThrowIf(!_open, this);
         int read = await _connection.ReadBodyAsync(buffer, async, cancellationToken).ConfigureAwait(false);
         _position += read;
         return read;
@@ -93,7 +104,7 @@ public sealed class Pop3MessageStream : Stream
     /// <inheritdoc/>
     protected override void Dispose(bool disposing)
     {
-        if (disposing && _command is not null)
+        if (disposing && _open)
             Complete(DrainAsync(async: false));
         base.Dispose(disposing);
     }
@@ -101,14 +112,15 @@ public sealed class Pop3MessageStream : Stream
     /// <inheritdoc/>
     public override async ValueTask DisposeAsync()
     {
-        if (_command is not null)
+        if (_open)
             await DrainAsync(async: true).ConfigureAwait(false);
         await base.DisposeAsync().ConfigureAwait(false);
     }
 
     private async ValueTask<int> DrainAsync(bool async)
     {
-        IDisposable command = _command!;
+        _open = false;
+        IDisposable? command = _command;
         _command = null;
         try
         {
@@ -117,7 +129,7 @@ public sealed class Pop3MessageStream : Stream
         }
         finally
         {
-            command.Dispose();
+            command?.Dispose();
         }
 
         return 0;

@@ -116,6 +116,10 @@ internal sealed class ScriptedServer : IAsyncDisposable
                     stream = await ServerTlsAsync(stream, tls.Certificate);
                     reader = new LineReader(stream);
                     break;
+                case ExpectQuietStep quiet:
+                    if (reader.Buffered > 0 || await reader.DataArrivesWithinAsync(quiet.Wait, _stop.Token))
+                        throw new ScriptMismatchException("The client sent more before the server's reply (it pipelined where it should not).");
+                    break;
                 case DelayStep delay:
                     await Task.Delay(delay.Duration, _stop.Token);
                     break;
@@ -196,6 +200,8 @@ internal sealed class ScriptedServer : IAsyncDisposable
 
     private sealed record DelayStep(TimeSpan Duration) : Step;
 
+    private sealed record ExpectQuietStep(TimeSpan Wait) : Step;
+
     private sealed record ActionStep(Func<Stream, CancellationToken, Task> Run) : Step;
 
     private sealed record CloseStep : Step;
@@ -258,6 +264,13 @@ internal sealed class ScriptedServer : IAsyncDisposable
             return this;
         }
 
+        /// <summary>Expects the client to send nothing more for a while (it waits for a reply).</summary>
+        public Script ExpectQuiet(TimeSpan? wait = null)
+        {
+            Steps.Add(new ExpectQuietStep(wait ?? TimeSpan.FromMilliseconds(150)));
+            return this;
+        }
+
         public Script Delay(TimeSpan duration)
         {
             Steps.Add(new DelayStep(duration));
@@ -285,6 +298,30 @@ internal sealed class ScriptedServer : IAsyncDisposable
         private int _end;
 
         public int Buffered => _end - _start;
+
+        /// <summary>Waits up to <paramref name="wait"/> for more bytes; keeps what arrives for the next line.</summary>
+        public async Task<bool> DataArrivesWithinAsync(TimeSpan wait, CancellationToken cancellationToken)
+        {
+            using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timer.CancelAfter(wait);
+            if (_start > 0)
+            {
+                Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
+                _end -= _start;
+                _start = 0;
+            }
+
+            try
+            {
+                int read = await stream.ReadAsync(_buffer.AsMemory(_end), timer.Token);
+                _end += read;
+                return read > 0;
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                return false;
+            }
+        }
 
         public async Task<string?> ReadLineAsync(CancellationToken cancellationToken)
         {

@@ -219,6 +219,61 @@ public class DovecotTests(DovecotFixture fixture)
         Assert.Equal(html.Length, (await Both.Run(async, () => client.List(1), () => client.ListAsync(1))).Size);
     }
 
+    [DovecotTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Pipelined_batches_fetch_every_message_byte_identical(bool async)
+    {
+        byte[][] messages = [.. Enumerable.Range(1, 150).Select(i => i % 10 == 0 ? SampleMail.Tricky() : SampleMail.Message(i, new string('x', i * 37) + "\r\n"))];
+        var (user, password) = Dovecot.AddUser(messages);
+        Pop3ClientOptions options = Dovecot.Options(allowInsecure: true);
+        options.PipelineWindow = 16;
+        using Pop3Client client = await Both.Connect(async, Dovecot.PlainPort, options);
+        await client.LoginAsync(user, password);
+        Assert.True(client.Capabilities.Pipelining);
+
+        // Message 151 does not exist: its -ERR sits in the middle of the window and spoils nothing.
+        int[] numbers = [.. Enumerable.Range(1, 75), 151, .. Enumerable.Range(76, 75)];
+        var fetched = new List<(int Number, byte[]? Content)>();
+        if (async)
+        {
+            await foreach (Pop3BatchMessage message in client.RetrManyAsync(numbers))
+                fetched.Add((message.Number, message.IsOk ? await ReadAllAsync(message.Content) : null));
+        }
+        else
+        {
+            foreach (Pop3BatchMessage message in client.RetrMany(numbers))
+                fetched.Add((message.Number, message.IsOk ? ReadAll(message.Content) : null));
+        }
+
+        Assert.Equal(numbers, fetched.Select(f => f.Number));
+        Assert.Null(fetched.Single(f => f.Number == 151).Content);
+        foreach ((int number, byte[]? content) in fetched.Where(f => f.Number != 151))
+            Assert.Equal(messages[number - 1], content);
+
+        // And with the listing's sizes bounding the octets in flight.
+        IReadOnlyList<Pop3ListEntry> listing = await client.ListAsync();
+        Assert.Equal(messages.Length, client.RetrMany(listing).Count(m => m.IsOk && ReadAll(m.Content).Length == messages[m.Number - 1].Length));
+
+        IReadOnlyList<Pop3BatchItem> deleted = await Both.Run(async, () => client.DeleMany([1, 2, 999]), () => client.DeleManyAsync([1, 2, 999]));
+        Assert.Equal([true, true, false], deleted.Select(d => d.IsOk));
+        await client.QuitAsync();
+    }
+
+    private static byte[] ReadAll(Stream stream)
+    {
+        var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        return copy.ToArray();
+    }
+
+    private static async Task<byte[]> ReadAllAsync(Stream stream)
+    {
+        var copy = new MemoryStream();
+        await stream.CopyToAsync(copy);
+        return copy.ToArray();
+    }
+
     [DovecotFact]
     public async Task Debug_output_against_dovecot_masks_the_password()
     {

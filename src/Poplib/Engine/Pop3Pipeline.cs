@@ -1,0 +1,118 @@
+using Poplib.Commands;
+
+namespace Poplib.Engine;
+
+/// <summary>One command of a batch: what to send, which message it is about, how big its reply may be.</summary>
+internal readonly record struct BatchCommand(Pop3Command Command, int Number, long ExpectedSize, bool HasBody);
+
+/// <summary>
+/// Runs a batch of commands with RFC 2449 pipelining: keeps up to a window of commands in flight
+/// (bounded by count and, where message sizes are known, by the bytes their replies will bring),
+/// sends each refill in one write, and reads the replies in order. Replies are handed out one at a
+/// time; a message body is streamed to the caller and whatever is left of it is skipped before the
+/// next reply. Without PIPELINING the window is one command (lockstep). Memory is bounded by the
+/// window, not by the batch: the batch's commands are pulled lazily from the caller's sequence.
+/// </summary>
+internal sealed class Pop3Pipeline
+{
+    private readonly Pop3Connection _connection;
+    private readonly IEnumerator<BatchCommand> _commands;
+    private readonly Queue<BatchCommand> _inFlight = new();
+    private readonly int _maxCommands;
+    private readonly long _maxBytes;
+    private long _bytesInFlight;
+    private BatchCommand? _next;
+    private bool _exhausted;
+
+    public Pop3Pipeline(Pop3Connection connection, IEnumerable<BatchCommand> commands, int maxCommands, long maxBytes)
+    {
+        _connection = connection;
+        _commands = commands.GetEnumerator();
+        _maxCommands = maxCommands;
+        _maxBytes = maxBytes;
+    }
+
+    /// <summary>
+    /// Reads the next reply (refilling the window first). Returns the command and its reply, with the
+    /// body begun when there is one, or null when the batch is done.
+    /// </summary>
+    public async ValueTask<(BatchCommand Command, Pop3Response Response)?> NextAsync(bool async, CancellationToken cancellationToken)
+    {
+        if (_connection.InBody)
+            await _connection.SkipBodyAsync(async, cancellationToken).ConfigureAwait(false);
+        await RefillAsync(async, cancellationToken).ConfigureAwait(false);
+        if (_inFlight.Count == 0)
+            return null;
+
+        BatchCommand command = _inFlight.Dequeue();
+        _bytesInFlight -= command.ExpectedSize;
+        Pop3Response response = await _connection.ReadResponseAsync(async, cancellationToken).ConfigureAwait(false);
+        if (response.IsOk && command.HasBody)
+            _connection.BeginBody();
+        return (command, response);
+    }
+
+    /// <summary>
+    /// Reads and drops the replies still owed for commands already sent, so the session stays in step
+    /// when the caller stops early. If that fails, the connection is closed.
+    /// </summary>
+    public async ValueTask DrainAsync(bool async, CancellationToken cancellationToken)
+    {
+        _commands.Dispose();
+        if (!_connection.IsOpen)
+            return;
+        if (_connection.InBody)
+            await _connection.SkipBodyAsync(async, cancellationToken).ConfigureAwait(false);
+        while (_inFlight.TryDequeue(out BatchCommand command))
+        {
+            Pop3Response response = await _connection.ReadResponseAsync(async, cancellationToken).ConfigureAwait(false);
+            if (response.IsOk && command.HasBody)
+            {
+                _connection.BeginBody();
+                await _connection.SkipBodyAsync(async, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async ValueTask RefillAsync(bool async, CancellationToken cancellationToken)
+    {
+        var queued = new List<BatchCommand>();
+        long queuedBytes = 0;
+        while (_inFlight.Count + queued.Count < _maxCommands && TryPeek(out BatchCommand command))
+        {
+            // The byte bound admits at least one command, however large its message.
+            bool first = _inFlight.Count + queued.Count == 0;
+            if (!first && _bytesInFlight + queuedBytes + command.ExpectedSize > _maxBytes)
+                break;
+            _next = null;
+            queued.Add(command);
+            queuedBytes += command.ExpectedSize;
+        }
+
+        if (queued.Count == 0)
+            return;
+        // Queued only once the caller's sequence has yielded them all: if it throws, nothing half-made
+        // is left in the write buffer to go out with a later command.
+        foreach (BatchCommand command in queued)
+            _connection.Enqueue(command.Command);
+        // Only what went out is owed a reply: a failed or cancelled write leaves nothing in flight from it.
+        await _connection.FlushAsync(async, cancellationToken).ConfigureAwait(false);
+        foreach (BatchCommand command in queued)
+            _inFlight.Enqueue(command);
+        _bytesInFlight += queuedBytes;
+    }
+
+    private bool TryPeek(out BatchCommand command)
+    {
+        if (_next is null && !_exhausted)
+        {
+            if (_commands.MoveNext())
+                _next = _commands.Current;
+            else
+                _exhausted = true;
+        }
+
+        command = _next.GetValueOrDefault();
+        return _next is not null;
+    }
+}

@@ -1,0 +1,169 @@
+using System.Text;
+using Poplib.Tests.Infrastructure;
+
+namespace Poplib.Tests.Scripted;
+
+/// <summary>Pipelined batches (RFC 2449): windows, lockstep, per-item errors, early exits.</summary>
+public class PipeliningTests
+{
+    private static string Message(int n) => $"Subject: {n}\r\n\r\nbody of message {n}\r\n";
+
+    private static string Reply(int n) => "+OK\r\n" + Message(n) + ".\r\n";
+
+    private static async Task<Pop3Client> LoggedIn(ScriptedServer server, int window = 64)
+    {
+        Pop3ClientOptions options = Both.Plain();
+        options.PipelineWindow = window;
+        Pop3Client client = await Pop3Client.ConnectAsync("127.0.0.1", server.Port, options);
+        await client.UserAsync("alice");
+        await client.PassAsync("secret");
+        return client;
+    }
+
+    private static string Read(Pop3BatchMessage message) => new StreamReader(message.Content, Encoding.UTF8).ReadToEnd();
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task All_commands_go_out_before_the_first_reply_and_an_err_spoils_nothing(bool async)
+    {
+        // The script reads all three RETRs before answering: a lockstep client would wait forever here.
+        await using var server = ScriptedServer.Start(s => s.LoggedIn(["USER", "PIPELINING"])
+            .Expect("RETR 1").Expect("RETR 2").Expect("RETR 3")
+            .SendRaw(Reply(1) + "-ERR [SYS/TEMP] message 2 is unreadable\r\n" + Reply(3))
+            .On("NOOP", "+OK"));
+        using Pop3Client client = await LoggedIn(server);
+
+        var seen = new List<string>();
+        if (async)
+        {
+            await foreach (Pop3BatchMessage message in client.RetrManyAsync([1, 2, 3]))
+                seen.Add(message.IsOk ? Read(message) : $"error {message.Number}: {message.Error!.ResponseCode}");
+        }
+        else
+        {
+            foreach (Pop3BatchMessage message in client.RetrMany([1, 2, 3]))
+                seen.Add(message.IsOk ? Read(message) : $"error {message.Number}: {message.Error!.ResponseCode}");
+        }
+
+        Assert.Equal([Message(1), "error 2: SysTemp", Message(3)], seen);
+        await Both.Run(async, client.Noop, () => client.NoopAsync());
+        await server.VerifyAsync();
+    }
+
+    [Fact]
+    public async Task Without_PIPELINING_the_batch_goes_in_lockstep()
+    {
+        await using var server = ScriptedServer.Start(s => s.LoggedIn(["USER"])
+            .Expect("RETR 1").ExpectQuiet().SendRaw(Reply(1))
+            .Expect("RETR 2").ExpectQuiet().SendRaw(Reply(2)));
+        using Pop3Client client = await LoggedIn(server);
+        Assert.Equal([Message(1), Message(2)], client.RetrMany([1, 2]).Select(Read));
+        await server.VerifyAsync();
+    }
+
+    [Fact]
+    public async Task A_window_smaller_than_the_batch_slides_as_replies_are_read()
+    {
+        await using var server = ScriptedServer.Start(s => s.LoggedIn(["USER", "PIPELINING"])
+            .Expect("RETR 1").Expect("RETR 2").ExpectQuiet().SendRaw(Reply(1))
+            .Expect("RETR 3").ExpectQuiet().SendRaw(Reply(2))
+            .Expect("RETR 4").SendRaw(Reply(3))
+            .Expect("RETR 5").SendRaw(Reply(4) + Reply(5)));
+        using Pop3Client client = await LoggedIn(server, window: 2);
+        var bodies = new List<string>();
+        await foreach (Pop3BatchMessage message in client.RetrManyAsync(Enumerable.Range(1, 5)))
+            bodies.Add(Read(message));
+        Assert.Equal(Enumerable.Range(1, 5).Select(Message), bodies);
+        await server.VerifyAsync();
+    }
+
+    [Fact]
+    public async Task Known_sizes_bound_the_octets_in_flight()
+    {
+        await using var server = ScriptedServer.Start(s => s.LoggedIn(["USER", "PIPELINING"])
+            .Expect("RETR 1").ExpectQuiet().SendRaw(Reply(1))
+            .Expect("RETR 2").Expect("RETR 3").ExpectQuiet().SendRaw(Reply(2) + Reply(3)));
+        Pop3ClientOptions options = Both.Plain();
+        options.PipelineMaxBytes = 1000;
+        using Pop3Client client = await Pop3Client.ConnectAsync("127.0.0.1", server.Port, options);
+        client.User("alice");
+        client.Pass("secret");
+        // 900 octets alone, then 400 + 400 together: the byte window is 1,000.
+        Pop3ListEntry[] listing = [new(1, 900), new(2, 400), new(3, 400)];
+        Assert.Equal(3, client.RetrMany(listing).Count(m => Read(m).Length > 0));
+        await server.VerifyAsync();
+    }
+
+    [Fact]
+    public async Task Stopping_early_reads_the_owed_replies_and_old_streams_are_cut_off()
+    {
+        await using var server = ScriptedServer.Start(s => s.LoggedIn(["USER", "PIPELINING"])
+            .Expect("RETR 1").Expect("RETR 2").Expect("RETR 3")
+            .SendRaw(Reply(1) + Reply(2) + Reply(3))
+            .On("NOOP", "+OK still in step"));
+        using Pop3Client client = await LoggedIn(server);
+
+        Stream? first = null;
+        foreach (Pop3BatchMessage message in client.RetrMany([1, 2, 3]))
+        {
+            if (first is not null)
+            {
+                // The first message's stream must never read the second's bytes.
+                Assert.Throws<ObjectDisposedException>(() => first.ReadByte());
+                break;
+            }
+
+            first = message.Content;
+            Assert.Equal((byte)'S', first.ReadByte());
+        }
+
+        Assert.Equal("still in step", client.Noop().Text);
+        await server.VerifyAsync();
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task DeleMany_reports_each_outcome(bool async)
+    {
+        await using var server = ScriptedServer.Start(s => s.LoggedIn(["USER", "PIPELINING"])
+            .Expect("DELE 1").Expect("DELE 9").Expect("DELE 2")
+            .Send("+OK deleted", "-ERR no such message", "+OK deleted")
+            .On("QUIT", "+OK"));
+        using Pop3Client client = await LoggedIn(server);
+        IReadOnlyList<Pop3BatchItem> results = await Both.Run(async, () => client.DeleMany([1, 9, 2]), () => client.DeleManyAsync([1, 9, 2]));
+        Assert.Equal([true, false, true], results.Select(r => r.IsOk));
+        Assert.Equal([1, 9, 2], results.Select(r => r.Number));
+        Assert.Equal("no such message", results[1].Error!.ResponseText);
+        await Both.Run(async, client.Quit, () => client.QuitAsync());
+        await server.VerifyAsync();
+    }
+
+    [Fact]
+    public async Task A_bad_number_in_the_sequence_sends_nothing_half_made_and_keeps_the_session()
+    {
+        await using var server = ScriptedServer.Start(s => s.LoggedIn(["USER", "PIPELINING"])
+            .On("NOOP", "+OK"));
+        using Pop3Client client = await LoggedIn(server);
+        Assert.Throws<ArgumentOutOfRangeException>(() => client.DeleMany([3, 0]));
+        client.Noop();
+        await server.VerifyAsync();
+        Assert.DoesNotContain(server.Received, l => l.StartsWith("DELE", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_batch_holds_the_client_until_it_ends()
+    {
+        await using var server = ScriptedServer.Start(s => s.LoggedIn(["USER", "PIPELINING"])
+            .Expect("RETR 1").SendRaw(Reply(1)).On("NOOP", "+OK"));
+        using Pop3Client client = await LoggedIn(server);
+        using (IEnumerator<Pop3BatchMessage> batch = client.RetrMany([1]).GetEnumerator())
+        {
+            Assert.True(batch.MoveNext());
+            Assert.Throws<InvalidOperationException>(() => client.Noop());
+        }
+
+        client.Noop();
+    }
+}
