@@ -11,8 +11,8 @@ internal static class CliApp
         var root = new RootCommand("poplib — POP3 from the shell. TLS is verified and passwords never come from the command line.");
         root.Add(CapaCommand.Create(console));
         root.Add(StatCommand.Create(console));
-        root.Add(ListCommand.Create(console));
-        root.Add(UidlCommand.Create(console));
+        root.Add(ListingCommands.CreateList(console));
+        root.Add(ListingCommands.CreateUidl(console));
         root.Add(RetrCommand.CreateTop(console));
         root.Add(RetrCommand.CreateRetr(console));
         root.Add(DeleCommand.Create(console));
