@@ -14,7 +14,8 @@ internal sealed class Pop3Reader : IDisposable
     // Large enough that a big message arrives in few reads; small enough to pool.
     private const int MinimumBufferSize = 64 * 1024;
 
-    private readonly Pop3Transport _transport;
+    private readonly Pop3Transport? _transport;
+    private readonly Stream? _source;
     private readonly int _maxLineLength;
     private byte[] _buffer;
     private int _start;
@@ -25,8 +26,14 @@ internal sealed class Pop3Reader : IDisposable
     private bool _inBody;
 
     public Pop3Reader(Pop3Transport transport, int maxLineLength)
+        : this(maxLineLength) => _transport = transport;
+
+    /// <summary>Reads from a plain stream instead of a connection: for tests and benchmarks over in-memory data.</summary>
+    internal Pop3Reader(Stream source, int maxLineLength)
+        : this(maxLineLength) => _source = source;
+
+    private Pop3Reader(int maxLineLength)
     {
-        _transport = transport;
         _maxLineLength = maxLineLength;
         // A whole line plus its CRLF must fit, so that a line is always handed out in one piece.
         _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(MinimumBufferSize, maxLineLength + 2));
@@ -157,7 +164,11 @@ internal sealed class Pop3Reader : IDisposable
             _start = 0;
         }
 
-        int read = await _transport.ReadAsync(_buffer.AsMemory(_end), async, cancellationToken).ConfigureAwait(false);
+        int read = _transport is not null
+            ? await _transport.ReadAsync(_buffer.AsMemory(_end), async, cancellationToken).ConfigureAwait(false)
+            : async
+                ? await _source!.ReadAsync(_buffer.AsMemory(_end), cancellationToken).ConfigureAwait(false)
+                : _source!.Read(_buffer, _end, _buffer.Length - _end);
         _end += read;
         return read > 0;
     }

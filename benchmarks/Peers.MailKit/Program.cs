@@ -1,0 +1,66 @@
+// benchmarks/run's MailKit peer: logs in with USER/PASS, counts the messages, fetches every one, QUIT.
+// Mode (argument): getstream (GetStream one message at a time) | getstreams (GetStreams: one pipelined batch
+// of all messages, which MailKit holds in memory until returned).
+// Settings from the environment: BENCH_HOST, BENCH_PORT, BENCH_USER, BENCH_PASS, BENCH_CERT (PEM to pin:
+// implicit TLS; empty: plain). Prints one JSON line: messages, bytes, seconds (connect to QUIT).
+using System.Diagnostics;
+using System.Security.Cryptography.X509Certificates;
+using MailKit.Net.Pop3;
+using MailKit.Security;
+
+string mode = args.Length == 1 ? args[0] : throw new ArgumentException("usage: Peers.MailKit getstream|getstreams");
+string host = Environment.GetEnvironmentVariable("BENCH_HOST") ?? "127.0.0.1";
+int port = int.Parse(Environment.GetEnvironmentVariable("BENCH_PORT")!);
+string user = Environment.GetEnvironmentVariable("BENCH_USER")!;
+string pass = Environment.GetEnvironmentVariable("BENCH_PASS")!;
+string? certFile = Environment.GetEnvironmentVariable("BENCH_CERT");
+bool tls = !string.IsNullOrEmpty(certFile);
+
+var clock = Stopwatch.StartNew();
+using var client = new Pop3Client();
+if (tls)
+{
+    // Pin the server's own certificate: trust exactly it, nothing else.
+    byte[] pinned = X509CertificateLoader.LoadCertificateFromFile(certFile!).RawData;
+    client.ServerCertificateValidationCallback = (_, certificate, _, _) => certificate is not null && certificate.GetRawCertData().AsSpan().SequenceEqual(pinned);
+}
+
+client.Connect(host, port, tls ? SecureSocketOptions.SslOnConnect : SecureSocketOptions.None);
+// USER/PASS like the other peers (MailKit would otherwise pick SCRAM; the login is not what is measured).
+client.AuthenticationMechanisms.Clear();
+client.Authenticate(user, pass);
+int count = client.Count;
+long bytes = 0;
+switch (mode)
+{
+    case "getstream":
+        for (int i = 0; i < count; i++)
+        {
+            using Stream message = client.GetStream(i);
+            bytes += Drain(message);
+        }
+
+        break;
+
+    case "getstreams":
+        foreach (Stream message in client.GetStreams(0, count))
+        {
+            using (message)
+                bytes += Drain(message);
+        }
+
+        break;
+
+    default:
+        throw new ArgumentException($"unknown mode {mode}");
+}
+
+client.Disconnect(quit: true);
+Console.WriteLine($"{{\"messages\":{count},\"bytes\":{bytes},\"seconds\":{clock.Elapsed.TotalSeconds.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}}}");
+
+static long Drain(Stream message)
+{
+    long before = message.Length;
+    message.CopyTo(Stream.Null);
+    return before;
+}

@@ -1,0 +1,64 @@
+// benchmarks/run's Poplib peer: logs in, STAT, RETRs every message into Stream.Null, QUIT.
+// Mode (argument): sync | async (one message at a time, RetrTo/RetrToAsync).
+// Settings from the environment: BENCH_HOST, BENCH_PORT, BENCH_USER, BENCH_PASS, BENCH_CERT (PEM to
+// pin: implicit TLS; empty: plain). Prints one JSON line: messages, bytes, seconds (connect to QUIT).
+using System.Diagnostics;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using Poplib;
+
+string mode = args.Length == 1 ? args[0] : throw new ArgumentException("usage: Peers.Poplib sync|async");
+string host = Environment.GetEnvironmentVariable("BENCH_HOST") ?? "127.0.0.1";
+int port = int.Parse(Environment.GetEnvironmentVariable("BENCH_PORT")!);
+string user = Environment.GetEnvironmentVariable("BENCH_USER")!;
+string pass = Environment.GetEnvironmentVariable("BENCH_PASS")!;
+string? certFile = Environment.GetEnvironmentVariable("BENCH_CERT");
+bool tls = !string.IsNullOrEmpty(certFile);
+
+var options = new Pop3ClientOptions { AllowInsecureAuthentication = true };
+if (tls)
+{
+    // Pin the server's own certificate: trust exactly it, nothing else.
+    byte[] pinned = X509CertificateLoader.LoadCertificateFromFile(certFile!).RawData;
+    options.SslOptions = new SslClientAuthenticationOptions
+    {
+        TargetHost = "localhost",
+        RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate is not null && certificate.GetRawCertData().AsSpan().SequenceEqual(pinned),
+    };
+}
+
+var clock = Stopwatch.StartNew();
+long bytes = 0;
+int count;
+switch (mode)
+{
+    case "sync":
+    {
+        using Pop3Client client = tls ? Pop3Client.ConnectSsl(host, port, options) : Pop3Client.Connect(host, port, options);
+        client.User(user);
+        client.Pass(pass);
+        count = client.Stat().Count;
+        for (int i = 1; i <= count; i++)
+            bytes += client.RetrTo(i, Stream.Null);
+        // BATCHED: a "poplib-batched" variant goes here once the lead's RetrMany lands (not faked).
+        client.Quit();
+        break;
+    }
+
+    case "async":
+    {
+        await using Pop3Client client = tls ? await Pop3Client.ConnectSslAsync(host, port, options) : await Pop3Client.ConnectAsync(host, port, options);
+        await client.UserAsync(user);
+        await client.PassAsync(pass);
+        count = (await client.StatAsync()).Count;
+        for (int i = 1; i <= count; i++)
+            bytes += await client.RetrToAsync(i, Stream.Null);
+        await client.QuitAsync();
+        break;
+    }
+
+    default:
+        throw new ArgumentException($"unknown mode {mode}");
+}
+
+Console.WriteLine($"{{\"messages\":{count},\"bytes\":{bytes},\"seconds\":{clock.Elapsed.TotalSeconds.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}}}");
