@@ -1,5 +1,6 @@
 // benchmarks/run's Poplib peer: logs in, STAT, RETRs every message into Stream.Null, QUIT.
-// Mode (argument): sync | async (one message at a time, RetrTo/RetrToAsync).
+// Mode (argument): sync | async (one message at a time, RetrTo/RetrToAsync), batched-sync |
+// batched (pipelined: RetrMany/RetrManyAsync over the LIST, each message streamed into Stream.Null).
 // Settings from the environment: BENCH_HOST, BENCH_PORT, BENCH_USER, BENCH_PASS, BENCH_CERT (PEM to
 // pin: implicit TLS; empty: plain). Prints one JSON line: messages, bytes, seconds (connect to QUIT).
 using System.Diagnostics;
@@ -7,7 +8,7 @@ using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Poplib;
 
-string mode = args.Length == 1 ? args[0] : throw new ArgumentException("usage: Peers.Poplib sync|async");
+string mode = args.Length == 1 ? args[0] : throw new ArgumentException("usage: Peers.Poplib sync|async|batched-sync|batched");
 string host = Environment.GetEnvironmentVariable("BENCH_HOST") ?? "127.0.0.1";
 int port = int.Parse(Environment.GetEnvironmentVariable("BENCH_PORT")!);
 string user = Environment.GetEnvironmentVariable("BENCH_USER")!;
@@ -40,8 +41,41 @@ switch (mode)
         count = client.Stat().Count;
         for (int i = 1; i <= count; i++)
             bytes += client.RetrTo(i, Stream.Null);
-        // BATCHED: a "poplib-batched" variant goes here once the lead's RetrMany lands (not faked).
         client.Quit();
+        break;
+    }
+
+    case "batched-sync":
+    {
+        using Pop3Client client = tls ? Pop3Client.ConnectSsl(host, port, options) : Pop3Client.Connect(host, port, options);
+        client.User(user);
+        client.Pass(pass);
+        IReadOnlyList<Pop3ListEntry> listing = client.List();
+        count = listing.Count;
+        foreach (Pop3BatchMessage message in client.RetrMany(listing))
+        {
+            message.Content.CopyTo(Stream.Null);
+            bytes += message.Content.Position;
+        }
+
+        client.Quit();
+        break;
+    }
+
+    case "batched":
+    {
+        await using Pop3Client client = tls ? await Pop3Client.ConnectSslAsync(host, port, options) : await Pop3Client.ConnectAsync(host, port, options);
+        await client.UserAsync(user);
+        await client.PassAsync(pass);
+        IReadOnlyList<Pop3ListEntry> listing = await client.ListAsync();
+        count = listing.Count;
+        await foreach (Pop3BatchMessage message in client.RetrManyAsync(listing))
+        {
+            await message.Content.CopyToAsync(Stream.Null);
+            bytes += message.Content.Position;
+        }
+
+        await client.QuitAsync();
         break;
     }
 

@@ -15,6 +15,8 @@ LABELS = {
     "raw": "raw pipelined reader (the limit)",
     "poplib-sync": "Poplib sync, one by one (`RetrTo`)",
     "poplib-async": "Poplib async, one by one (`RetrToAsync`)",
+    "poplib-batched-sync": "Poplib sync, pipelined (`RetrMany`)",
+    "poplib-batched": "Poplib async, pipelined (`RetrManyAsync`)",
     "mailkit-getstream": "MailKit `GetStream`, one by one",
     "mailkit-getstreams": "MailKit `GetStreams`, one batch",
     "python-poplib": "Python `poplib` (`_MAXLINE` raised)",
