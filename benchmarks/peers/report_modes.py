@@ -69,26 +69,27 @@ def scale(args):
         f"`Poplib.Testing`'s in-memory server in a second process, on 127.0.0.1; each session logs in as its "
         f"own user, waits until all {args.sessions:,} are logged in, fetches {args.messages} × "
         f"{args.size // 1024} KiB messages (`RetrManyAsync`) and quits. {args.machine}. "
-        f"{len(rs)} run(s); peak RSS is the client process alone (GNU time; VmHWM agrees).",
+        f"{len(rs)} run(s), each with a fresh server. Peak RSS is the client process alone: GNU time's maximum "
+        "resident set size, and the process's own `VmHWM` read after the last QUIT.",
         "",
-        "| run | sessions ok | all logged in after s | wall s | msgs/s | client CPU s | client peak RSS MB |",
-        "|--:|--:|--:|--:|--:|--:|--:|",
+        "| run | sessions ok | all logged in after s | wall s | msgs/s | client CPU s | client peak RSS MB | VmHWM MB |",
+        "|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for r in rs:
         if r["status"] != "ok" and not r["sessions_ok"]:
-            out.append(f"| {r['run']} | {r['status']} | | | | | |")
+            out.append(f"| {r['run']} | {r['status']} | | | | | | |")
             continue
         out.append(
             f"| {r['run']} | {int(r['sessions_ok']):,} of {int(r['sessions']):,} | {float(r['login_s']):.2f} | "
             f"{float(r['seconds']):.2f} | {int(r['messages']) / float(r['seconds']):,.0f} | {float(r['cpu_s']):.2f} | "
-            f"{int(r['rss_kb']) / 1024:,.0f} |"
+            f"{int(r['rss_kb']) / 1024:,.0f} | {int(r['vmhwm_kb']) / 1024:,.0f} |"
         )
     if len(ok) > 1:
         out.append(
             f"| median | | {statistics.median(float(r['login_s']) for r in ok):.2f} | "
             f"{statistics.median(float(r['seconds']) for r in ok):.2f} | "
             f"{statistics.median(int(r['messages']) / float(r['seconds']) for r in ok):,.0f} | "
-            f"{statistics.median(float(r['cpu_s']) for r in ok):.2f} | {max(int(r['rss_kb']) for r in ok) / 1024:,.0f} (max) |"
+            f"{statistics.median(float(r['cpu_s']) for r in ok):.2f} | {max(int(r['rss_kb']) for r in ok) / 1024:,.0f} (max) | {max(int(r['vmhwm_kb']) for r in ok) / 1024:,.0f} (max) |"
         )
     open(args.out, "w").write("\n".join(out) + "\n")
 
