@@ -12,6 +12,7 @@ import sys
 NAMES = {
     "raw": "raw pipelined reader (all RETRs at once)",
     "poplib-batched": "Poplib pipelined (`RetrManyAsync`, window 64)",
+    "poplib-batched-256": "Poplib pipelined (`RetrManyAsync`, window 256)",
     "poplib-async": "Poplib one by one (`RetrToAsync`)",
     "mailkit-getstreams": "MailKit `GetStreams`, one batch",
     "mailkit-getstream": "MailKit `GetStream`, one by one",
