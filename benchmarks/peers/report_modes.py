@@ -1,0 +1,132 @@
+"""Markdown tables for benchmarks/latency and benchmarks/scale, and copying them into the README.
+
+    report_modes.py latency TSV OUT --rtt MS --measured-rtt MS --mail COUNTxSIZE --runs N --dovecot V --machine M
+    report_modes.py scale TSV OUT --sessions N --messages N --size BYTES --runs N --machine M
+    report_modes.py readme README.md latency|scale TABLE_MD
+"""
+import argparse
+import csv
+import statistics
+import sys
+
+NAMES = {
+    "raw": "raw pipelined reader (all RETRs at once)",
+    "poplib-batched": "Poplib pipelined (`RetrManyAsync`, window 64)",
+    "poplib-batched-256": "Poplib pipelined (`RetrManyAsync`, window 256)",
+    "poplib-async": "Poplib one by one (`RetrToAsync`)",
+    "mailkit-getstreams": "MailKit `GetStreams`, one batch",
+    "mailkit-getstream": "MailKit `GetStream`, one by one",
+    "python-poplib": "Python `poplib`",
+}
+
+
+def rows(tsv):
+    with open(tsv) as f:
+        return list(csv.DictReader(f, delimiter="\t"))
+
+
+def latency(args):
+    by = {}
+    failed = {}
+    for r in rows(args.tsv):
+        if r["status"] == "ok":
+            by.setdefault(r["variant"], []).append(r)
+        else:
+            failed[r["variant"]] = failed.get(r["variant"], 0) + 1
+    med = {v: statistics.median(int(r["messages"]) / float(r["seconds"]) for r in rs) for v, rs in by.items()}
+    base = med.get("python-poplib")
+    count, size = args.mail.split("x")
+    out = [
+        f"Dovecot {args.dovecot} in a network namespace behind a delayed link: {args.rtt} ms round trip "
+        f"({float(args.rtt) / 2:g} ms each way; measured {args.measured_rtt} ms, median of 11 TCP connects). "
+        f"{int(count):,} × {int(size) // 1024} KiB messages, plain. {args.machine}. Median of {args.runs} runs in rounds "
+        "with the order rotated. msgs/s from the client's own clock, connect to QUIT (connect, greeting, "
+        "login and LIST/STAT round trips included).",
+        "",
+        "| client | msgs/s | vs Python poplib | seconds | CPU s | peak RSS MB |",
+        "|---|--:|--:|--:|--:|--:|",
+    ]
+    for v in NAMES:
+        if v not in by and v not in failed:
+            continue
+        if v not in by:
+            out.append(f"| {NAMES[v]} | failed ({failed[v]} runs) | | | | |")
+            continue
+        rs = by[v]
+        secs = statistics.median(float(r["seconds"]) for r in rs)
+        cpu = statistics.median(float(r["cpu_s"]) for r in rs)
+        rss = max(int(r["rss_kb"]) for r in rs) / 1024
+        ratio = f"{med[v] / base:,.1f}×" if base else "—"
+        note = f" ({failed[v]} runs failed)" if v in failed else ""
+        out.append(f"| {NAMES[v]}{note} | {med[v]:,.0f} | {ratio} | {secs:.2f} | {cpu:.2f} | {rss:,.0f} |")
+    open(args.out, "w").write("\n".join(out) + "\n")
+
+
+def scale(args):
+    rs = rows(args.tsv)
+    ok = [r for r in rs if r["status"] == "ok"]
+    out = [
+        f"{args.sessions:,} concurrent sessions from one .NET process (`benchmarks/Peers.Scale`) against "
+        f"`Poplib.Testing`'s in-memory server in a second process, on 127.0.0.1; each session logs in as its "
+        f"own user, waits until all {args.sessions:,} are logged in, fetches {args.messages} × "
+        f"{args.size // 1024} KiB messages (`RetrManyAsync`) and quits. {args.machine}. "
+        f"{len(rs)} run(s), each with a fresh server. Peak RSS is the client process alone: GNU time's maximum "
+        "resident set size, and the process's own `VmHWM` read after the last QUIT.",
+        "",
+        "| run | sessions ok | all logged in after s | wall s | msgs/s | client CPU s | client peak RSS MB | VmHWM MB |",
+        "|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for r in rs:
+        if r["status"] != "ok" and not r["sessions_ok"]:
+            out.append(f"| {r['run']} | {r['status']} | | | | | | |")
+            continue
+        out.append(
+            f"| {r['run']} | {int(r['sessions_ok']):,} of {int(r['sessions']):,} | {float(r['login_s']):.2f} | "
+            f"{float(r['seconds']):.2f} | {int(r['messages']) / float(r['seconds']):,.0f} | {float(r['cpu_s']):.2f} | "
+            f"{int(r['rss_kb']) / 1024:,.0f} | {int(r['vmhwm_kb']) / 1024:,.0f} |"
+        )
+    if len(ok) > 1:
+        out.append(
+            f"| median | | {statistics.median(float(r['login_s']) for r in ok):.2f} | "
+            f"{statistics.median(float(r['seconds']) for r in ok):.2f} | "
+            f"{statistics.median(int(r['messages']) / float(r['seconds']) for r in ok):,.0f} | "
+            f"{statistics.median(float(r['cpu_s']) for r in ok):.2f} | {max(int(r['rss_kb']) for r in ok) / 1024:,.0f} (max) | {max(int(r['vmhwm_kb']) for r in ok) / 1024:,.0f} (max) |"
+        )
+    open(args.out, "w").write("\n".join(out) + "\n")
+
+
+def readme(path, which, table_path):
+    begin = f"<!-- {which} table: begin (written by benchmarks/run --{which} … --update-readme) -->"
+    end = f"<!-- {which} table: end -->"
+    text = open(path).read()
+    body = open(table_path).read().rstrip("\n")
+    if begin not in text or end not in text:
+        sys.exit(f"{path}: markers for the {which} table are missing ({begin})")
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    open(path, "w").write(head + begin + "\n" + body + "\n" + end + tail)
+
+
+def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "readme":
+        readme(sys.argv[2], sys.argv[3], sys.argv[4])
+        return
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers(dest="cmd", required=True)
+    lat = sub.add_parser("latency")
+    for a in ("tsv", "out"):
+        lat.add_argument(a)
+    for a in ("--rtt", "--measured-rtt", "--mail", "--runs", "--dovecot", "--machine"):
+        lat.add_argument(a, required=True)
+    sc = sub.add_parser("scale")
+    for a in ("tsv", "out"):
+        sc.add_argument(a)
+    for a in ("--sessions", "--messages", "--size", "--runs"):
+        sc.add_argument(a, type=int, required=True)
+    sc.add_argument("--machine", required=True)
+    args = p.parse_args()
+    latency(args) if args.cmd == "latency" else scale(args)
+
+
+if __name__ == "__main__":
+    main()
