@@ -10,6 +10,14 @@ public class DovecotTests(DovecotFixture fixture)
 {
     private DovecotInstance Dovecot => fixture.Server;
 
+    /// <summary>USER, PASS, and a STAT that must count <paramref name="expectedMessages"/>.</summary>
+    internal static async Task UserPassAndStat(bool async, Pop3Client client, string user, string password, int expectedMessages)
+    {
+        await Both.Run(async, () => client.User(user), () => client.UserAsync(user));
+        await Both.Run(async, () => client.Pass(password), () => client.PassAsync(password));
+        Assert.Equal(expectedMessages, (await Both.Run(async, client.Stat, () => client.StatAsync())).Count);
+    }
+
     private async Task<Pop3Client> LoginPlain(bool async, string user, string password)
     {
         Pop3Client client = await Both.Connect(async, Dovecot.PlainPort, Dovecot.Options(allowInsecure: true));
@@ -134,9 +142,7 @@ public class DovecotTests(DovecotFixture fixture)
         var (user, password) = Dovecot.AddUser([SampleMail.Message(1)]);
         using Pop3Client client = await Both.ConnectSsl(async, "localhost", Dovecot.TlsPort, Dovecot.Options());
         Assert.True(client.IsEncrypted);
-        await Both.Run(async, () => client.User(user), () => client.UserAsync(user));
-        await Both.Run(async, () => client.Pass(password), () => client.PassAsync(password));
-        Assert.Equal(1, (await Both.Run(async, client.Stat, () => client.StatAsync())).Count);
+        await UserPassAndStat(async, client, user, password, expectedMessages: 1);
         await Both.Run(async, client.Quit, () => client.QuitAsync());
     }
 
@@ -161,9 +167,7 @@ public class DovecotTests(DovecotFixture fixture)
         await Both.Run(async, () => client.Stls(), () => client.StlsAsync());
         Assert.True(client.IsEncrypted);
         Assert.False(client.Capabilities.Stls); // Dovecot drops STLS once TLS is on
-        await Both.Run(async, () => client.User(user), () => client.UserAsync(user));
-        await Both.Run(async, () => client.Pass(password), () => client.PassAsync(password));
-        Assert.Equal(1, (await Both.Run(async, client.Stat, () => client.StatAsync())).Count);
+        await UserPassAndStat(async, client, user, password, expectedMessages: 1);
         await Both.Run(async, client.Quit, () => client.QuitAsync());
     }
 
@@ -334,9 +338,7 @@ public class DovecotStrictTests(DovecotFixture fixture)
         {
             await Both.Run(async, () => client.Stls(), () => client.StlsAsync());
             Assert.True(client.Capabilities.User);
-            await Both.Run(async, () => client.User(user), () => client.UserAsync(user));
-            await Both.Run(async, () => client.Pass(password), () => client.PassAsync(password));
-            Assert.Equal(1, (await Both.Run(async, client.Stat, () => client.StatAsync())).Count);
+            await DovecotTests.UserPassAndStat(async, client, user, password, expectedMessages: 1);
             await Both.Run(async, client.Quit, () => client.QuitAsync());
         }
     }
