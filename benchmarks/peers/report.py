@@ -88,14 +88,19 @@ def table(args):
     open(args.out, "w").write("\n".join(out) + "\n")
 
 
-def readme(path, table_path):
+def replace_between(path, begin, end, table_path):
+    """Puts the table at table_path between the begin and end marker lines of the file at path."""
     text = open(path).read()
     body = open(table_path).read().rstrip("\n")
-    if BEGIN not in text or END not in text:
-        sys.exit(f"{path}: markers for the benchmark table are missing")
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    open(path, "w").write(head + BEGIN + "\n" + body + "\n" + END + tail)
+    if begin not in text or end not in text:
+        sys.exit(f"{path}: the table markers are missing ({begin})")
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    open(path, "w").write(head + begin + "\n" + body + "\n" + end + tail)
+
+
+def readme(path, table_path):
+    replace_between(path, BEGIN, END, table_path)
 
 
 def main():

@@ -9,6 +9,8 @@ import csv
 import statistics
 import sys
 
+from report import replace_between  # same folder: the script's own directory is on sys.path
+
 NAMES = {
     "raw": "raw pipelined reader (all RETRs at once)",
     "poplib-batched": "Poplib pipelined (`RetrManyAsync`, window 64)",
@@ -96,15 +98,12 @@ def scale(args):
 
 
 def readme(path, which, table_path):
-    begin = f"<!-- {which} table: begin (written by benchmarks/run --{which} … --update-readme) -->"
-    end = f"<!-- {which} table: end -->"
-    text = open(path).read()
-    body = open(table_path).read().rstrip("\n")
-    if begin not in text or end not in text:
-        sys.exit(f"{path}: markers for the {which} table are missing ({begin})")
-    head, rest = text.split(begin, 1)
-    _, tail = rest.split(end, 1)
-    open(path, "w").write(head + begin + "\n" + body + "\n" + end + tail)
+    replace_between(
+        path,
+        f"<!-- {which} table: begin (written by benchmarks/run --{which} … --update-readme) -->",
+        f"<!-- {which} table: end -->",
+        table_path,
+    )
 
 
 def main():

@@ -114,7 +114,7 @@ public sealed partial class Pop3Client
             if (++lines > CapabilityParser.MaxLines)
                 throw _connection.Fail($"The server sent a CAPA reply of more than {CapabilityParser.MaxLines} lines.");
 
-            CapabilityParser.AddLine(entries, CapabilityParser.Decode(line.Span));
+            CapabilityParser.AddLine(entries, ReplyParser.Decode(line.Span, utf8Mode: false));
         }
 
         return Capabilities = CapabilityParser.Create(entries);

@@ -33,8 +33,4 @@ internal static class CapabilityParser
     }
 
     public static Dictionary<string, List<string>> NewEntries() => new(StringComparer.OrdinalIgnoreCase);
-
-    /// <summary>Decodes a capability line; capability names and parameters are ASCII, anything else is kept leniently.</summary>
-    public static string Decode(ReadOnlySpan<byte> line) => ReplyParser.Decode(line, utf8Mode: false);
-
 }
