@@ -238,7 +238,9 @@ internal sealed class AccountFetcher(AccountSettings account, FetchState state, 
             destination.Commit(group, journal);
             foreach (StagedMessage message in group)
             {
-                deliveredNow.Add(message.Key);
+                // Only whole messages may be deleted from the server; a headers-only copy never.
+                if (!headersOnly)
+                    deliveredNow.Add(message.Key);
                 if (headersOnly)
                 {
                     _report.HeadersOnly++;
