@@ -33,6 +33,7 @@ internal static class MessageHeaders
                 value = line[(name.Length + 1)..].Trim();
         }
 
+        value = value?.Trim();
         return string.IsNullOrEmpty(value) ? null : value;
     }
 }
