@@ -5,7 +5,9 @@ using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using Poplib.Cli.Connection;
 using Poplib.Cli.Demo;
+using Poplib.Cli.Fetch;
 using Poplib.Cli.Output;
 using Poplib.Testing;
 
@@ -75,29 +77,36 @@ internal static class DemoCommand
                 say.WriteLine($"  … and {listing.Count - 5} more");
             say.WriteLine();
 
-            var maildir = new MaildirWriter(output.FullName);
-            var progress = new ProgressBar(say, console.IsTerminal, listing.Count, total);
-            long bytes = 0;
-            int identical = 0;
-            var download = Stopwatch.StartNew();
-            for (int i = 0; i < listing.Count; i++)
-            {
-                Pop3ListEntry entry = listing[i];
-                long octets = 0;
-                string delivered = await maildir.DeliverAsync(async file => octets = await client.RetrToAsync(entry.Number, file, cancellationToken), cancellationToken);
-                bytes += octets;
-                if (SameBytes(delivered, originals[entry.Number - 1]))
-                    identical++;
-                progress.Report(i + 1, bytes);
-            }
-
-            TimeSpan elapsed = download.Elapsed;
             await client.QuitAsync(cancellationToken);
-            say.WriteLine($"Delivered:    {listing.Count} messages, {bytes:N0} octets into {output.FullName} (Maildir: tmp/, fsync, rename into new/)");
+
+            // The download is poplib fetch itself: pipelined RETRs into the Maildir in durable groups,
+            // with the UIDL state that makes a second run fetch nothing.
+            string ca = Path.Combine(work, "server.pem");
+            await File.WriteAllTextAsync(ca, server.Certificate.ExportCertificatePem(), cancellationToken);
+            var before = ExistingFiles(output.FullName);
+            var account = new AccountSettings("demo", DemoConnection(server.Port, ca), () => password,
+                new DestinationSpec(DestinationKind.Maildir, output.FullName),
+                new FetchPolicy(Delete: false, MaxSize: null, OversizeAction.Skip, Limit: null, UidlResetAction.Refuse, FetchPolicy.DefaultBatchSize));
+            string state = Path.Combine(work, "state", "fetch.sqlite");
+            var download = Stopwatch.StartNew();
+            int code = await FetchRunner.RunAsync([account], state, 1, console.IsTerminal ? OutputMode.Live : OutputMode.Summary, console, cancellationToken);
+            TimeSpan elapsed = download.Elapsed;
+            if (code != ExitCodes.Ok)
+                return code;
+
+            string[] delivered = [.. ExistingFiles(output.FullName).Except(before).Order(StringComparer.Ordinal)];
+            long bytes = delivered.Sum(f => new FileInfo(f).Length);
+            say.WriteLine();
+            say.WriteLine($"Delivered:    {delivered.Length} messages, {bytes:N0} octets into {output.FullName} (Maildir: tmp/, group fsync, state, rename into new/)");
+            int identical = CountIdentical(delivered, originals);
             say.WriteLine($"Verified:     {identical}/{originals.Length} byte-identical to the originals");
             say.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Time:         {elapsed.TotalSeconds:0.00} s to download ({bytes / 1048576.0 / elapsed.TotalSeconds:0.0} MiB/s, {listing.Count / elapsed.TotalSeconds:0} messages/s); {clock.Elapsed.TotalSeconds:0.00} s in all"));
-            return identical == originals.Length && listing.Count == originals.Length ? ExitCodes.Ok : ExitCodes.Internal;
+                $"Time:         {elapsed.TotalSeconds:0.00} s to fetch ({bytes / 1048576.0 / elapsed.TotalSeconds:0.0} MiB/s, {delivered.Length / elapsed.TotalSeconds:0} messages/s); {clock.Elapsed.TotalSeconds:0.00} s in all"));
+
+            int again = await FetchRunner.RunAsync([account], state, 1, OutputMode.Quiet, console, cancellationToken);
+            int more = ExistingFiles(output.FullName).Except(before).Count() - delivered.Length;
+            say.WriteLine($"Second fetch: {more} new messages (the UIDL state knows all {listing.Count}; nothing is fetched twice)");
+            return identical == originals.Length && delivered.Length == originals.Length && again == ExitCodes.Ok && more == 0 ? ExitCodes.Ok : ExitCodes.Internal;
         }
         finally
         {
@@ -126,7 +135,30 @@ internal static class DemoCommand
         table.WriteTo(say);
     }
 
-    private static bool SameBytes(string a, string b) => File.ReadAllBytes(a).AsSpan().SequenceEqual(File.ReadAllBytes(b));
+    private static HashSet<string> ExistingFiles(string maildir) =>
+        Directory.Exists(Path.Combine(maildir, "new")) ? [.. Directory.GetFiles(Path.Combine(maildir, "new"))] : [];
+
+    /// <summary>How many originals have a byte-identical delivered copy (each copy matched once).</summary>
+    private static int CountIdentical(IEnumerable<string> delivered, IEnumerable<string> originals)
+    {
+        var copies = delivered.Select(f => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(f)))).GroupBy(h => h).ToDictionary(g => g.Key, g => g.Count());
+        int identical = 0;
+        foreach (string original in originals)
+        {
+            string hash = Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(original)));
+            if (copies.TryGetValue(hash, out int left) && left > 0)
+            {
+                copies[hash] = left - 1;
+                identical++;
+            }
+        }
+
+        return identical;
+    }
+
+    private static ConnectionSettings DemoConnection(int port, string ca) => new(
+        Host: "localhost", Port: port, ImplicitTls: true, StartTls: false, User: "demo", PasswordEnv: null, PasswordFile: null, Auth: null,
+        CaFile: ca, InsecureSkipVerify: false, AllowInsecureAuth: false, Timeout: TimeSpan.FromSeconds(60), DebugLevel: 0);
 
     private static Pop3ClientOptions Trusting(X509Certificate2 certificate)
     {

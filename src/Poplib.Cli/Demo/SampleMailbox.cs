@@ -6,6 +6,8 @@ namespace Poplib.Cli.Demo;
 /// <summary>
 /// Writes a mailbox of realistic messages: plain text, multipart with a base64 attachment, UTF-8
 /// subjects, HTML with very long lines, and lines that begin with '.' (which POP3 must dot-stuff).
+/// Stored with LF line endings, as Maildirs hold mail: the server sends CRLF, fetch stores LF again,
+/// so a delivered message can be compared byte for byte with its original.
 /// </summary>
 internal static class SampleMailbox
 {
@@ -25,7 +27,7 @@ internal static class SampleMailbox
                 2 => DotLines(i),
                 _ => Plain(i, random),
             };
-            File.WriteAllBytes(Path.Combine(directory, $"{i:D6}.eml"), Encoding.UTF8.GetBytes(message));
+            File.WriteAllBytes(Path.Combine(directory, $"{i:D6}.eml"), Encoding.UTF8.GetBytes(message.Replace("\r\n", "\n", StringComparison.Ordinal)));
         }
     }
 

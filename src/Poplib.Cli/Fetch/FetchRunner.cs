@@ -13,6 +13,9 @@ internal enum OutputMode
     Lines,
     Quiet,
     Json,
+
+    /// <summary>No progress, but the summary table at the end.</summary>
+    Summary,
 }
 
 /// <summary>
@@ -27,7 +30,7 @@ internal static class FetchRunner
         {
             OutputMode.Live => new LiveProgress(console.Out, accounts.Select(a => a.Name)),
             OutputMode.Lines => new LineProgress(console.Out, console.Error),
-            OutputMode.Quiet => new QuietProgress(console.Error),
+            OutputMode.Quiet or OutputMode.Summary => new QuietProgress(console.Error),
             _ => new QuietProgress(null),
         };
 

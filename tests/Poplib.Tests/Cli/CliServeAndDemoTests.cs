@@ -8,7 +8,7 @@ namespace Poplib.Tests.Cli;
 public class CliServeAndDemoTests
 {
     [Fact]
-    public async Task Demo_fetches_every_message_byte_identical()
+    public async Task Demo_fetches_every_message_byte_identical_with_fetch_and_nothing_twice()
     {
         string output = Path.Combine(Path.GetTempPath(), "poplib-demo-test-" + Guid.NewGuid().ToString("N")[..8]);
         try
@@ -17,6 +17,8 @@ public class CliServeAndDemoTests
             Assert.True(outcome.ExitCode == 0, outcome.Out + outcome.Error);
             Assert.Contains("Verified:     60/60 byte-identical", outcome.Out);
             Assert.Contains("certificate verified", outcome.Out);
+            Assert.Matches(@"demo\s+60\s+[\d,]+\s+0\s+[\d.]+s\s+ok", outcome.Out); // fetch's summary table
+            Assert.Contains("Second fetch: 0 new messages", outcome.Out);
             Assert.Equal(60, Directory.GetFiles(Path.Combine(output, "new")).Length);
             Assert.Empty(Directory.GetFiles(Path.Combine(output, "tmp")));
         }
