@@ -38,7 +38,8 @@ internal sealed partial class MaildirDestination : IMailDestination
         string name = string.Create(CultureInfo.InvariantCulture,
             $"{now.ToUnixTimeSeconds()}.M{now.Ticks / 10 % 1_000_000}P{Environment.ProcessId}Q{Interlocked.Increment(ref _sequence)}.{Host}");
         string path = Path.Combine(_root, "tmp", name);
-        var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 64 * 1024);
+        // Unbuffered: MessageWriter hands over 32 KiB pieces.
+        var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0);
         return new StagedMessage(key, serverSize, file, new MessageWriter(file, quoteFrom: false), path);
     }
 

@@ -15,7 +15,12 @@ internal sealed class MessageWriter : Stream
     private static readonly byte[] From = "From "u8.ToArray();
     private static readonly SearchValues<byte> LineBreaks = SearchValues.Create("\r\n"u8);
 
+    private const int BufferSize = 32 * 1024;
     private readonly Stream _output;
+    // Output is gathered here and written (and hashed) in large pieces: a message arrives as many
+    // line-sized spans, and each small file write or hash call has a fixed cost.
+    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+    private int _buffered;
     private readonly bool _quoteFrom;
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private readonly MemoryStream _header = new();
@@ -128,6 +133,7 @@ internal sealed class MessageWriter : Stream
             Emit("\n"u8);
         }
 
+        Drain();
         _output.Flush();
         string digest = Convert.ToHexStringLower(_hash.GetHashAndReset());
         return new DeliveredContent(Written, digest, MessageHeaders.FindMessageId(_header.GetBuffer().AsSpan(0, (int)_header.Length)));
@@ -210,23 +216,46 @@ internal sealed class MessageWriter : Stream
     {
         if (bytes.IsEmpty)
             return;
-        _output.Write(bytes);
-        _hash.AppendData(bytes);
         Written += bytes.Length;
         _last = bytes[^1];
+        while (!bytes.IsEmpty)
+        {
+            if (_buffered == _buffer.Length)
+                Drain();
+            int n = Math.Min(bytes.Length, _buffer.Length - _buffered);
+            bytes[..n].CopyTo(_buffer.AsSpan(_buffered));
+            _buffered += n;
+            bytes = bytes[n..];
+        }
+    }
+
+    private void Drain()
+    {
+        if (_buffered == 0)
+            return;
+        ReadOnlySpan<byte> chunk = _buffer.AsSpan(0, _buffered);
+        _output.Write(chunk);
+        _hash.AppendData(chunk);
+        _buffered = 0;
     }
 
     private void CaptureHeader(ReadOnlySpan<byte> bytes)
     {
-        int room = MaxHeaderCapture - (int)_header.Length;
+        int before = (int)_header.Length;
+        int room = MaxHeaderCapture - before;
         _header.Write(bytes[..Math.Min(room, bytes.Length)]);
-        // The header ends at the first empty line; a little past it does no harm.
+        // The header ends at the first empty line: look for it in the new bytes (and the one before them).
+        int from = Math.Max(0, before - 1);
         ReadOnlySpan<byte> captured = _header.GetBuffer().AsSpan(0, (int)_header.Length);
-        if (captured.Length >= MaxHeaderCapture || captured.IndexOf("\n\n"u8) >= 0 || (captured.Length > 0 && captured[0] == (byte)'\n'))
+        if (captured.Length >= MaxHeaderCapture || captured[from..].IndexOf("\n\n"u8) >= 0 || captured[0] == (byte)'\n')
             _headerDone = true;
     }
 
-    public override void Flush() => _output.Flush();
+    public override void Flush()
+    {
+        Drain();
+        _output.Flush();
+    }
 
     public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
@@ -240,6 +269,9 @@ internal sealed class MessageWriter : Stream
         {
             _hash.Dispose();
             _header.Dispose();
+            if (_buffer.Length > 0)
+                ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = [];
         }
 
         base.Dispose(disposing);

@@ -10,8 +10,8 @@ internal static class Spool
     {
         string path = Path.Combine(directory, $".poplib-spool-{Guid.NewGuid():N}");
         if (OperatingSystem.IsWindows())
-            return new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 64 * 1024, FileOptions.DeleteOnClose);
-        var file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 64 * 1024);
+            return new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, bufferSize: 0, FileOptions.DeleteOnClose);
+        var file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, bufferSize: 0);
         File.Delete(path);
         return file;
     }
