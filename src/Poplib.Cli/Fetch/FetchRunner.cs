@@ -34,10 +34,26 @@ internal static class FetchRunner
             _ => new QuietProgress(null),
         };
 
-        var reports = new AccountReport[accounts.Count];
+        // Secrets first, one account after another: a prompt or a password manager asking for its own
+        // passphrase must not interleave with others, nor wait while connections time out.
+        var reports = new AccountReport?[accounts.Count];
+        var ready = new AccountSettings[accounts.Count];
+        for (int i = 0; i < accounts.Count; i++)
+        {
+            try
+            {
+                string password = accounts[i].ReadPassword();
+                ready[i] = accounts[i] with { ReadPassword = () => password };
+            }
+            catch (CliException e)
+            {
+                reports[i] = Failed(accounts[i].Name, e.ExitCode, e.Message, interrupted: false, progress);
+            }
+        }
+
         using (var gate = new SemaphoreSlim(parallel))
         {
-            Task[] tasks = [.. accounts.Select((account, i) => Task.Run(async () =>
+            Task[] tasks = [.. ready.Select((account, i) => reports[i] is not null ? Task.CompletedTask : Task.Run(async () =>
             {
                 await gate.WaitAsync(CancellationToken.None);
                 try
@@ -53,11 +69,12 @@ internal static class FetchRunner
         }
 
         (progress as IDisposable)?.Dispose();
-        int code = ExitCode(reports);
+        AccountReport[] done = [.. reports.Select(r => r!)];
+        int code = ExitCode(done);
         if (mode == OutputMode.Json)
-            WriteJson(console.Out, reports, code);
+            WriteJson(console.Out, done, code);
         else if (mode != OutputMode.Quiet)
-            WriteSummary(console.Out, reports);
+            WriteSummary(console.Out, done);
         return code;
     }
 

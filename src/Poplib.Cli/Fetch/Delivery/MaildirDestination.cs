@@ -12,8 +12,9 @@ namespace Poplib.Cli.Fetch.Delivery;
 internal sealed partial class MaildirDestination : IMailDestination
 {
     private static readonly string Host = SafeHostName();
+    // Per process, not per destination: two accounts delivering into one Maildir must not collide.
+    private static int s_sequence;
     private readonly string _root;
-    private int _sequence;
 
     public MaildirDestination(string root)
     {
@@ -36,7 +37,7 @@ internal sealed partial class MaildirDestination : IMailDestination
         // The classic unique name: seconds, microseconds, process and a per-process counter, host.
         DateTimeOffset now = DateTimeOffset.UtcNow;
         string name = string.Create(CultureInfo.InvariantCulture,
-            $"{now.ToUnixTimeSeconds()}.M{now.Ticks / 10 % 1_000_000}P{Environment.ProcessId}Q{Interlocked.Increment(ref _sequence)}.{Host}");
+            $"{now.ToUnixTimeSeconds()}.M{now.Ticks / 10 % 1_000_000}P{Environment.ProcessId}Q{Interlocked.Increment(ref s_sequence)}.{Host}");
         string path = Path.Combine(_root, "tmp", name);
         // Unbuffered: MessageWriter hands over 32 KiB pieces.
         var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0);

@@ -23,6 +23,7 @@ public class FetchConfigTests
                 { "name": "two", "host": "127.0.0.1", "port": {{alsoGood.Server.Port}}, "mbox": "two.mbox", "policy": "keep" },
                 { "name": "broken", "host": "127.0.0.1", "port": 1, "maildir": "broken", "timeout": 5 },
                 { "name": "off", "host": "127.0.0.1", "port": 1, "maildir": "off", "enabled": false },
+                { "name": "no-secret", "host": "127.0.0.1", "port": {{good.Server.Port}}, "maildir": "x", "password": { "env": "POPLIB_TEST_UNSET_VARIABLE" } },
               ],
             }
             """);
@@ -31,9 +32,10 @@ public class FetchConfigTests
         Assert.Equal(ExitCodes.SomeAccountsFailed, outcome.ExitCode);
         using JsonDocument json = JsonDocument.Parse(outcome.Out);
         JsonElement[] accounts = [.. json.RootElement.GetProperty("accounts").EnumerateArray()];
-        Assert.Equal(["one", "two", "broken"], accounts.Select(a => a.GetProperty("name").GetString()));
-        Assert.Equal(["ok", "ok", "failed"], accounts.Select(a => a.GetProperty("status").GetString()));
+        Assert.Equal(["one", "two", "broken", "no-secret"], accounts.Select(a => a.GetProperty("name").GetString()));
+        Assert.Equal(["ok", "ok", "failed", "failed"], accounts.Select(a => a.GetProperty("status").GetString()));
         Assert.Equal(ExitCodes.Connection, accounts[2].GetProperty("exitCode").GetInt32());
+        Assert.Contains("POPLIB_TEST_UNSET_VARIABLE", accounts[3].GetProperty("error").GetString());
         Assert.Equal(2, Directory.GetFiles(Path.Combine(good.Folder, "one", "new")).Length);
         Assert.Equal(0, good.Memory.Count);      // "delete" from the defaults
         Assert.Equal(1, alsoGood.Memory.Count);  // "keep" of its own
