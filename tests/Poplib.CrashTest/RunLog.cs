@@ -1,0 +1,101 @@
+namespace Poplib.CrashTest;
+
+/// <summary>One run of the child, and what the destination looked like after it.</summary>
+internal sealed record RunRecord(
+    int Number, int Batch, TimeSpan? Delay, TimeSpan Estimate, ChildOutcome Outcome,
+    int NewItems, int BacklogBefore, int BacklogAfter, bool Partial)
+{
+    public string Describe()
+    {
+        string plan = Delay is { } delay
+            ? $"kill at {delay.TotalMilliseconds,5:F0} ms (estimate {Estimate.TotalMilliseconds:F0})"
+            : "no kill";
+        string ending = Outcome.Killed ? "killed" : Outcome.TimedOut ? "TIMED OUT" : $"exited {Outcome.ExitCode}";
+        string batch = Batch > 0 ? $"batch {Batch,2}" : "batch default";
+        return $"run {Number,3}: {batch}, {plan} → {ending} after {Outcome.Elapsed.TotalMilliseconds:F0} ms; " +
+            $"+{NewItems} delivered, {BacklogBefore} → {BacklogAfter} to go{(Partial ? ", partial message on disk" : "")}";
+    }
+}
+
+/// <summary>
+/// The runs so far: which run first showed each delivered item (to say which run lost or duplicated
+/// a message), how many kills there were and where they landed.
+/// </summary>
+internal sealed class RunLog
+{
+    private readonly Dictionary<string, int> _firstSeen = new(StringComparer.Ordinal);
+
+    public HashSet<string> DeliveredHashes { get; } = new(StringComparer.Ordinal);
+
+    public List<RunRecord> Runs { get; } = [];
+
+    public int Kills { get; private set; }
+
+    public int MidDownloadKills { get; private set; }
+
+    public int Suspicious { get; set; }
+
+    private int BeforeDeliveryKills { get; set; }
+
+    private int AfterLastDeliveryKills { get; set; }
+
+    private int NothingToDoKills { get; set; }
+
+    private int PartialKills { get; set; }
+
+    public RunRecord Record(
+        int number, int batch, TimeSpan? delay, TimeSpan estimate, ChildOutcome outcome,
+        IReadOnlyList<DeliveredItem> items, int leftovers, IReadOnlyList<SourceMessage> sources)
+    {
+        int backlogBefore = sources.Count(m => !DeliveredHashes.Contains(m.Hash));
+        int newItems = 0;
+        foreach (DeliveredItem item in items)
+        {
+            if (_firstSeen.TryAdd(Key(item.Location, item.Hash), number))
+                newItems++;
+            DeliveredHashes.Add(item.Hash);
+        }
+
+        int backlogAfter = sources.Count(m => !DeliveredHashes.Contains(m.Hash));
+        bool partial = leftovers > 0 || items.Any(i => i.Problem is not null);
+        var record = new RunRecord(number, batch, delay, estimate, outcome, newItems, backlogBefore, backlogAfter, partial);
+        Runs.Add(record);
+
+        if (outcome.Killed)
+        {
+            Kills++;
+            if (backlogBefore == 0)
+                NothingToDoKills++;
+            else if (newItems == 0 && !partial)
+                BeforeDeliveryKills++;
+            else if (backlogAfter > 0 || partial)
+                MidDownloadKills++;
+            else
+                AfterLastDeliveryKills++;
+            if (partial)
+                PartialKills++;
+        }
+
+        return record;
+    }
+
+    /// <summary>Files an MUA moved from new/ to cur/ keep the run that delivered them.</summary>
+    public void Moved(IReadOnlyList<(string From, string To)> moves)
+    {
+        foreach ((string from, string to) in moves)
+        {
+            foreach (var entry in _firstSeen.Where(e => e.Key.StartsWith(from + "#", StringComparison.Ordinal)).ToList())
+                _firstSeen[to + entry.Key[from.Length..]] = entry.Value;
+        }
+    }
+
+    /// <summary>The run after which <paramref name="item"/> was first seen, or 0 if never recorded.</summary>
+    public int FirstSeen(DeliveredItem item) => _firstSeen.GetValueOrDefault(Key(item.Location, item.Hash));
+
+    public string KillSummary() =>
+        $"kills: {Kills} ({BeforeDeliveryKills} before the first delivery of the run, {MidDownloadKills} mid-download, " +
+        $"{AfterLastDeliveryKills} after the last delivery, {NothingToDoKills} with nothing new on the server; " +
+        $"{PartialKills} left a partial message on disk); runs: {Runs.Count}; unexpected exits: {Suspicious}";
+
+    private static string Key(string location, string hash) => location + "#" + hash;
+}
