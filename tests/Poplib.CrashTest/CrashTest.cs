@@ -23,6 +23,7 @@ internal sealed class CrashTest(CrashTestOptions options, TextWriter output)
     private readonly Random _reader = new(options.Seed ^ 0x5bd1e995);
     private readonly MessageFactory _factory = new(options.Seed);
     private readonly List<string> _failures = [];
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
     private string _password = "";
 
     /// <summary>Runs the test and prints its verdict; true if nothing was lost, duplicated or corrupted.</summary>
@@ -32,7 +33,7 @@ internal sealed class CrashTest(CrashTestOptions options, TextWriter output)
         if (Directory.Exists(work))
             Directory.Delete(work, recursive: true);
         Directory.CreateDirectory(work);
-        var clock = Stopwatch.StartNew();
+        output.WriteLine($"work directory: {work}{(options.KeepWork ? "" : " (removed if the test passes)")}");
         bool passed = false;
         try
         {
@@ -41,14 +42,12 @@ internal sealed class CrashTest(CrashTestOptions options, TextWriter output)
         catch (HarnessException e)
         {
             output.WriteLine("FAILED: " + e.Message);
+            output.WriteLine($"crash test ({options.ModeName}, {options.PolicyName}, seed {options.Seed}): FAILED after {_log.Kills} kills in {_log.Runs.Count} runs (see above)");
         }
         finally
         {
-            output.WriteLine($"time: {clock.Elapsed.TotalSeconds:F1} s");
             if (passed && !options.KeepWork)
                 Directory.Delete(work, recursive: true);
-            else
-                output.WriteLine($"work directory kept: {work}");
         }
 
         return passed;
@@ -179,6 +178,7 @@ internal sealed class CrashTest(CrashTestOptions options, TextWriter output)
             output.WriteLine(detail);
         foreach (string failure in _failures)
             output.WriteLine("FAILED: " + failure);
+        output.WriteLine($"time: {_clock.Elapsed.TotalSeconds:F1} s");
         output.WriteLine(
             $"crash test ({options.ModeName}, {options.PolicyName}, seed {options.Seed}): {_log.Kills} kills, {_sources.Count} messages: " +
             $"{verdict.Lost} lost, {verdict.Duplicated} duplicated, {verdict.Corrupt} corrupt");
