@@ -16,6 +16,7 @@ internal static class CliApp
         root.Add(RetrCommand.CreateTop(console));
         root.Add(RetrCommand.CreateRetr(console));
         root.Add(DeleCommand.Create(console));
+        root.Add(Fetch.FetchCommand.Create(console));
         root.Add(ServeCommand.Create(console));
         root.Add(DemoCommand.Create(console));
         return root;
@@ -25,6 +26,7 @@ internal static class CliApp
     private static readonly HashSet<string> Flags = new(StringComparer.Ordinal)
     {
         "--ssl", "--starttls", "--insecure-skip-verify", "--allow-insecure-auth", "--verbose", "-v", "-vv", "--json", "--yes", "-y", "--help", "-h", "-?",
+        "--keep", "--delete", "--quiet", "-q",
     };
 
     /// <summary>

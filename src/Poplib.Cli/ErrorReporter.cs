@@ -18,7 +18,8 @@ internal static class ErrorReporter
         return code;
     }
 
-    private static (int Code, string Message) Classify(Exception error) => error switch
+    /// <summary>The exit code and the one-line message for a failure.</summary>
+    public static (int Code, string Message) Classify(Exception error) => error switch
     {
         CliException cli => (cli.ExitCode, cli.Message),
         OperationCanceledException => (ExitCodes.Interrupted, "interrupted; nothing was deleted that the server had not already committed."),

@@ -11,7 +11,9 @@ internal static class ExitCodes
     public const int ServerError = 5;
     public const int LocalIo = 6;
     public const int Protocol = 7;
+    public const int SomeAccountsFailed = 8; // poplib fetch with several accounts: at least one failed, the others ran
     public const int TemporaryFailure = 75; // sysexits EX_TEMPFAIL: [IN-USE], [LOGIN-DELAY], [SYS/TEMP] — retry later
+    public const int Config = 78; // sysexits EX_CONFIG: the fetch config file is wrong
     public const int Interrupted = 130; // the shell's convention for SIGINT (128 + 2)
 }
 

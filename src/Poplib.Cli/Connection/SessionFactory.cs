@@ -7,8 +7,17 @@ namespace Poplib.Cli.Connection;
 /// <summary>Opens a session as the settings say: connect, secure, and (when asked) log in.</summary>
 internal static class SessionFactory
 {
-    public static async Task<Pop3Client> OpenAsync(ConnectionSettings settings, bool login, CliConsole console, CancellationToken cancellationToken)
+    public static Task<Pop3Client> OpenAsync(ConnectionSettings settings, bool login, CliConsole console, CancellationToken cancellationToken)
     {
+        // Read the password before connecting: a prompt must not eat into the server's timeout.
+        string? password = login ? PasswordSource.Read(settings.PasswordEnv, settings.PasswordFile, console) : null;
+        return OpenAsync(settings, password, console, cancellationToken);
+    }
+
+    /// <summary>Opens a session and, when <paramref name="password"/> is given, logs in with it.</summary>
+    public static async Task<Pop3Client> OpenAsync(ConnectionSettings settings, string? password, CliConsole console, CancellationToken cancellationToken)
+    {
+        bool login = password is not null;
         var options = new Pop3ClientOptions
         {
             Timeout = settings.Timeout,
@@ -18,8 +27,6 @@ internal static class SessionFactory
             SslOptions = TlsSettings(settings, console.Error),
         };
 
-        // Read the password before connecting: a prompt must not eat into the server's timeout.
-        string? password = login ? PasswordSource.Read(settings.PasswordEnv, settings.PasswordFile, console) : null;
         if (login && settings.User is null)
             throw new CliException(ExitCodes.Usage, "no user: give --user NAME or a URL such as pop://alice@host");
 

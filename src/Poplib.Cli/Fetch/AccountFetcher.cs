@@ -1,0 +1,305 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Poplib.Cli.Connection;
+using Poplib.Cli.Fetch.Delivery;
+using Poplib.Cli.Fetch.Progress;
+using Poplib.Cli.Fetch.State;
+
+namespace Poplib.Cli.Fetch;
+
+/// <summary>
+/// Fetches one account: settle what an interrupted run left, log in, list, decide what is new,
+/// download it pipelined into the destination in durable groups, DELE what is delivered (delete
+/// mode), QUIT. The one rule everything here serves: a message is DELE'd only after it is durably
+/// delivered and recorded, and recorded only in an order the next run can check.
+/// </summary>
+internal sealed class AccountFetcher(AccountSettings account, FetchState state, CliConsole console, IFetchProgress progress)
+{
+    /// <summary>A group is also committed once this many octets are waiting, to bound what a crash costs.</summary>
+    private const long MaxGroupBytes = 64L * 1024 * 1024;
+
+    private readonly AccountReport _report = new(account.Name);
+    private readonly string _key = account.Key;
+
+    public AccountReport Report => _report;
+
+    public async Task<AccountReport> RunAsync(CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            await FetchAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            _report.Interrupted = true;
+            _report.ExitCode = ExitCodes.Interrupted;
+            _report.Error = "interrupted: what was delivered is recorded; nothing undelivered was deleted";
+        }
+        catch (Exception e)
+        {
+            (_report.ExitCode, string message) = ErrorReporter.Classify(e);
+            _report.Error = message;
+        }
+
+        _report.Elapsed = clock.Elapsed;
+        progress.Finished(_report);
+        return _report;
+    }
+
+    private void Warn(string message)
+    {
+        _report.Warnings.Add(message);
+        progress.Warning(_report, message);
+    }
+
+    private async Task FetchAsync(CancellationToken cancellationToken)
+    {
+        using AccountLock held = AccountLock.Acquire(state.Path, _key);
+        using IMailDestination destination = DestinationFactory.Open(account.Destination, _key);
+        var journal = new DeliveryJournal(state, _key, destination.Name);
+        SettleInterruptedDeliveries(destination, journal);
+
+        string password = account.ReadPassword();
+        await using Pop3Client client = await SessionFactory.OpenAsync(account.Connection, password, console, cancellationToken);
+        IReadOnlyList<ServerMessage> messages = await MailboxListing.ReadAsync(client, Warn, cancellationToken);
+        _report.OnServer = messages.Count;
+        _report.OnServerBytes = messages.Sum(m => m.Size);
+
+        Dictionary<string, StoredMessage> known = state.Load(_key);
+        bool dedupe = await CheckUidlResetAsync(client, messages, known, cancellationToken);
+        if (account.Policy.OnUidlReset == UidlResetAction.MarkSeen && dedupe)
+        {
+            MarkAllSeen(messages, known);
+            known = state.Load(_key);
+            dedupe = false;
+        }
+
+        state.MarkOnServer(_key, messages.Select(m => m.Key).Where(known.ContainsKey).ToHashSet(StringComparer.Ordinal));
+
+        FetchPlan plan = FetchPlan.Make(messages, known, account.Policy);
+        _report.SkippedOversize = plan.Oversized.Count;
+        _report.ToFetch = plan.Full.Count + plan.HeadersOnly.Count;
+        _report.ToFetchBytes = plan.Full.Sum(m => m.Size);
+        if (plan.Oversized.Count > 0)
+            Warn($"{plan.Oversized.Count} message(s) over --max-size {account.Policy.MaxSize} octets left on the server");
+        progress.Started(_report);
+
+        var deliveredNow = new HashSet<string>(StringComparer.Ordinal);
+        await DownloadAsync(client, destination, journal, plan.Full, headersOnly: false, dedupe, deliveredNow, cancellationToken);
+        await DownloadAsync(client, destination, journal, plan.HeadersOnly, headersOnly: true, dedupe: false, deliveredNow, cancellationToken);
+
+        if (account.Policy.Delete)
+            await DeleteDeliveredAsync(client, [.. plan.AlreadyDelivered, .. messages.Where(m => deliveredNow.Contains(m.Key))], cancellationToken);
+        else
+            await client.QuitAsync(cancellationToken);
+    }
+
+    /// <summary>Rows an interrupted run left half-way: each is confirmed, rolled forward or forgotten.</summary>
+    private void SettleInterruptedDeliveries(IMailDestination destination, DeliveryJournal journal)
+    {
+        List<StoredMessage> pending = [.. state.Load(_key).Values.Where(r => r.Status is MessageStatus.Delivering or MessageStatus.DeliveringHeaders)];
+        if (pending.Count == 0)
+            return;
+        List<StoredMessage> elsewhere = [.. pending.Where(r => r.Destination != destination.Name)];
+        foreach (StoredMessage row in elsewhere)
+            Warn($"message {row.Key} was being delivered to {row.Destination} when an earlier run stopped; the destination has changed since, so it is fetched again");
+        journal.Forget(elsewhere.Select(r => r.Key));
+        destination.Recover([.. pending.Where(r => r.Destination == destination.Name)], journal, Warn);
+    }
+
+    /// <summary>
+    /// Whether the server's UIDLs have changed since the last run: every message the state saw on the
+    /// server last time is gone, new keys appeared, and (checked with TOP) some of the "new" messages
+    /// carry the Message-ID and size of mail already delivered. Returns whether to dedupe this run.
+    /// </summary>
+    private async Task<bool> CheckUidlResetAsync(Pop3Client client, IReadOnlyList<ServerMessage> messages, Dictionary<string, StoredMessage> known, CancellationToken cancellationToken)
+    {
+        var present = messages.Select(m => m.Key).ToHashSet(StringComparer.Ordinal);
+        List<StoredMessage> leftOnServer = [.. known.Values.Where(r => r.OnServer && r.Status != MessageStatus.Deleted)];
+        List<ServerMessage> unknown = [.. messages.Where(m => !known.ContainsKey(m.Key))];
+        if (leftOnServer.Count == 0 || unknown.Count == 0 || leftOnServer.Any(r => present.Contains(r.Key)))
+            return false;
+
+        // All the old keys vanished and new ones appeared: either the mail was removed elsewhere and new
+        // mail came, or the same mail got new UIDLs. Message-ID and size tell the two apart.
+        bool confirmed;
+        try
+        {
+            List<Pop3ListEntry> sample = [.. unknown.Take(8).Select(m => m.Entry)];
+            Dictionary<int, string?> ids = await MailboxListing.MessageIdsAsync(client, sample, cancellationToken);
+            confirmed = sample.Any(e => ids[e.Number] is { } id && state.HasDelivered(_key, id, e.Size));
+        }
+        catch (Pop3CommandException)
+        {
+            confirmed = true; // no TOP: cannot rule it out, so treat it as the dangerous case
+        }
+
+        if (!confirmed)
+            return false;
+
+        string what = $"the server's UIDLs have changed: none of the {leftOnServer.Count} message(s) left on the server by the last run is listed any more, and {unknown.Count} message(s) with unknown UIDLs include mail already delivered";
+        switch (account.Policy.OnUidlReset)
+        {
+            case UidlResetAction.Refuse:
+                throw new CliException(ExitCodes.ServerError,
+                    what + ". Nothing was fetched. Re-run with --on-uidl-reset dedupe (fetch, skipping mail already delivered), mark-seen (record all of it as seen) or refetch (fetch all of it again)");
+            case UidlResetAction.Refetch:
+                Warn(what + "; fetching all of them again (--on-uidl-reset refetch)");
+                return false;
+            case UidlResetAction.MarkSeen:
+                Warn(what + "; recording all of them as seen without fetching (--on-uidl-reset mark-seen)");
+                return true;
+            default:
+                Warn(what + "; fetching them, skipping those delivered before (--on-uidl-reset dedupe)");
+                return true;
+        }
+    }
+
+    private void MarkAllSeen(IReadOnlyList<ServerMessage> messages, Dictionary<string, StoredMessage> known) =>
+        state.Save(_key, [.. messages.Where(m => !known.ContainsKey(m.Key))
+            .Select(m => new StoredMessage(m.Key, MessageStatus.Seen, m.Size, null, null, "(marked seen)", null, OnServer: true))]);
+
+    private async Task DownloadAsync(Pop3Client client, IMailDestination destination, DeliveryJournal journal, IReadOnlyList<ServerMessage> messages, bool headersOnly,
+        bool dedupe, HashSet<string> deliveredNow, CancellationToken cancellationToken)
+    {
+        if (messages.Count == 0)
+            return;
+        var byNumber = messages.ToDictionary(m => m.Number);
+        var group = new List<StagedMessage>();
+        long groupBytes = 0;
+        bool mbox = account.Destination.Kind == DestinationKind.Mbox;
+        IAsyncEnumerable<Pop3BatchMessage> replies = headersOnly
+            ? client.TopManyAsync(messages.Select(m => m.Number), 0, cancellationToken)
+            : client.RetrManyAsync(messages.Select(m => m.Entry), cancellationToken);
+        try
+        {
+            await foreach (Pop3BatchMessage reply in replies)
+            {
+                ServerMessage message = byNumber[reply.Number];
+                if (!reply.IsOk)
+                {
+                    _report.Refused++;
+                    Warn($"the server refused message {message.Number} ({message.Key}): {reply.Response.Text}; it stays on the server");
+                    continue;
+                }
+
+                StagedMessage staged = destination.Stage(message.Key, message.Size);
+                try
+                {
+                    if (headersOnly)
+                    {
+                        staged.Outcome = MessageStatus.Truncated;
+                        staged.Writer.Write(Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture,
+                            $"X-Poplib-Truncated: only the header was fetched; the message has {message.Size} octets (over --max-size {account.Policy.MaxSize})\r\n")));
+                    }
+
+                    await reply.Content.CopyToAsync(staged.Writer, cancellationToken);
+                    staged.Complete(terminate: mbox);
+                }
+                catch
+                {
+                    Discard(staged);
+                    throw;
+                }
+
+                if (dedupe && staged.Content.MessageId is { } id && state.HasDelivered(_key, id, message.Size))
+                {
+                    Discard(staged);
+                    _report.Duplicates++;
+                    state.Save(_key, [new StoredMessage(message.Key, MessageStatus.Delivered, message.Size, id, null, "(duplicate of mail already delivered)", null, OnServer: true)]);
+                    deliveredNow.Add(message.Key);
+                    continue;
+                }
+
+                group.Add(staged);
+                groupBytes += staged.Content.Length;
+                if (group.Count >= account.Policy.BatchSize || groupBytes >= MaxGroupBytes)
+                {
+                    Commit(destination, journal, group, headersOnly, deliveredNow);
+                    groupBytes = 0;
+                }
+            }
+        }
+        finally
+        {
+            // Whatever stopped the download (the end, a broken connection, Ctrl-C), the messages that
+            // arrived complete are delivered; only the one in flight is dropped.
+            if (group.Count > 0)
+                Commit(destination, journal, group, headersOnly, deliveredNow);
+        }
+    }
+
+    private void Commit(IMailDestination destination, DeliveryJournal journal, List<StagedMessage> group, bool headersOnly, HashSet<string> deliveredNow)
+    {
+        try
+        {
+            destination.Commit(group, journal);
+            foreach (StagedMessage message in group)
+            {
+                deliveredNow.Add(message.Key);
+                if (headersOnly)
+                {
+                    _report.HeadersOnly++;
+                }
+                else
+                {
+                    _report.Delivered++;
+                    _report.DeliveredBytes += message.ServerSize;
+                }
+
+                progress.Delivered(_report, message.Key, message.ServerSize);
+            }
+        }
+        finally
+        {
+            foreach (StagedMessage message in group)
+                Discard(message);
+            group.Clear();
+        }
+    }
+
+    /// <summary>Closes a staged message and removes its private file if it is still there (not moved into place).</summary>
+    private static void Discard(StagedMessage staged)
+    {
+        staged.Dispose();
+        if (staged.TemporaryPath is { } path && File.Exists(path))
+        {
+            try
+            {
+                File.Delete(path);
+            }
+            catch (IOException)
+            {
+                // Left in tmp/: removed by the next run (its process is gone by then).
+            }
+        }
+    }
+
+    /// <summary>
+    /// DELE every message whose delivery is recorded — this run's and earlier runs' whose DELE did not
+    /// take — then QUIT, which is what commits the deletions; only then are they marked deleted.
+    /// </summary>
+    private async Task DeleteDeliveredAsync(Pop3Client client, IReadOnlyList<ServerMessage> delivered, CancellationToken cancellationToken)
+    {
+        var numbers = delivered.Select(m => m.Number).Distinct().Order().ToList();
+        IReadOnlyList<Pop3BatchItem> outcomes = numbers.Count > 0 ? await client.DeleManyAsync(numbers, cancellationToken) : [];
+        var byNumber = delivered.GroupBy(m => m.Number).ToDictionary(g => g.Key, g => g.First().Key);
+        var accepted = new List<string>();
+        foreach (Pop3BatchItem outcome in outcomes)
+        {
+            if (outcome.IsOk)
+                accepted.Add(byNumber[outcome.Number]);
+            else
+                Warn($"the server refused to delete message {outcome.Number}: {outcome.Response.Text}");
+        }
+
+        Pop3Response quit = await client.QuitAsync(cancellationToken);
+        if (quit.IsOk)
+        {
+            state.SetStatus(_key, accepted, MessageStatus.Deleted);
+            _report.Deleted = accepted.Count;
+        }
+    }
+}

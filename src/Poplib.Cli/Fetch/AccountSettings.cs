@@ -1,0 +1,63 @@
+using Poplib.Cli.Connection;
+
+namespace Poplib.Cli.Fetch;
+
+/// <summary>What to do with a message over <see cref="FetchPolicy.MaxSize"/>.</summary>
+internal enum OversizeAction
+{
+    /// <summary>Leave it on the server, untouched, and say so in the summary.</summary>
+    Skip,
+
+    /// <summary>Deliver its header only (TOP n 0), marked with X-Poplib-Truncated; never delete it.</summary>
+    Headers,
+}
+
+/// <summary>What to do when the server's UIDLs have changed under us (a migration, a rebuilt index).</summary>
+internal enum UidlResetAction
+{
+    /// <summary>Fetch nothing, report it, fail the account: a person decides.</summary>
+    Refuse,
+
+    /// <summary>Fetch, but skip messages whose Message-ID and size were delivered before.</summary>
+    Dedupe,
+
+    /// <summary>Record everything now on the server as seen, without downloading it.</summary>
+    MarkSeen,
+
+    /// <summary>Fetch everything the state does not know, duplicates and all.</summary>
+    Refetch,
+}
+
+/// <summary>How an account is fetched.</summary>
+/// <param name="Delete">DELE what was delivered (after it is durable and recorded); otherwise keep it on the server.</param>
+/// <param name="MaxSize">Messages larger than this (LIST octets) get <paramref name="Oversize"/>; null: no limit.</param>
+/// <param name="Oversize">What happens to them.</param>
+/// <param name="Limit">At most this many messages per run; null: all.</param>
+/// <param name="OnUidlReset">What to do when the UIDLs changed.</param>
+/// <param name="BatchSize">Messages per durable commit group.</param>
+internal sealed record FetchPolicy(bool Delete, long? MaxSize, OversizeAction Oversize, int? Limit, UidlResetAction OnUidlReset, int BatchSize)
+{
+    public const int DefaultBatchSize = 64;
+}
+
+/// <summary>The kind of destination and its target (a folder, a file, a command line).</summary>
+internal sealed record DestinationSpec(DestinationKind Kind, string Target);
+
+internal enum DestinationKind
+{
+    Maildir,
+    Mbox,
+    Mda,
+}
+
+/// <summary>One account to fetch: where from, as whom, where to, how.</summary>
+/// <param name="Name">What the user calls it (the config's name, or user@host).</param>
+/// <param name="Connection">The server and login.</param>
+/// <param name="ReadPassword">Produces the password (environment, file, command, inline or prompt).</param>
+/// <param name="Destination">Where mail goes.</param>
+/// <param name="Policy">Keep or delete, limits.</param>
+internal sealed record AccountSettings(string Name, ConnectionSettings Connection, Func<string> ReadPassword, DestinationSpec Destination, FetchPolicy Policy)
+{
+    /// <summary>The mailbox's identity in the state: the login and server, not the display name, so renaming an account loses nothing.</summary>
+    public string Key => $"{Connection.User}@{Connection.Host}:{Connection.Port}";
+}

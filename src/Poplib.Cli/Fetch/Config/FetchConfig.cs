@@ -1,0 +1,257 @@
+using System.Globalization;
+using System.Text.Json;
+using Poplib.Cli.Connection;
+
+namespace Poplib.Cli.Fetch.Config;
+
+/// <summary>A config file's accounts and global settings, as read by <see cref="FetchConfig.Load"/>.</summary>
+internal sealed record FetchConfig(string? StatePath, int? Parallel, IReadOnlyList<AccountSettings> Accounts)
+{
+    private static readonly string[] DestinationFields = ["maildir", "mbox", "mda"];
+
+    private static readonly HashSet<string> AccountFields = new(StringComparer.Ordinal)
+    {
+        "name", "enabled", "host", "port", "security", "user", "password", "auth", "caFile", "insecureSkipVerify", "allowInsecureAuth",
+        "timeout", "maildir", "mbox", "mda", "policy", "maxSize", "oversize", "limit", "onUidlReset", "batch",
+    };
+
+    /// <summary>
+    /// Reads a JSON config (comments and trailing commas allowed). Paths may start with <c>~/</c>;
+    /// relative paths are relative to the config file. Every mistake is a <see cref="CliException"/>
+    /// with exit code <see cref="ExitCodes.Config"/> naming the file, the account and the field.
+    /// </summary>
+    public static FetchConfig Load(string path, CliConsole console, int debugLevel)
+    {
+        string full = Path.GetFullPath(ExpandHome(path));
+        string text;
+        try
+        {
+            text = File.ReadAllText(full);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException(ExitCodes.Config, $"cannot read the config file {full}: {e.Message}", e);
+        }
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(text, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, MaxDepth = 16 });
+        }
+        catch (JsonException e)
+        {
+            throw new CliException(ExitCodes.Config, $"{full}: not valid JSON: {e.Message}", e);
+        }
+
+        using (document)
+        {
+            var reader = new Reader(full, console, debugLevel, PrivateToOwner(full));
+            return reader.Read(document.RootElement);
+        }
+    }
+
+    /// <summary>Whether only the owner can read the file (mode 0600 or stricter): a precondition for inline passwords.</summary>
+    private static bool PrivateToOwner(string path)
+    {
+        if (OperatingSystem.IsWindows())
+            return true; // ACLs, not modes: the user's profile is private by default
+        UnixFileMode mode = File.GetUnixFileMode(path);
+        return (mode & (UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
+            | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute)) == 0;
+    }
+
+    internal static string ExpandHome(string path) =>
+        path == "~" || path.StartsWith("~/", StringComparison.Ordinal)
+            ? Environment.GetFolderPath(Environment.SpecialFolder.UserProfile) + path[1..]
+            : path;
+
+    private sealed class Reader(string file, CliConsole console, int debugLevel, bool privateFile)
+    {
+        private readonly string _folder = Path.GetDirectoryName(file)!;
+
+        public FetchConfig Read(JsonElement root)
+        {
+            if (root.ValueKind != JsonValueKind.Object)
+                throw Error("the top level must be an object with an \"accounts\" array");
+            foreach (JsonProperty property in root.EnumerateObject())
+            {
+                if (property.Name is not ("state" or "parallel" or "defaults" or "accounts"))
+                    throw Error($"unknown setting \"{property.Name}\" (expected state, parallel, defaults, accounts)");
+            }
+
+            string? state = root.TryGetProperty("state", out JsonElement s) ? ResolvePath(String(s, "state")) : null;
+            int? parallel = root.TryGetProperty("parallel", out JsonElement p) ? Integer(p, "parallel", 1, 64) : null;
+            JsonElement defaults = root.TryGetProperty("defaults", out JsonElement d) ? d : default;
+            if (defaults.ValueKind is not (JsonValueKind.Undefined or JsonValueKind.Object))
+                throw Error("\"defaults\" must be an object of account settings");
+            if (!root.TryGetProperty("accounts", out JsonElement accounts) || accounts.ValueKind != JsonValueKind.Array || accounts.GetArrayLength() == 0)
+                throw Error("\"accounts\" must be a non-empty array");
+
+            var result = new List<AccountSettings>();
+            var names = new HashSet<string>(StringComparer.Ordinal);
+            int index = 0;
+            foreach (JsonElement account in accounts.EnumerateArray())
+            {
+                index++;
+                if (account.ValueKind != JsonValueKind.Object)
+                    throw Error($"account #{index} must be an object");
+                var fields = new Fields(defaults, account);
+                string name = fields.Get("name") is { } n ? String(n, "name") : $"account #{index}";
+                foreach (JsonElement part in new[] { defaults, account })
+                {
+                    if (part.ValueKind != JsonValueKind.Object)
+                        continue;
+                    foreach (JsonProperty property in part.EnumerateObject())
+                    {
+                        if (!AccountFields.Contains(property.Name))
+                            throw Error($"{name}: unknown setting \"{property.Name}\"");
+                    }
+                }
+
+                if (fields.Get("enabled") is { } enabled && !Boolean(enabled, "enabled"))
+                    continue;
+                if (!names.Add(name))
+                    throw Error($"two accounts are called \"{name}\"");
+                result.Add(Account(name, fields));
+            }
+
+            if (result.Count == 0)
+                throw Error("every account is disabled");
+            return new FetchConfig(state, parallel, result);
+        }
+
+        private AccountSettings Account(string name, Fields fields)
+        {
+            string Where(string field) => $"{name}: \"{field}\"";
+            string host = fields.Get("host") is { } h ? String(h, Where("host")) : throw Error($"{name}: \"host\" is missing");
+            string security = fields.Get("security") is { } sec ? String(sec, Where("security")).ToLowerInvariant() : "tls";
+            if (security is not ("tls" or "starttls" or "none"))
+                throw Error($"{Where("security")} must be tls, starttls or none, not \"{security}\"");
+            int port = fields.Get("port") is { } pt ? Integer(pt, Where("port"), 1, 65535) : security == "tls" ? Pop3ClientOptions.DefaultSslPort : Pop3ClientOptions.DefaultPort;
+            string user = fields.Get("user") is { } u ? String(u, Where("user")) : throw Error($"{name}: \"user\" is missing");
+            double timeout = fields.Get("timeout") is { } t ? Integer(t, Where("timeout"), 1, 86400) : 60;
+
+            var connection = new ConnectionSettings(
+                Host: host,
+                Port: port,
+                ImplicitTls: security == "tls",
+                StartTls: security == "starttls",
+                User: user,
+                PasswordEnv: null,
+                PasswordFile: null,
+                Auth: fields.Get("auth") is { } a ? String(a, Where("auth")) : null,
+                CaFile: fields.Get("caFile") is { } ca ? ResolvePath(String(ca, Where("caFile"))) : null,
+                InsecureSkipVerify: fields.Get("insecureSkipVerify") is { } isv && Boolean(isv, Where("insecureSkipVerify")),
+                AllowInsecureAuth: fields.Get("allowInsecureAuth") is { } aia && Boolean(aia, Where("allowInsecureAuth")),
+                Timeout: TimeSpan.FromSeconds(timeout),
+                DebugLevel: debugLevel);
+
+            SecretSource secret = Secret(name, fields.Get("password"));
+            return new AccountSettings(name, connection, () => secret.Read(console), Destination(name, fields), Policy(name, fields));
+        }
+
+        private SecretSource Secret(string name, JsonElement? value)
+        {
+            switch (value)
+            {
+                case null:
+                    return new SecretSource.Prompt();
+                case { ValueKind: JsonValueKind.String } inline:
+                    if (!privateFile)
+                    {
+                        throw Error($"{name}: the password is written in the config, but {file} can be read by other users; " +
+                            $"run 'chmod 600 {file}' or use {{\"env\": …}}, {{\"file\": …}} or {{\"command\": …}}");
+                    }
+
+                    return new SecretSource.Inline(inline.GetString()!);
+                case { ValueKind: JsonValueKind.Object } source:
+                    var properties = source.EnumerateObject().ToList();
+                    if (properties.Count != 1)
+                        throw Error($"{name}: \"password\" must have exactly one of env, file, command");
+                    JsonProperty only = properties[0];
+                    string text = String(only.Value, $"{name}: \"password.{only.Name}\"");
+                    return only.Name switch
+                    {
+                        "env" => new SecretSource.Environment(text),
+                        "file" => new SecretSource.File(ResolvePath(text)),
+                        "command" => new SecretSource.Command(text),
+                        _ => throw Error($"{name}: \"password\" takes env, file or command, not \"{only.Name}\""),
+                    };
+                default:
+                    throw Error($"{name}: \"password\" must be an object such as {{\"env\": \"VAR\"}} (or a string, in a file only you can read)");
+            }
+        }
+
+        private DestinationSpec Destination(string name, Fields fields)
+        {
+            // The account's own destination replaces one given in "defaults".
+            var given = DestinationFields.Where(k => fields.GetOwn(k) is not null).ToList();
+            if (given.Count == 0)
+                given = [.. DestinationFields.Where(k => fields.Get(k) is not null)];
+            if (given.Count != 1)
+                throw Error($"{name}: give exactly one destination: \"maildir\", \"mbox\" or \"mda\"");
+            string target = String(fields.Get(given[0])!.Value, $"{name}: \"{given[0]}\"");
+            return given[0] switch
+            {
+                "maildir" => new DestinationSpec(DestinationKind.Maildir, ResolvePath(target)),
+                "mbox" => new DestinationSpec(DestinationKind.Mbox, ResolvePath(target)),
+                _ => new DestinationSpec(DestinationKind.Mda, target),
+            };
+        }
+
+        private FetchPolicy Policy(string name, Fields fields)
+        {
+            string Where(string field) => $"{name}: \"{field}\"";
+            string policy = fields.Get("policy") is { } p ? String(p, Where("policy")) : "keep";
+            if (policy is not ("keep" or "delete"))
+                throw Error($"{Where("policy")} must be keep or delete, not \"{policy}\"");
+            long? maxSize = null;
+            if (fields.Get("maxSize") is { } m)
+            {
+                maxSize = m.ValueKind == JsonValueKind.Number && m.TryGetInt64(out long n) && n > 0 ? n
+                    : m.ValueKind == JsonValueKind.String && SizeParser.TryParse(m.GetString()!, out long parsed) ? parsed
+                    : throw Error($"{Where("maxSize")} must be a size such as 10485760 or \"10M\"");
+            }
+
+            return new FetchPolicy(
+                Delete: policy == "delete",
+                MaxSize: maxSize,
+                Oversize: fields.Get("oversize") is { } o ? Choice<OversizeAction>(o, Where("oversize")) : OversizeAction.Skip,
+                Limit: fields.Get("limit") is { } l ? Integer(l, Where("limit"), 1, int.MaxValue) : null,
+                OnUidlReset: fields.Get("onUidlReset") is { } r ? Choice<UidlResetAction>(r, Where("onUidlReset")) : UidlResetAction.Refuse,
+                BatchSize: fields.Get("batch") is { } b ? Integer(b, Where("batch"), 1, 100_000) : FetchPolicy.DefaultBatchSize);
+        }
+
+        private T Choice<T>(JsonElement value, string where)
+            where T : struct, Enum
+        {
+            string text = String(value, where);
+            return EnumNames.TryParse(text, out T parsed) ? parsed : throw Error($"{where} must be one of {string.Join(", ", EnumNames.All<T>())}, not \"{text}\"");
+        }
+
+        private string ResolvePath(string path) => Path.GetFullPath(ExpandHome(path), _folder);
+
+        private string String(JsonElement value, string where) =>
+            value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } text ? text : throw Error($"{where} must be a non-empty string");
+
+        private bool Boolean(JsonElement value, string where) =>
+            value.ValueKind is JsonValueKind.True or JsonValueKind.False ? value.GetBoolean() : throw Error($"{where} must be true or false");
+
+        private int Integer(JsonElement value, string where, int min, int max) =>
+            value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out int n) && n >= min && n <= max
+                ? n
+                : throw Error(string.Create(CultureInfo.InvariantCulture, $"{where} must be a whole number from {min} to {max}"));
+
+        private CliException Error(string message) => new(ExitCodes.Config, $"{file}: {message}");
+    }
+
+    /// <summary>An account's settings over the defaults': the account's own value wins.</summary>
+    private readonly struct Fields(JsonElement defaults, JsonElement account)
+    {
+        public JsonElement? Get(string name) =>
+            GetOwn(name) ?? (defaults.ValueKind == JsonValueKind.Object && defaults.TryGetProperty(name, out JsonElement d) && d.ValueKind != JsonValueKind.Null ? d : null);
+
+        public JsonElement? GetOwn(string name) =>
+            account.TryGetProperty(name, out JsonElement value) && value.ValueKind != JsonValueKind.Null ? value : null;
+    }
+}

@@ -1,0 +1,175 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Poplib.Cli.Fetch.State;
+
+namespace Poplib.Cli.Fetch.Delivery;
+
+/// <summary>
+/// Delivers into a Maildir as the format prescribes — write in <c>tmp/</c>, flush to disk, rename into
+/// <c>new/</c>, flush the directory — in groups: one file-system sync for the group's files, one
+/// state commit naming their final names, the renames, one directory sync, one state commit.
+/// </summary>
+internal sealed partial class MaildirDestination : IMailDestination
+{
+    private static readonly string Host = SafeHostName();
+    private readonly string _root;
+    private int _sequence;
+
+    public MaildirDestination(string root)
+    {
+        _root = Path.GetFullPath(root);
+        try
+        {
+            foreach (string sub in new[] { "tmp", "new", "cur" })
+                Directory.CreateDirectory(Path.Combine(_root, sub));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException(ExitCodes.LocalIo, $"cannot create the Maildir {_root}: {e.Message}", e);
+        }
+    }
+
+    public string Name => "maildir:" + _root;
+
+    public StagedMessage Stage(string key, long serverSize)
+    {
+        // The classic unique name: seconds, microseconds, process and a per-process counter, host.
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        string name = string.Create(CultureInfo.InvariantCulture,
+            $"{now.ToUnixTimeSeconds()}.M{now.Ticks / 10 % 1_000_000}P{Environment.ProcessId}Q{Interlocked.Increment(ref _sequence)}.{Host}");
+        string path = Path.Combine(_root, "tmp", name);
+        var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 64 * 1024);
+        return new StagedMessage(key, serverSize, file, new MessageWriter(file, quoteFrom: false), path);
+    }
+
+    public void Commit(IReadOnlyList<StagedMessage> group, DeliveryJournal journal)
+    {
+        if (group.Count == 0)
+            return;
+        Durability.SyncFiles([.. group.Select(m => m.File)], Path.Combine(_root, "tmp"));
+        foreach (StagedMessage message in group)
+        {
+            message.File.Dispose();
+            // ",S=" carries the size so readers (Dovecot among them) need not stat the file.
+            message.Location = string.Create(CultureInfo.InvariantCulture, $"{Path.GetFileName(message.TemporaryPath)},S={message.Content.Length}");
+        }
+
+        journal.Prepare(group);
+        foreach (StagedMessage message in group)
+            File.Move(message.TemporaryPath!, Path.Combine(_root, "new", message.Location!));
+        Durability.SyncDirectory(Path.Combine(_root, "new"));
+        journal.Confirm(group);
+    }
+
+    public void Recover(IReadOnlyList<StoredMessage> delivering, DeliveryJournal journal, Action<string> warn)
+    {
+        var delivered = new List<StoredMessage>();
+        var forgotten = new List<string>();
+        bool moved = false;
+        foreach (StoredMessage row in delivering)
+        {
+            string? name = row.Location;
+            if (name is null || name.Contains('/', StringComparison.Ordinal))
+            {
+                forgotten.Add(row.Key);
+                continue;
+            }
+
+            if (IsInPlace(name))
+            {
+                delivered.Add(row);
+                continue;
+            }
+
+            // The state named it before the rename, so the file in tmp/ is complete and synced: finish the move.
+            string temporary = Path.Combine(_root, "tmp", TemporaryName(name));
+            if (File.Exists(temporary))
+            {
+                File.Move(temporary, Path.Combine(_root, "new", name));
+                moved = true;
+                delivered.Add(row);
+                continue;
+            }
+
+            forgotten.Add(row.Key);
+        }
+
+        if (moved)
+            Durability.SyncDirectory(Path.Combine(_root, "new"));
+        journal.ConfirmRecovered(delivered);
+        journal.Forget(forgotten);
+        RemoveAbandonedTemporaryFiles(warn);
+    }
+
+    public void Dispose()
+    {
+    }
+
+    /// <summary>In new/, or in cur/ where a mail reader may have moved it and appended ":2,flags".</summary>
+    private bool IsInPlace(string name)
+    {
+        if (File.Exists(Path.Combine(_root, "new", name)) || File.Exists(Path.Combine(_root, "cur", name)))
+            return true;
+        foreach (string sub in new[] { "cur", "new" })
+        {
+            if (Directory.EnumerateFiles(Path.Combine(_root, sub), name + ":*").Any())
+                return true;
+        }
+
+        return false;
+    }
+
+    private static string TemporaryName(string name)
+    {
+        int size = name.LastIndexOf(",S=", StringComparison.Ordinal);
+        return size < 0 ? name : name[..size];
+    }
+
+    /// <summary>
+    /// tmp/ files this host's poplib left when it was killed mid-message (their process is gone). Other
+    /// programs' files, and files of live processes, are left alone.
+    /// </summary>
+    private void RemoveAbandonedTemporaryFiles(Action<string> warn)
+    {
+        foreach (string path in Directory.EnumerateFiles(Path.Combine(_root, "tmp")))
+        {
+            Match match = TemporaryFileName().Match(Path.GetFileName(path));
+            if (!match.Success || match.Groups["host"].Value != Host)
+                continue;
+            int pid = int.Parse(match.Groups["pid"].Value, CultureInfo.InvariantCulture);
+            if (pid == Environment.ProcessId || ProcessIsAlive(pid))
+                continue;
+            try
+            {
+                File.Delete(path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                warn($"cannot remove the abandoned partial message {path}: {e.Message}");
+            }
+        }
+    }
+
+    internal static bool ProcessIsAlive(int pid) =>
+        OperatingSystem.IsLinux() ? Directory.Exists($"/proc/{pid}") : ProcessExists(pid);
+
+    private static bool ProcessExists(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    private static string SafeHostName() =>
+        // '/' and ':' cannot appear in a Maildir name (RFC-less convention: replace them by octal escapes).
+        Environment.MachineName.Replace("/", "\\057", StringComparison.Ordinal).Replace(":", "\\072", StringComparison.Ordinal);
+
+    [GeneratedRegex(@"^\d+\.M\d+P(?<pid>\d+)Q\d+\.(?<host>.+)$", RegexOptions.CultureInvariant)]
+    private static partial Regex TemporaryFileName();
+}

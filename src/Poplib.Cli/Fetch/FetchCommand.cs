@@ -1,0 +1,147 @@
+using System.CommandLine;
+using Poplib.Cli.Connection;
+using Poplib.Cli.Fetch.Config;
+using Poplib.Cli.Fetch.State;
+
+namespace Poplib.Cli.Fetch;
+
+/// <summary>
+/// <c>poplib fetch</c>: retrieve new mail into a Maildir, an mbox or a delivery command, for one
+/// account given by the usual options or for many from a config file — without ever losing or
+/// duplicating a message, even when killed mid-run (see <see cref="AccountFetcher"/>).
+/// </summary>
+internal static class FetchCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var connection = new ConnectionOptions();
+        var config = new Option<string?>("--config", "-c") { Description = "Fetch the accounts of this JSON config file (see the README for its format)" };
+        var only = new Option<string[]>("--account") { Description = "With --config: fetch only this account (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var maildir = new Option<string?>("--maildir") { Description = "Deliver into this Maildir (created if missing)" };
+        var mbox = new Option<string?>("--mbox") { Description = "Append to this mbox file (mboxrd, locked)" };
+        var mda = new Option<string?>("--mda") { Description = "Pipe each message to this command (run by /bin/sh; exit status 0 = delivered), e.g. \"procmail\"" };
+        var keep = new Option<bool>("--keep") { Description = "Leave mail on the server and fetch only messages not fetched before (the default)" };
+        var delete = new Option<bool>("--delete") { Description = "Delete each message from the server once it is durably delivered and recorded" };
+        var maxSize = new Option<string?>("--max-size") { Description = "Do not download messages larger than this (octets, or 512K, 10M, 1G)" };
+        var oversize = new Option<string>("--oversize") { Description = "For messages over --max-size: skip (leave them on the server) or headers (deliver the header only)", DefaultValueFactory = _ => "skip" };
+        var limit = new Option<int?>("--limit") { Description = "Fetch at most this many messages per account in this run" };
+        var onReset = new Option<string>("--on-uidl-reset")
+        {
+            Description = "When the server's UIDLs have changed: refuse (fetch nothing, report), dedupe (skip mail already delivered, by Message-ID and size), mark-seen, or refetch",
+            DefaultValueFactory = _ => "refuse",
+        };
+        var statePath = new Option<string?>("--state") { Description = "The UIDL state database (default: $XDG_STATE_HOME/poplib/fetch.sqlite)" };
+        var batch = new Option<int?>("--batch") { Description = "Messages per durable commit group (default 64; 1 syncs every message on its own)" };
+        var parallel = new Option<int?>("--parallel") { Description = "Fetch up to this many accounts at once (default 4)" };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "Print nothing but errors" };
+
+        var command = new Command("fetch", "Download new mail into a Maildir, an mbox or a delivery command; never loses or duplicates a message")
+        {
+            config, only, maildir, mbox, mda, keep, delete, maxSize, oversize, limit, onReset, statePath, batch, parallel, quiet,
+        };
+        connection.AddTo(command);
+
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            int debugLevel = connection.DebugLevel(result);
+            try
+            {
+                bool json = result.GetValue(connection.Json);
+                if (result.GetValue(keep) && result.GetValue(delete))
+                    throw new CliException(ExitCodes.Usage, "--keep and --delete exclude each other");
+                int? parallelAccounts = result.GetValue(parallel);
+                if (parallelAccounts is < 1 or > 64)
+                    throw new CliException(ExitCodes.Usage, "--parallel must be between 1 and 64");
+
+                IReadOnlyList<AccountSettings> accounts;
+                string? configState = null;
+                int? configParallel = null;
+                if (result.GetValue(config) is { } file)
+                {
+                    foreach (Option option in new Option[] { connection.Url, connection.Host, connection.User, connection.PasswordEnv, connection.PasswordFile, maildir, mbox, mda })
+                    {
+                        if (result.GetResult(option) is not null)
+                            throw new CliException(ExitCodes.Usage, $"{option.Name} cannot be combined with --config: set it in the config file");
+                    }
+
+                    FetchConfig loaded = FetchConfig.Load(file, console, debugLevel);
+                    configState = loaded.StatePath;
+                    configParallel = loaded.Parallel;
+                    accounts = Select(loaded.Accounts, result.GetValue(only) ?? []);
+                    accounts = [.. accounts.Select(a => a with { Policy = Override(a.Policy, result, keep, delete, maxSize, oversize, limit, onReset, batch) })];
+                }
+                else
+                {
+                    if (result.GetValue(only) is { Length: > 0 })
+                        throw new CliException(ExitCodes.Usage, "--account selects accounts of a --config file");
+                    ConnectionSettings settings = connection.Read(result);
+                    if (settings.User is null)
+                        throw new CliException(ExitCodes.Usage, "no user: give --user NAME or a URL such as pops://alice@host");
+                    DestinationSpec destination = ReadDestination(result.GetValue(maildir), result.GetValue(mbox), result.GetValue(mda));
+                    FetchPolicy policy = Override(new FetchPolicy(false, null, OversizeAction.Skip, null, UidlResetAction.Refuse, FetchPolicy.DefaultBatchSize),
+                        result, keep, delete, maxSize, oversize, limit, onReset, batch);
+                    // Read the password now, once: a prompt must come before any connection starts.
+                    string password = PasswordSource.Read(settings.PasswordEnv, settings.PasswordFile, console);
+                    accounts = [new AccountSettings($"{settings.User}@{settings.Host}", settings, () => password, destination, policy)];
+                }
+
+                string state = result.GetValue(statePath) is { } s ? Path.GetFullPath(FetchConfig.ExpandHome(s)) : configState ?? FetchState.DefaultPath;
+                OutputMode mode = json ? OutputMode.Json : result.GetValue(quiet) ? OutputMode.Quiet : console.IsTerminal ? OutputMode.Live : OutputMode.Lines;
+                return await FetchRunner.RunAsync(accounts, state, parallelAccounts ?? configParallel ?? 4, mode, console, cancellationToken);
+            }
+            catch (Exception e)
+            {
+                return ErrorReporter.Report(e, console.Error, debugLevel);
+            }
+        });
+        return command;
+    }
+
+    private static IReadOnlyList<AccountSettings> Select(IReadOnlyList<AccountSettings> accounts, string[] names)
+    {
+        if (names.Length == 0)
+            return accounts;
+        foreach (string name in names)
+        {
+            if (!accounts.Any(a => a.Name == name))
+                throw new CliException(ExitCodes.Usage, $"no account called \"{name}\" in the config (there are: {string.Join(", ", accounts.Select(a => a.Name))})");
+        }
+
+        return [.. accounts.Where(a => names.Contains(a.Name))];
+    }
+
+    private static DestinationSpec ReadDestination(string? maildir, string? mbox, string? mda)
+    {
+        int given = (maildir is null ? 0 : 1) + (mbox is null ? 0 : 1) + (mda is null ? 0 : 1);
+        if (given != 1)
+            throw new CliException(ExitCodes.Usage, "give one destination: --maildir DIR, --mbox FILE or --mda COMMAND");
+        return maildir is not null ? new DestinationSpec(DestinationKind.Maildir, Path.GetFullPath(FetchConfig.ExpandHome(maildir)))
+            : mbox is not null ? new DestinationSpec(DestinationKind.Mbox, Path.GetFullPath(FetchConfig.ExpandHome(mbox)))
+            : new DestinationSpec(DestinationKind.Mda, mda!);
+    }
+
+    /// <summary>The policy with whatever the command line gave explicitly laid over it.</summary>
+    private static FetchPolicy Override(FetchPolicy policy, ParseResult result, Option<bool> keep, Option<bool> delete, Option<string?> maxSize, Option<string> oversize,
+        Option<int?> limit, Option<string> onReset, Option<int?> batch)
+    {
+        if (result.GetValue(delete))
+            policy = policy with { Delete = true };
+        if (result.GetValue(keep))
+            policy = policy with { Delete = false };
+        if (result.GetValue(maxSize) is { } size)
+            policy = policy with { MaxSize = SizeParser.TryParse(size, out long octets) ? octets : throw new CliException(ExitCodes.Usage, $"--max-size: not a size: {size} (e.g. 1048576, 512K, 10M)") };
+        if (result.GetResult(oversize) is { Implicit: false })
+            policy = policy with { Oversize = Parse<OversizeAction>(result.GetValue(oversize)!, "--oversize") };
+        if (result.GetValue(limit) is { } n)
+            policy = policy with { Limit = n >= 1 ? n : throw new CliException(ExitCodes.Usage, "--limit must be at least 1") };
+        if (result.GetResult(onReset) is { Implicit: false })
+            policy = policy with { OnUidlReset = Parse<UidlResetAction>(result.GetValue(onReset)!, "--on-uidl-reset") };
+        if (result.GetValue(batch) is { } b)
+            policy = policy with { BatchSize = b is >= 1 and <= 100_000 ? b : throw new CliException(ExitCodes.Usage, "--batch must be between 1 and 100000") };
+        return policy;
+    }
+
+    private static T Parse<T>(string text, string option)
+        where T : struct, Enum =>
+        EnumNames.TryParse(text, out T value) ? value : throw new CliException(ExitCodes.Usage, $"{option} must be one of {string.Join(", ", EnumNames.All<T>())}, not \"{text}\"");
+}

@@ -1,0 +1,156 @@
+using System.Globalization;
+using System.Text.Json;
+using Poplib.Cli.Fetch.Progress;
+using Poplib.Cli.Fetch.State;
+using Poplib.Cli.Output;
+
+namespace Poplib.Cli.Fetch;
+
+/// <summary>How the run reports: a live display, lines, nothing but errors, or one JSON document.</summary>
+internal enum OutputMode
+{
+    Live,
+    Lines,
+    Quiet,
+    Json,
+}
+
+/// <summary>
+/// Runs the accounts, up to <c>parallel</c> at once, each on its own connection and state
+/// connection; one account's failure never stops the others. Ends with the summary and the exit code.
+/// </summary>
+internal static class FetchRunner
+{
+    public static async Task<int> RunAsync(IReadOnlyList<AccountSettings> accounts, string statePath, int parallel, OutputMode mode, CliConsole console, CancellationToken cancellationToken)
+    {
+        IFetchProgress progress = mode switch
+        {
+            OutputMode.Live => new LiveProgress(console.Out, accounts.Select(a => a.Name)),
+            OutputMode.Lines => new LineProgress(console.Out, console.Error),
+            OutputMode.Quiet => new QuietProgress(console.Error),
+            _ => new QuietProgress(null),
+        };
+
+        var reports = new AccountReport[accounts.Count];
+        using (var gate = new SemaphoreSlim(parallel))
+        {
+            Task[] tasks = [.. accounts.Select((account, i) => Task.Run(async () =>
+            {
+                await gate.WaitAsync(CancellationToken.None);
+                try
+                {
+                    reports[i] = await RunOneAsync(account, statePath, console, progress, cancellationToken);
+                }
+                finally
+                {
+                    gate.Release();
+                }
+            }, CancellationToken.None))];
+            await Task.WhenAll(tasks);
+        }
+
+        (progress as IDisposable)?.Dispose();
+        int code = ExitCode(reports);
+        if (mode == OutputMode.Json)
+            WriteJson(console.Out, reports, code);
+        else if (mode != OutputMode.Quiet)
+            WriteSummary(console.Out, reports);
+        return code;
+    }
+
+    private static async Task<AccountReport> RunOneAsync(AccountSettings account, string statePath, CliConsole console, IFetchProgress progress, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+            return Failed(account.Name, ExitCodes.Interrupted, "interrupted before it started", interrupted: true, progress);
+        FetchState state;
+        try
+        {
+            state = FetchState.Open(statePath);
+        }
+        catch (CliException e)
+        {
+            return Failed(account.Name, e.ExitCode, e.Message, interrupted: false, progress);
+        }
+
+        using (state)
+            return await new AccountFetcher(account, state, console, progress).RunAsync(cancellationToken);
+    }
+
+    private static AccountReport Failed(string name, int code, string message, bool interrupted, IFetchProgress progress)
+    {
+        var report = new AccountReport(name) { ExitCode = code, Error = message, Interrupted = interrupted };
+        progress.Finished(report);
+        return report;
+    }
+
+    /// <summary>One account: its own code. Several: 0 if all went well, 130 if interrupted, else "some accounts failed".</summary>
+    internal static int ExitCode(IReadOnlyList<AccountReport> reports)
+    {
+        if (reports.Count == 1)
+            return reports[0].ExitCode;
+        if (reports.All(r => r.ExitCode == 0))
+            return ExitCodes.Ok;
+        return reports.Any(r => r.Interrupted) ? ExitCodes.Interrupted : ExitCodes.SomeAccountsFailed;
+    }
+
+    private static void WriteSummary(TextWriter output, IReadOnlyList<AccountReport> reports)
+    {
+        var table = new Table("ACCOUNT", "NEW", "BYTES", "DELETED", "TIME", "STATUS");
+        foreach (AccountReport r in reports)
+        {
+            string status = r.Status;
+            if (r.SkippedOversize > 0)
+                status += string.Create(CultureInfo.InvariantCulture, $", {r.SkippedOversize} over max size");
+            if (r.Duplicates > 0)
+                status += string.Create(CultureInfo.InvariantCulture, $", {r.Duplicates} duplicates skipped");
+            if (r.Error is not null)
+                status += ": " + r.Error;
+            table.Add(r.Name,
+                (r.Delivered + r.HeadersOnly).ToString(CultureInfo.InvariantCulture),
+                r.DeliveredBytes.ToString("N0", CultureInfo.InvariantCulture),
+                r.Deleted.ToString(CultureInfo.InvariantCulture),
+                r.Elapsed.TotalSeconds.ToString("0.0s", CultureInfo.InvariantCulture),
+                status);
+        }
+
+        table.WriteTo(output);
+    }
+
+    private static void WriteJson(TextWriter output, IReadOnlyList<AccountReport> reports, int code) =>
+        JsonOutput.Write(output, json =>
+        {
+            json.WriteStartObject();
+            json.WriteNumber("exitCode", code);
+            json.WriteStartArray("accounts");
+            foreach (AccountReport r in reports)
+                WriteAccount(json, r);
+            json.WriteEndArray();
+            json.WriteEndObject();
+        });
+
+    private static void WriteAccount(Utf8JsonWriter json, AccountReport r)
+    {
+        json.WriteStartObject();
+        json.WriteString("name", r.Name);
+        json.WriteString("status", r.Interrupted ? "interrupted" : r.ExitCode == 0 ? "ok" : "failed");
+        json.WriteNumber("exitCode", r.ExitCode);
+        if (r.Error is null)
+            json.WriteNull("error");
+        else
+            json.WriteString("error", r.Error);
+        json.WriteNumber("onServer", r.OnServer);
+        json.WriteNumber("delivered", r.Delivered);
+        json.WriteNumber("deliveredOctets", r.DeliveredBytes);
+        json.WriteNumber("headersOnly", r.HeadersOnly);
+        json.WriteNumber("deleted", r.Deleted);
+        json.WriteNumber("skippedOversize", r.SkippedOversize);
+        json.WriteNumber("duplicatesSkipped", r.Duplicates);
+        json.WriteNumber("refused", r.Refused);
+        json.WriteNumber("seconds", Math.Round(r.Elapsed.TotalSeconds, 3));
+        json.WriteStartArray("warnings");
+        foreach (string warning in r.Warnings)
+            json.WriteStringValue(warning);
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+}

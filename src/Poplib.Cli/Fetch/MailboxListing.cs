@@ -1,0 +1,118 @@
+using System.Security.Cryptography;
+using System.Text;
+using Poplib.Cli.Fetch.Delivery;
+
+namespace Poplib.Cli.Fetch;
+
+/// <summary>A message of this session: its number and size (LIST) and the key the state knows it by.</summary>
+internal readonly record struct ServerMessage(Pop3ListEntry Entry, string Key)
+{
+    public int Number => Entry.Number;
+
+    public long Size => Entry.Size;
+}
+
+/// <summary>
+/// Lists the mailbox and gives every message a stable key: its UIDL, or — when the server has no
+/// UIDL, or gives one UIDL to several messages — a fingerprint of its Message-ID (or whole header)
+/// and size, read with TOP n 0.
+/// </summary>
+internal static class MailboxListing
+{
+    private const int MaxHeaderBytes = 256 * 1024;
+
+    public static async Task<IReadOnlyList<ServerMessage>> ReadAsync(Pop3Client client, Action<string> warn, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<Pop3ListEntry> listing = await client.ListAsync(cancellationToken);
+        if (listing.Count == 0)
+            return [];
+
+        IReadOnlyList<Pop3UidlEntry> uidls;
+        try
+        {
+            uidls = await client.UidlAsync(cancellationToken);
+        }
+        catch (Pop3CommandException refused)
+        {
+            warn($"the server has no UIDL ({refused.ResponseText}): messages are identified by Message-ID and size instead (read with TOP)");
+            Dictionary<int, string> prints = await FingerprintsAsync(client, listing, cancellationToken);
+            return [.. listing.Select(e => new ServerMessage(e, prints[e.Number]))];
+        }
+
+        var byNumber = uidls.ToDictionary(u => u.Number, u => u.Uid);
+        if (listing.Any(e => !byNumber.ContainsKey(e.Number)))
+            throw new Pop3ProtocolException("the server's UIDL listing does not cover every message of its LIST listing");
+
+        // RFC 1939 requires UIDLs to be unique in a maildrop; some servers break that. Those
+        // messages cannot be told apart by UIDL, so they get a fingerprint as well.
+        var duplicated = listing.GroupBy(e => byNumber[e.Number], StringComparer.Ordinal).Where(g => g.Count() > 1).SelectMany(g => g).ToList();
+        Dictionary<int, string> extra = [];
+        if (duplicated.Count > 0)
+        {
+            warn($"the server gives the same UIDL to {duplicated.Count} messages: those are told apart by Message-ID and size (read with TOP)");
+            extra = await FingerprintsAsync(client, duplicated, cancellationToken);
+        }
+
+        return [.. listing.Select(e => new ServerMessage(e, extra.TryGetValue(e.Number, out string? print) ? byNumber[e.Number] + "/" + print : byNumber[e.Number]))];
+    }
+
+    /// <summary>The Message-ID of each given message (null when it has none), read with TOP n 0.</summary>
+    public static async Task<Dictionary<int, string?>> MessageIdsAsync(Pop3Client client, IReadOnlyList<Pop3ListEntry> messages, CancellationToken cancellationToken)
+    {
+        var ids = new Dictionary<int, string?>();
+        await foreach (Pop3BatchMessage head in client.TopManyAsync(messages.Select(m => m.Number), 0, cancellationToken))
+        {
+            if (!head.IsOk)
+                throw head.Error!;
+            (byte[] header, _) = await ReadHeaderAsync(head.Content, cancellationToken);
+            ids[head.Number] = MessageHeaders.FindMessageId(header);
+        }
+
+        return ids;
+    }
+
+    private static async Task<Dictionary<int, string>> FingerprintsAsync(Pop3Client client, IReadOnlyList<Pop3ListEntry> messages, CancellationToken cancellationToken)
+    {
+        var sizes = messages.ToDictionary(m => m.Number, m => m.Size);
+        var prints = new Dictionary<int, string>();
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        try
+        {
+            await foreach (Pop3BatchMessage head in client.TopManyAsync(messages.Select(m => m.Number), 0, cancellationToken))
+            {
+                if (!head.IsOk)
+                    throw head.Error!;
+                (byte[] header, string headerDigest) = await ReadHeaderAsync(head.Content, cancellationToken);
+                string identity = MessageHeaders.FindMessageId(header) is { } id ? "id:" + id : "hdr:" + headerDigest;
+                string print = "fp:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(identity)))[..24] + ":" + sizes[head.Number];
+                // Identical copies of one message: number them in mailbox order.
+                int copies = seen[print] = seen.GetValueOrDefault(print) + 1;
+                prints[head.Number] = copies == 1 ? print : print + "#" + copies;
+            }
+        }
+        catch (Pop3CommandException refused)
+        {
+            throw new CliException(ExitCodes.ServerError,
+                $"the server refused TOP ({refused.ResponseText}) as well as UIDL: poplib cannot tell new mail from mail already fetched on this server", refused);
+        }
+
+        return prints;
+    }
+
+    /// <summary>Reads a TOP n 0 reply: its first bytes for the header fields, and a digest of all of it.</summary>
+    private static async Task<(byte[] Header, string Digest)> ReadHeaderAsync(Stream content, CancellationToken cancellationToken)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var kept = new MemoryStream();
+        byte[] buffer = new byte[16 * 1024];
+        int read;
+        while ((read = await content.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            hash.AppendData(buffer, 0, read);
+            if (kept.Length < MaxHeaderBytes)
+                kept.Write(buffer, 0, (int)Math.Min(read, MaxHeaderBytes - kept.Length));
+        }
+
+        return (kept.ToArray(), Convert.ToHexStringLower(hash.GetHashAndReset()));
+    }
+}

@@ -1,0 +1,278 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+
+namespace Poplib.Cli.Fetch.State;
+
+/// <summary>Where a message stands in an account's history.</summary>
+internal enum MessageStatus
+{
+    /// <summary>Being written to the destination: the first half of a two-phase delivery. Settled at the next run.</summary>
+    Delivering,
+
+    /// <summary>As <see cref="Delivering"/>, for a headers-only copy (becomes <see cref="Truncated"/>).</summary>
+    DeliveringHeaders,
+
+    /// <summary>Durably in the destination; still on the server (keep mode, or DELE not yet committed).</summary>
+    Delivered,
+
+    /// <summary>Only its header was delivered (over --max-size with --oversize headers); never deleted from the server.</summary>
+    Truncated,
+
+    /// <summary>Delivered, and the server committed its DELE.</summary>
+    Deleted,
+
+    /// <summary>Recorded as seen without being fetched (--on-uidl-reset mark-seen); never deleted from the server.</summary>
+    Seen,
+}
+
+/// <summary>One row of the UIDL state: a message of one account, by its key (UIDL or fingerprint).</summary>
+internal sealed record StoredMessage(string Key, MessageStatus Status, long Size, string? MessageId, string? Digest, string Destination, string? Location, bool OnServer);
+
+/// <summary>
+/// The UIDL state in SQLite: one row per (account, key). Every change is one transaction with
+/// <c>synchronous=FULL</c> in WAL mode, so a row that a commit returned for is on disk — the
+/// delivery protocol orders its writes around exactly that guarantee.
+/// </summary>
+internal sealed class FetchState : IDisposable
+{
+    private const int SchemaVersion = 1;
+    private readonly SqliteConnection _connection;
+
+    private FetchState(SqliteConnection connection, string path)
+    {
+        _connection = connection;
+        Path = path;
+    }
+
+    /// <summary>The database file.</summary>
+    public string Path { get; }
+
+    /// <summary>The default place: <c>$XDG_STATE_HOME/poplib/fetch.sqlite</c> (~/.local/state when unset).</summary>
+    public static string DefaultPath
+    {
+        get
+        {
+            string? xdg = Environment.GetEnvironmentVariable("XDG_STATE_HOME");
+            string root = string.IsNullOrEmpty(xdg)
+                ? System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "state")
+                : xdg;
+            return System.IO.Path.Combine(root, "poplib", "fetch.sqlite");
+        }
+    }
+
+    public static FetchState Open(string path)
+    {
+        string full = System.IO.Path.GetFullPath(path);
+        try
+        {
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
+            var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+            {
+                DataSource = full,
+                Mode = SqliteOpenMode.ReadWriteCreate,
+                Pooling = false,
+                DefaultTimeout = 30,
+            }.ToString());
+            connection.Open();
+            var state = new FetchState(connection, full);
+            state.Initialise();
+            return state;
+        }
+        catch (SqliteException e)
+        {
+            throw new CliException(ExitCodes.LocalIo, $"cannot open the fetch state {full}: {e.Message}", e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException(ExitCodes.LocalIo, $"cannot create the fetch state {full}: {e.Message}", e);
+        }
+    }
+
+    private void Initialise()
+    {
+        // WAL lets parallel accounts (one connection each) write without blocking readers; FULL makes
+        // every commit durable before it returns — the property the delivery order depends on.
+        Execute("PRAGMA journal_mode=WAL");
+        Execute("PRAGMA synchronous=FULL");
+        Execute("PRAGMA busy_timeout=30000");
+        using SqliteTransaction transaction = _connection.BeginTransaction();
+        Execute("""
+            CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS messages(
+                account     TEXT NOT NULL,
+                key         TEXT NOT NULL,
+                status      TEXT NOT NULL,
+                size        INTEGER NOT NULL,
+                message_id  TEXT,
+                digest      TEXT,
+                destination TEXT NOT NULL,
+                location    TEXT,
+                on_server   INTEGER NOT NULL DEFAULT 1,
+                fetched_at  TEXT NOT NULL,
+                deleted_at  TEXT,
+                PRIMARY KEY(account, key)) WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS messages_by_id ON messages(account, message_id, size);
+            INSERT OR IGNORE INTO meta(key, value) VALUES('schema', '1');
+            """, transaction);
+        string? version = Scalar("SELECT value FROM meta WHERE key = 'schema'", transaction);
+        if (version != SchemaVersion.ToString(CultureInfo.InvariantCulture))
+            throw new CliException(ExitCodes.LocalIo, $"the fetch state {Path} has schema {version}; this poplib understands {SchemaVersion}");
+        transaction.Commit();
+    }
+
+    /// <summary>Every row of <paramref name="account"/>, by key.</summary>
+    public Dictionary<string, StoredMessage> Load(string account)
+    {
+        var rows = new Dictionary<string, StoredMessage>(StringComparer.Ordinal);
+        using SqliteCommand command = Command("SELECT key, status, size, message_id, digest, destination, location, on_server FROM messages WHERE account = $account");
+        command.Parameters.AddWithValue("$account", account);
+        using SqliteDataReader reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            var row = new StoredMessage(
+                Key: reader.GetString(0),
+                Status: Enum.Parse<MessageStatus>(reader.GetString(1)),
+                Size: reader.GetInt64(2),
+                MessageId: reader.IsDBNull(3) ? null : reader.GetString(3),
+                Digest: reader.IsDBNull(4) ? null : reader.GetString(4),
+                Destination: reader.GetString(5),
+                Location: reader.IsDBNull(6) ? null : reader.GetString(6),
+                OnServer: reader.GetInt64(7) != 0);
+            rows[row.Key] = row;
+        }
+
+        return rows;
+    }
+
+    /// <summary>Writes (inserts or replaces) <paramref name="rows"/> in one durable transaction.</summary>
+    public void Save(string account, IReadOnlyCollection<StoredMessage> rows)
+    {
+        if (rows.Count == 0)
+            return;
+        string now = DateTimeOffset.UtcNow.ToString("o", CultureInfo.InvariantCulture);
+        using SqliteTransaction transaction = _connection.BeginTransaction();
+        using SqliteCommand command = Command("""
+            INSERT OR REPLACE INTO messages(account, key, status, size, message_id, digest, destination, location, on_server, fetched_at, deleted_at)
+            VALUES($account, $key, $status, $size, $message_id, $digest, $destination, $location, $on_server, $now,
+                   CASE WHEN $status = 'Deleted' THEN $now END)
+            """, transaction);
+        SqliteParameter key = command.Parameters.Add("$key", SqliteType.Text);
+        SqliteParameter status = command.Parameters.Add("$status", SqliteType.Text);
+        SqliteParameter size = command.Parameters.Add("$size", SqliteType.Integer);
+        SqliteParameter messageId = command.Parameters.Add("$message_id", SqliteType.Text);
+        SqliteParameter digest = command.Parameters.Add("$digest", SqliteType.Text);
+        SqliteParameter destination = command.Parameters.Add("$destination", SqliteType.Text);
+        SqliteParameter location = command.Parameters.Add("$location", SqliteType.Text);
+        SqliteParameter onServer = command.Parameters.Add("$on_server", SqliteType.Integer);
+        command.Parameters.AddWithValue("$account", account);
+        command.Parameters.AddWithValue("$now", now);
+        foreach (StoredMessage row in rows)
+        {
+            key.Value = row.Key;
+            status.Value = row.Status.ToString();
+            size.Value = row.Size;
+            messageId.Value = (object?)row.MessageId ?? DBNull.Value;
+            digest.Value = (object?)row.Digest ?? DBNull.Value;
+            destination.Value = row.Destination;
+            location.Value = (object?)row.Location ?? DBNull.Value;
+            onServer.Value = row.OnServer ? 1 : 0;
+            command.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+    }
+
+    /// <summary>Removes rows (an abandoned first phase), in one durable transaction.</summary>
+    public void Forget(string account, IEnumerable<string> keys)
+    {
+        using SqliteTransaction transaction = _connection.BeginTransaction();
+        using SqliteCommand command = Command("DELETE FROM messages WHERE account = $account AND key = $key", transaction);
+        command.Parameters.AddWithValue("$account", account);
+        SqliteParameter key = command.Parameters.Add("$key", SqliteType.Text);
+        foreach (string k in keys)
+        {
+            key.Value = k;
+            command.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+    }
+
+    /// <summary>Records which of the account's known messages the server listed in this session.</summary>
+    public void MarkOnServer(string account, IReadOnlySet<string> present)
+    {
+        using SqliteTransaction transaction = _connection.BeginTransaction();
+        using (SqliteCommand clear = Command("UPDATE messages SET on_server = 0 WHERE account = $account AND on_server = 1", transaction))
+        {
+            clear.Parameters.AddWithValue("$account", account);
+            clear.ExecuteNonQuery();
+        }
+
+        using SqliteCommand mark = Command("UPDATE messages SET on_server = 1 WHERE account = $account AND key = $key", transaction);
+        mark.Parameters.AddWithValue("$account", account);
+        SqliteParameter key = mark.Parameters.Add("$key", SqliteType.Text);
+        foreach (string k in present)
+        {
+            key.Value = k;
+            mark.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+    }
+
+    /// <summary>Sets <paramref name="status"/> on existing rows, in one durable transaction.</summary>
+    public void SetStatus(string account, IEnumerable<string> keys, MessageStatus status)
+    {
+        string now = DateTimeOffset.UtcNow.ToString("o", CultureInfo.InvariantCulture);
+        using SqliteTransaction transaction = _connection.BeginTransaction();
+        using SqliteCommand command = Command("""
+            UPDATE messages SET status = $status,
+                   deleted_at = CASE WHEN $status = 'Deleted' THEN $now ELSE deleted_at END,
+                   on_server = CASE WHEN $status = 'Deleted' THEN 0 ELSE on_server END
+            WHERE account = $account AND key = $key
+            """, transaction);
+        command.Parameters.AddWithValue("$account", account);
+        command.Parameters.AddWithValue("$status", status.ToString());
+        command.Parameters.AddWithValue("$now", now);
+        SqliteParameter key = command.Parameters.Add("$key", SqliteType.Text);
+        foreach (string k in keys)
+        {
+            key.Value = k;
+            command.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+    }
+
+    /// <summary>Whether a message with this Message-ID and size was already delivered for the account (UIDL-change safety net).</summary>
+    public bool HasDelivered(string account, string messageId, long size)
+    {
+        using SqliteCommand command = Command("SELECT 1 FROM messages WHERE account = $account AND message_id = $id AND size = $size AND status IN ('Delivered', 'Deleted', 'Truncated', 'Seen') LIMIT 1");
+        command.Parameters.AddWithValue("$account", account);
+        command.Parameters.AddWithValue("$id", messageId);
+        command.Parameters.AddWithValue("$size", size);
+        return command.ExecuteScalar() is not null;
+    }
+
+    public void Dispose() => _connection.Dispose();
+
+    private SqliteCommand Command(string sql, SqliteTransaction? transaction = null)
+    {
+        SqliteCommand command = _connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = transaction;
+        return command;
+    }
+
+    private void Execute(string sql, SqliteTransaction? transaction = null)
+    {
+        using SqliteCommand command = Command(sql, transaction);
+        command.ExecuteNonQuery();
+    }
+
+    private string? Scalar(string sql, SqliteTransaction transaction)
+    {
+        using SqliteCommand command = Command(sql, transaction);
+        return command.ExecuteScalar() as string;
+    }
+}
