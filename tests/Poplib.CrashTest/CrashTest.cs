@@ -15,6 +15,7 @@ internal sealed class CrashTest(CrashTestOptions options, TextWriter output)
     private const string User = "crash";
     private const string PasswordVariable = "POPLIB_CRASH_PASSWORD";
     private const int FinalAttempts = 5;
+    private const string EndPhase = "end";
     private static readonly int[] Batches = [1, 3, 16, 64];
 
     private readonly List<SourceMessage> _sources = [];
@@ -117,17 +118,19 @@ internal sealed class CrashTest(CrashTestOptions options, TextWriter output)
             int batch = Batches[_plan.Next(Batches.Length)];
             long backlog = Backlog();
             TimeSpan estimate = timing.Estimate(backlog);
-            TimeSpan delay = DrawDelay(timing.Estimate(0), estimate, _plan.NextDouble(), _plan.NextDouble());
+            KillPlan plan = DrawKill(timing.Estimate(0), estimate, _plan.NextDouble(), _plan.NextDouble());
 
             await WaitIdleAsync(server);
-            ChildOutcome outcome = await child.RunAsync(BaseArguments(batch), delay);
-            RunRecord record = _log.Record(runs, batch, delay, estimate, outcome, destination.Scan(), destination.Leftovers(), _sources);
+            ChildOutcome outcome = await child.RunAsync(BaseArguments(batch), plan.Delay);
+            RunRecord record = _log.Record(runs, batch, plan, outcome, destination.Scan(), destination.Leftovers(), _sources);
             if (options.Verbose)
                 output.WriteLine(record.Describe());
             if (outcome.TimedOut)
                 throw new HarnessException($"run {runs} still running after {options.ChildTimeout.TotalSeconds:F0} s; its output:\n{outcome.Output}");
             if (!outcome.Killed && outcome.ExitCode == 0)
                 timing.Observe(backlog, outcome.Elapsed);
+            else if (outcome.Killed && plan.Phase == EndPhase)
+                timing.Missed(); // meant to land around the end, but the run was not near it yet
             else if (!outcome.Killed)
                 Suspicious($"run {runs} (batch {batch}) exited {outcome.ExitCode} on its own; its output:\n{Indent(outcome.Output)}");
         }
@@ -140,7 +143,7 @@ internal sealed class CrashTest(CrashTestOptions options, TextWriter output)
             int batch = Batches[_plan.Next(Batches.Length)];
             await WaitIdleAsync(server);
             ChildOutcome outcome = await child.RunAsync(BaseArguments(batch), killAfter: null);
-            RunRecord record = _log.Record(runs, batch, null, TimeSpan.Zero, outcome, destination.Scan(), destination.Leftovers(), _sources);
+            RunRecord record = _log.Record(runs, batch, null, outcome, destination.Scan(), destination.Leftovers(), _sources);
             if (options.Verbose)
                 output.WriteLine(record.Describe());
             if (outcome.TimedOut)
@@ -158,7 +161,7 @@ internal sealed class CrashTest(CrashTestOptions options, TextWriter output)
             runs++;
             await WaitIdleAsync(server);
             ChildOutcome outcome = await child.RunAsync(BaseArguments(null), killAfter: null);
-            RunRecord record = _log.Record(runs, 0, null, TimeSpan.Zero, outcome, destination.Scan(), destination.Leftovers(), _sources);
+            RunRecord record = _log.Record(runs, 0, null, outcome, destination.Scan(), destination.Leftovers(), _sources);
             if (options.Verbose)
                 output.WriteLine(record.Describe());
             if (outcome.ExitCode != 0)
@@ -168,7 +171,7 @@ internal sealed class CrashTest(CrashTestOptions options, TextWriter output)
         }
 
         await WaitIdleAsync(server);
-        var verdict = Verifier.Check(_sources, destination.Scan(), _log, mailbox, options.Policy, work);
+        var verdict = Verifier.Check(_sources, destination.Scan(), _log, mailbox, options.Policy, work, destination.DotLocks);
         _failures.AddRange(verdict.Failures);
         if (options.Kills >= 10 && _log.MidDownloadKills == 0)
             _failures.Add("no kill landed while messages were being delivered: the delays are off, the test proves little");
@@ -223,21 +226,24 @@ internal sealed class CrashTest(CrashTestOptions options, TextWriter output)
     }
 
     /// <summary>
-    /// The kill delay: 15 % during start-up, connect and login; 60 % during the download (biased
-    /// early, so a run rarely gets far and kills keep landing mid-message); 25 % around the end, where
-    /// the last delivery, the state commit, DELE and QUIT happen (some of these runs finish first).
+    /// The kill. A run is start-up (the runtime, connect, login, listing, opening the state: about
+    /// ¾ of a run with nothing new), then the download, then the end (the last group's commit, DELE,
+    /// QUIT, exit). 15 % of kills land in the start-up, 60 % spread over the download (mid-message,
+    /// mid-group, between a group's delivery and its state commit), 25 % around the end (some of these
+    /// runs finish first).
     /// </summary>
-    private static TimeSpan DrawDelay(TimeSpan startup, TimeSpan estimate, double phase, double position)
+    private static KillPlan DrawKill(TimeSpan startup, TimeSpan estimate, double phase, double position)
     {
         double s = startup.TotalMilliseconds;
         double e = Math.Max(estimate.TotalMilliseconds, s);
-        double ms = phase switch
+        double download = e - s;
+        (double ms, string name) = phase switch
         {
-            < 0.15 => position * s,
-            < 0.75 => (0.7 * s) + ((e - (0.7 * s)) * Math.Pow(position, 1.5)),
-            _ => e * (0.85 + (0.4 * position)),
+            < 0.15 => (position * 0.75 * s, "start-up"),
+            < 0.75 => ((0.75 * s) + ((download + (0.25 * s)) * position), "download"),
+            _ => (e * (0.85 + (0.4 * position)), EndPhase),
         };
-        return TimeSpan.FromMilliseconds(ms);
+        return new KillPlan(TimeSpan.FromMilliseconds(ms), name, TimeSpan.FromMilliseconds(e));
     }
 
     private void AddMail(Pop3MemoryMailbox mailbox, int run, int count)
@@ -303,6 +309,9 @@ internal sealed class Timing(TimeSpan full, TimeSpan empty, long bytes)
     public TimeSpan Empty { get; } = empty;
 
     public TimeSpan Estimate(long backlog) => TimeSpan.FromMilliseconds(Predict(backlog) * _correction);
+
+    /// <summary>A kill aimed at the end of a run came before it: the runs take longer than estimated.</summary>
+    public void Missed() => _correction = Math.Min(_correction * 1.15, 4);
 
     /// <summary>Learns from a run that finished on its own.</summary>
     public void Observe(long backlog, TimeSpan elapsed) =>

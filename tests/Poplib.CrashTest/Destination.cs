@@ -30,11 +30,14 @@ internal abstract class Destination
     /// <summary>The argument pair that names it to <c>poplib fetch</c>.</summary>
     public abstract IReadOnlyList<string> FetchArguments { get; }
 
+    /// <summary>Dot-locks the CLI takes on it (held by their existence, so none may outlive a run).</summary>
+    public virtual IReadOnlyCollection<string> DotLocks => [];
+
     /// <summary>Every delivered message, in a stable order.</summary>
     public abstract IReadOnlyList<DeliveredItem> Scan();
 
     /// <summary>Partial deliveries a kill may leave behind and the next run may clean up (Maildir <c>tmp/</c> files).</summary>
-    public abstract int Leftovers();
+    public abstract IReadOnlyCollection<string> Leftovers();
 
     public static Destination Create(DeliveryMode mode, string workDirectory) => mode switch
     {
@@ -86,10 +89,10 @@ internal sealed class MaildirDestination(string path) : Destination
         return items;
     }
 
-    public override int Leftovers()
+    public override IReadOnlyCollection<string> Leftovers()
     {
         string tmp = System.IO.Path.Combine(Path, "tmp");
-        return Directory.Exists(tmp) ? Directory.EnumerateFiles(tmp).Count() : 0;
+        return Directory.Exists(tmp) ? [.. Directory.EnumerateFiles(tmp).Select(System.IO.Path.GetFileName)!] : [];
     }
 
     /// <summary>
@@ -130,6 +133,8 @@ internal sealed partial class MboxDestination(string path) : Destination
 
     public override IReadOnlyList<string> FetchArguments => ["--mbox", Path];
 
+    public override IReadOnlyCollection<string> DotLocks => [Path + ".lock"];
+
     public override IReadOnlyList<DeliveredItem> Scan()
     {
         byte[] data;
@@ -145,7 +150,7 @@ internal sealed partial class MboxDestination(string path) : Destination
         return Parse(data);
     }
 
-    public override int Leftovers() => 0;
+    public override IReadOnlyCollection<string> Leftovers() => [];
 
     /// <summary>Splits an mboxrd file into its messages, unquoted; anything malformed is an item with a problem.</summary>
     internal static IReadOnlyList<DeliveredItem> Parse(ReadOnlySpan<byte> data)

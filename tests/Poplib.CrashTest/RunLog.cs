@@ -1,14 +1,17 @@
 namespace Poplib.CrashTest;
 
+/// <summary>When the harness meant to kill a run: the delay, the phase it aimed at, and the run's estimated length.</summary>
+internal sealed record KillPlan(TimeSpan Delay, string Phase, TimeSpan Estimate);
+
 /// <summary>One run of the child, and what the destination looked like after it.</summary>
 internal sealed record RunRecord(
-    int Number, int Batch, TimeSpan? Delay, TimeSpan Estimate, ChildOutcome Outcome,
+    int Number, int Batch, KillPlan? Plan, ChildOutcome Outcome,
     int NewItems, int BacklogBefore, int BacklogAfter, bool Partial)
 {
     public string Describe()
     {
-        string plan = Delay is { } delay
-            ? $"kill at {delay.TotalMilliseconds,5:F0} ms (estimate {Estimate.TotalMilliseconds:F0})"
+        string plan = Plan is { } p
+            ? $"kill at {p.Delay.TotalMilliseconds,5:F0} ms ({p.Phase,-8} of ~{p.Estimate.TotalMilliseconds:F0})"
             : "no kill";
         string ending = Outcome.Killed ? "killed" : Outcome.TimedOut ? "TIMED OUT" : $"exited {Outcome.ExitCode}";
         string batch = Batch > 0 ? $"batch {Batch,2}" : "batch default";
@@ -24,6 +27,7 @@ internal sealed record RunRecord(
 internal sealed class RunLog
 {
     private readonly Dictionary<string, int> _firstSeen = new(StringComparer.Ordinal);
+    private HashSet<string> _leftovers = new(StringComparer.Ordinal);
 
     public HashSet<string> DeliveredHashes { get; } = new(StringComparer.Ordinal);
 
@@ -43,22 +47,31 @@ internal sealed class RunLog
 
     private int PartialKills { get; set; }
 
+    /// <summary>
+    /// Records a run: <paramref name="items"/> and <paramref name="leftovers"/> are the destination
+    /// after it. A partial message is one this run left: a new tmp/ file, or a new malformed mbox entry.
+    /// </summary>
     public RunRecord Record(
-        int number, int batch, TimeSpan? delay, TimeSpan estimate, ChildOutcome outcome,
-        IReadOnlyList<DeliveredItem> items, int leftovers, IReadOnlyList<SourceMessage> sources)
+        int number, int batch, KillPlan? plan, ChildOutcome outcome,
+        IReadOnlyList<DeliveredItem> items, IReadOnlyCollection<string> leftovers, IReadOnlyList<SourceMessage> sources)
     {
         int backlogBefore = sources.Count(m => !DeliveredHashes.Contains(m.Hash));
         int newItems = 0;
+        bool partial = leftovers.Any(name => !_leftovers.Contains(name));
         foreach (DeliveredItem item in items)
         {
             if (_firstSeen.TryAdd(Key(item.Location, item.Hash), number))
+            {
                 newItems++;
+                partial |= item.Problem is not null;
+            }
+
             DeliveredHashes.Add(item.Hash);
         }
 
+        _leftovers = leftovers.ToHashSet(StringComparer.Ordinal);
         int backlogAfter = sources.Count(m => !DeliveredHashes.Contains(m.Hash));
-        bool partial = leftovers > 0 || items.Any(i => i.Problem is not null);
-        var record = new RunRecord(number, batch, delay, estimate, outcome, newItems, backlogBefore, backlogAfter, partial);
+        var record = new RunRecord(number, batch, plan, outcome, newItems, backlogBefore, backlogAfter, partial);
         Runs.Add(record);
 
         if (outcome.Killed)

@@ -10,7 +10,7 @@ internal static class Verifier
 {
     public static Verdict Check(
         IReadOnlyList<SourceMessage> sources, IReadOnlyList<DeliveredItem> items, RunLog log,
-        Pop3MemoryMailbox mailbox, FetchPolicy policy, string work)
+        Pop3MemoryMailbox mailbox, FetchPolicy policy, string work, IReadOnlyCollection<string> dotLocks)
     {
         var details = new List<string>();
         var failures = new List<string>();
@@ -63,15 +63,35 @@ internal static class Verifier
                 failures.Add($"--keep: the server holds {onServer.Count} message(s), not the {sources.Count} served");
         }
 
+        // Lock files may stay (an flock()ed file is released by the kernel when its process dies), but
+        // none may still be held, and no dot-lock (held by its existence) may remain.
         foreach (string file in Directory.EnumerateFiles(work, "*", SearchOption.AllDirectories))
         {
             string name = Path.GetFileName(file);
-            if (name.EndsWith(".lock", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".lck", StringComparison.OrdinalIgnoreCase)
-                || name.Equals("lock", StringComparison.OrdinalIgnoreCase))
-                failures.Add($"lock file left behind: {Path.GetRelativePath(work, file)}");
+            if (!name.EndsWith(".lock", StringComparison.OrdinalIgnoreCase) && !name.EndsWith(".lck", StringComparison.OrdinalIgnoreCase))
+                continue;
+            string relative = Path.GetRelativePath(work, file);
+            if (dotLocks.Contains(Path.GetFullPath(file)))
+                failures.Add($"dot-lock left behind: {relative}");
+            else if (IsHeld(file))
+                failures.Add($"lock still held after the last run ended: {relative}");
         }
 
         return new Verdict(lost, duplicated, corrupt, details, failures);
+    }
+
+    private static bool IsHeld(string file)
+    {
+        try
+        {
+            // FileShare.None takes an exclusive flock() on Unix, as the CLI's locks do.
+            using var stream = new FileStream(file, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+            return false;
+        }
+        catch (IOException)
+        {
+            return true;
+        }
     }
 
     private static string Difference(byte[] expected, byte[] actual)
