@@ -9,7 +9,8 @@ namespace Poplib.CrashTest;
 /// <param name="ExitCode">The exit code (137 after SIGKILL).</param>
 /// <param name="Elapsed">Start to exit.</param>
 /// <param name="Output">stdout and stderr, interleaved, the last few KB.</param>
-internal sealed record ChildOutcome(bool Killed, bool TimedOut, int ExitCode, TimeSpan Elapsed, string Output);
+/// <param name="InSessionAtKill">What the probe said just before the kill (the child had a POP3 session open).</param>
+internal sealed record ChildOutcome(bool Killed, bool TimedOut, int ExitCode, TimeSpan Elapsed, string Output, bool InSessionAtKill = false);
 
 /// <summary>Runs <c>poplib fetch</c> as a child process and kills it at a chosen moment.</summary>
 internal sealed class FetchChild(string cli, string passwordVariable, string password, TimeSpan timeout)
@@ -22,10 +23,13 @@ internal sealed class FetchChild(string cli, string passwordVariable, string pas
     public string Cli { get; } = cli;
 
     /// <summary>
-    /// Starts the child with <paramref name="arguments"/>; after <paramref name="killAfter"/> (when given)
+    /// Starts the child; after <paramref name="killAfter"/> (when given)
     /// kills it and its children with SIGKILL if it is still running; in any case kills it at the hard limit.
     /// </summary>
-    public async Task<ChildOutcome> RunAsync(IReadOnlyList<string> arguments, TimeSpan? killAfter)
+    /// <param name="arguments">The child's arguments.</param>
+    /// <param name="killAfter">When to kill it, or null to let it run (up to the hard limit).</param>
+    /// <param name="probe">Asked just before the kill whether the child is in a POP3 session.</param>
+    public async Task<ChildOutcome> RunAsync(IReadOnlyList<string> arguments, TimeSpan? killAfter, Func<bool>? probe = null)
     {
         var start = new ProcessStartInfo
         {
@@ -73,6 +77,7 @@ internal sealed class FetchChild(string cli, string passwordVariable, string pas
         Task exited = process.WaitForExitAsync();
         bool timedOut = false;
         bool killRequested = false;
+        bool inSession = false;
         TimeSpan wait = killAfter is { } delay && delay < timeout ? delay : timeout;
         if (await Task.WhenAny(exited, Task.Delay(wait)) != exited)
         {
@@ -81,6 +86,7 @@ internal sealed class FetchChild(string cli, string passwordVariable, string pas
             {
                 killRequested = true;
                 timedOut = wait == timeout;
+                inSession = probe?.Invoke() ?? false;
                 process.Kill(entireProcessTree: true);
             }
         }
@@ -94,6 +100,6 @@ internal sealed class FetchChild(string cli, string passwordVariable, string pas
         lock (output)
             text = output.Length > OutputTail ? output.ToString(output.Length - OutputTail, OutputTail) : output.ToString();
         bool killed = killRequested && !timedOut && process.ExitCode == SigKillExitCode;
-        return new ChildOutcome(killed, timedOut, process.ExitCode, clock.Elapsed, text);
+        return new ChildOutcome(killed, timedOut, process.ExitCode, clock.Elapsed, text, inSession);
     }
 }

@@ -13,7 +13,7 @@ internal sealed record RunRecord(
         string plan = Plan is { } p
             ? $"kill at {p.Delay.TotalMilliseconds,5:F0} ms ({p.Phase,-8} of ~{p.Estimate.TotalMilliseconds:F0})"
             : "no kill";
-        string ending = Outcome.Killed ? "killed" : Outcome.TimedOut ? "TIMED OUT" : $"exited {Outcome.ExitCode}";
+        string ending = Outcome.Killed ? (Outcome.InSessionAtKill ? "killed in session" : "killed") : Outcome.TimedOut ? "TIMED OUT" : $"exited {Outcome.ExitCode}";
         string batch = Batch > 0 ? $"batch {Batch,2}" : "batch default";
         return $"run {Number,3}: {batch}, {plan} → {ending} after {Outcome.Elapsed.TotalMilliseconds:F0} ms; " +
             $"+{NewItems} delivered, {BacklogBefore} → {BacklogAfter} to go{(Partial ? ", partial message on disk" : "")}";
@@ -35,7 +35,12 @@ internal sealed class RunLog
 
     public int Kills { get; private set; }
 
-    public int MidDownloadKills { get; private set; }
+    /// <summary>Kills while the child had a session open and mail to fetch: mid-download, between delivery and state, at DELE or QUIT.</summary>
+    public int InSessionKills { get; private set; }
+
+    private int MidDownloadKills { get; set; }
+
+    private int StartUpKills { get; set; }
 
     public int Suspicious { get; set; }
 
@@ -77,8 +82,12 @@ internal sealed class RunLog
         if (outcome.Killed)
         {
             Kills++;
+            if (backlogBefore > 0 && outcome.InSessionAtKill)
+                InSessionKills++;
             if (backlogBefore == 0)
                 NothingToDoKills++;
+            else if (newItems == 0 && !partial && !outcome.InSessionAtKill)
+                StartUpKills++;
             else if (newItems == 0 && !partial)
                 BeforeDeliveryKills++;
             else if (backlogAfter > 0 || partial)
@@ -106,9 +115,9 @@ internal sealed class RunLog
     public int FirstSeen(DeliveredItem item) => _firstSeen.GetValueOrDefault(Key(item.Location, item.Hash));
 
     public string KillSummary() =>
-        $"kills: {Kills} ({BeforeDeliveryKills} before the first delivery of the run, {MidDownloadKills} mid-download, " +
-        $"{AfterLastDeliveryKills} after the last delivery, {NothingToDoKills} with nothing new on the server; " +
-        $"{PartialKills} left a partial message on disk); runs: {Runs.Count}; unexpected exits: {Suspicious}";
+        $"kills: {Kills} ({StartUpKills} before the session, {BeforeDeliveryKills} in the session before a delivery showed, " +
+        $"{MidDownloadKills} mid-download, {AfterLastDeliveryKills} after the last delivery, {NothingToDoKills} with nothing new on the server; " +
+        $"{InSessionKills} in a session with mail to fetch; {PartialKills} left a partial message on disk); runs: {Runs.Count}; unexpected exits: {Suspicious}";
 
     private static string Key(string location, string hash) => location + "#" + hash;
 }
