@@ -1,0 +1,125 @@
+using System.Globalization;
+
+namespace Poplib.CrashTest;
+
+internal enum DeliveryMode
+{
+    Maildir,
+    Mbox,
+}
+
+internal enum FetchPolicy
+{
+    Keep,
+    Delete,
+}
+
+/// <summary>The command line of the crash test.</summary>
+internal sealed class CrashTestOptions
+{
+    public const string Usage = """
+        usage: Poplib.CrashTest [--seed N] [--kills K] [--messages M] [--mode maildir|mbox]
+                                [--policy keep|delete] [--cli PATH] [--timeout SECONDS] [--keep-work] [--verbose]
+
+          --seed N        the seed of everything random (messages, delays, batch sizes); printed first; default random
+          --kills K       the least number of SIGKILLs of a running `poplib fetch` (default 50)
+          --messages M    messages on the server at the start; more arrive between runs (default 300)
+          --mode          maildir (default) or mbox delivery
+          --policy        keep (default) or delete the fetched messages on the server
+          --cli PATH      Poplib.Cli.dll (run with `dotnet`) or an executable taking the same arguments;
+                          default src/Poplib.Cli/bin/<this build's configuration>/net10.0/Poplib.Cli.dll
+          --timeout S     the hard limit on one run of the child (default 60)
+          --keep-work     keep the working directory even when the test passes
+          --verbose       one line per run
+        """;
+
+    public int Seed { get; private set; } = Random.Shared.Next();
+
+    public int Kills { get; private set; } = 50;
+
+    public int Messages { get; private set; } = 300;
+
+    public DeliveryMode Mode { get; private set; } = DeliveryMode.Maildir;
+
+    public FetchPolicy Policy { get; private set; } = FetchPolicy.Keep;
+
+    public string? Cli { get; private set; }
+
+    public TimeSpan ChildTimeout { get; private set; } = TimeSpan.FromSeconds(60);
+
+    public bool KeepWork { get; private set; }
+
+    public bool Verbose { get; private set; }
+
+    public string ModeName => Mode == DeliveryMode.Maildir ? "maildir" : "mbox";
+
+    public string PolicyName => Policy == FetchPolicy.Keep ? "keep" : "delete";
+
+    /// <summary>Parses <paramref name="args"/>; throws <see cref="ArgumentException"/> with the reason on a usage error.</summary>
+    public static CrashTestOptions Parse(IReadOnlyList<string> args)
+    {
+        var options = new CrashTestOptions();
+        for (int i = 0; i < args.Count; i++)
+        {
+            string name = args[i];
+            switch (name)
+            {
+                case "--seed":
+                    options.Seed = ParseInt(name, Value(args, ref i), 0);
+                    break;
+                case "--kills":
+                    options.Kills = ParseInt(name, Value(args, ref i), 0);
+                    break;
+                case "--messages":
+                    options.Messages = ParseInt(name, Value(args, ref i), 1);
+                    break;
+                case "--mode":
+                    options.Mode = Value(args, ref i) switch
+                    {
+                        "maildir" => DeliveryMode.Maildir,
+                        "mbox" => DeliveryMode.Mbox,
+                        var other => throw new ArgumentException($"--mode must be maildir or mbox, not '{other}'"),
+                    };
+                    break;
+                case "--policy":
+                    options.Policy = Value(args, ref i) switch
+                    {
+                        "keep" => FetchPolicy.Keep,
+                        "delete" => FetchPolicy.Delete,
+                        var other => throw new ArgumentException($"--policy must be keep or delete, not '{other}'"),
+                    };
+                    break;
+                case "--cli":
+                    options.Cli = Path.GetFullPath(Value(args, ref i));
+                    break;
+                case "--timeout":
+                    options.ChildTimeout = TimeSpan.FromSeconds(ParseInt(name, Value(args, ref i), 1));
+                    break;
+                case "--keep-work":
+                    options.KeepWork = true;
+                    break;
+                case "--verbose" or "-v":
+                    options.Verbose = true;
+                    break;
+                default:
+                    throw new ArgumentException($"unknown argument '{name}'");
+            }
+        }
+
+        return options;
+    }
+
+    private static string Value(IReadOnlyList<string> args, ref int i)
+    {
+        if (i + 1 >= args.Count)
+            throw new ArgumentException($"{args[i]} needs a value");
+        return args[++i];
+    }
+
+    private static int ParseInt(string name, string value, int minimum)
+    {
+        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int result) || result < minimum)
+            throw new ArgumentException($"{name} must be an integer ≥ {minimum}, not '{value}'");
+        return result;
+    }
+}
