@@ -100,8 +100,6 @@ internal sealed class AccountFetcher(AccountSettings account, FetchState state, 
     private void SettleInterruptedDeliveries(IMailDestination destination, DeliveryJournal journal)
     {
         List<StoredMessage> pending = [.. state.Load(_key).Values.Where(r => r.Status is MessageStatus.Delivering or MessageStatus.DeliveringHeaders)];
-        if (pending.Count == 0)
-            return;
         List<StoredMessage> elsewhere = [.. pending.Where(r => r.Destination != destination.Name)];
         foreach (StoredMessage row in elsewhere)
             Warn($"message {row.Key} was being delivered to {row.Destination} when an earlier run stopped; the destination has changed since, so it is fetched again");

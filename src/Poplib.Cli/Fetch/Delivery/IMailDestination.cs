@@ -25,6 +25,9 @@ internal interface IMailDestination : IDisposable
     /// <summary>Delivers a group of completed staged messages, in order, journaling as described above.</summary>
     void Commit(IReadOnlyList<StagedMessage> group, DeliveryJournal journal);
 
-    /// <summary>Settles the rows an interrupted run left in <c>Delivering</c>.</summary>
+    /// <summary>
+    /// Settles the rows an interrupted run left in <c>Delivering</c> (called at every run, with none
+    /// too, so that scratch files of killed runs are cleared).
+    /// </summary>
     void Recover(IReadOnlyList<StoredMessage> delivering, DeliveryJournal journal, Action<string> warn);
 }

@@ -87,6 +87,7 @@ internal sealed class MboxDestination : IMailDestination
 
     public void Recover(IReadOnlyList<StoredMessage> delivering, DeliveryJournal journal, Action<string> warn)
     {
+        Spool.RemoveAbandoned(_directory);
         if (delivering.Count == 0)
             return;
         var rows = delivering.Select(r => (Row: r, Region: ParseLocation(r.Location))).OrderBy(r => r.Region.Offset).ToList();

@@ -60,16 +60,25 @@ internal sealed class MboxLock : IDisposable
         }
     }
 
+    /// <summary>
+    /// Creates the dot-lock the classic way: the process number is written to a private file first,
+    /// which is then linked into place (File.Move without overwrite is link + unlink on Unix), so the
+    /// lock never exists without the number that lets a later run see its holder is gone.
+    /// </summary>
     private static bool TryCreateDotLock(string dotLock)
     {
+        string pid = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        RemoveAbandonedAttempts(dotLock);
+        string attempt = $"{dotLock}.{pid}.{Guid.NewGuid():N}";
+        File.WriteAllText(attempt, pid + "\n");
         try
         {
-            using var file = new FileStream(dotLock, FileMode.CreateNew, FileAccess.Write, FileShare.None);
-            file.Write(System.Text.Encoding.ASCII.GetBytes(Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "\n"));
+            File.Move(attempt, dotLock, overwrite: false);
             return true;
         }
         catch (IOException) when (File.Exists(dotLock))
         {
+            File.Delete(attempt);
             if (IsStale(dotLock))
             {
                 try
@@ -83,6 +92,37 @@ internal sealed class MboxLock : IDisposable
             }
 
             return false;
+        }
+        catch
+        {
+            File.Delete(attempt);
+            throw;
+        }
+    }
+
+    /// <summary>Private files of lock attempts whose process was killed before it could link or remove them.</summary>
+    private static void RemoveAbandonedAttempts(string dotLock)
+    {
+        string folder = Path.GetDirectoryName(dotLock)!;
+        string prefix = Path.GetFileName(dotLock) + ".";
+        foreach (string path in Directory.EnumerateFiles(folder, prefix + "*"))
+        {
+            // The pattern "x.lock.*" also matches "x.lock" itself (.NET's wildcard rules).
+            if (Path.GetFileName(path).Length <= prefix.Length)
+                continue;
+            string[] parts = Path.GetFileName(path)[prefix.Length..].Split('.');
+            if (parts.Length == 2 && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int pid)
+                && pid != Environment.ProcessId && !MaildirDestination.ProcessIsAlive(pid))
+            {
+                try
+                {
+                    File.Delete(path);
+                }
+                catch (IOException)
+                {
+                    // Another run is cleaning up too.
+                }
+            }
         }
     }
 

@@ -51,6 +51,7 @@ internal sealed class MdaDestination(string command, string account) : IMailDest
 
     public void Recover(IReadOnlyList<StoredMessage> delivering, DeliveryJournal journal, Action<string> warn)
     {
+        Spool.RemoveAbandoned(Path.GetTempPath());
         // Whether the agent finished cannot be known from here: fetch again rather than risk a loss.
         foreach (StoredMessage row in delivering)
             warn($"poplib was interrupted while the delivery command had message {row.Key}; it is fetched again (the command may see it twice)");

@@ -174,6 +174,26 @@ public sealed class DeliveryTests : IDisposable
         Assert.Contains("Subject: x\n", File.ReadAllText(path));
     }
 
+    [Fact]
+    public void Leftovers_of_killed_runs_are_cleared_lock_attempts_and_spool_names()
+    {
+        string path = Path.Combine(_folder, "box.mbox");
+        int dead = int.MaxValue - 7;
+        string attempt = $"{path}.lock.{dead}.0123456789abcdef";
+        string spool = Path.Combine(_folder, $".poplib-spool-{dead}-0123456789abcdef");
+        string live = Path.Combine(_folder, $".poplib-spool-{Environment.ProcessId}-0123456789abcdef");
+        foreach (string file in new[] { attempt, spool, live })
+            File.WriteAllText(file, "");
+        var mbox = new MboxDestination(path);
+        var journal = new DeliveryJournal(_state, Account, mbox.Name);
+        mbox.Recover([], journal, _ => { });
+        Assert.False(File.Exists(spool));
+        Assert.True(File.Exists(live));
+        mbox.Commit([Stage(mbox, "y", "Subject: y\r\n\r\nY\r\n", terminate: true)], journal);
+        Assert.False(File.Exists(attempt));
+        Assert.False(File.Exists(path + ".lock"));
+    }
+
     private static StagedMessage Stage(IMailDestination destination, string key, string wire, bool terminate = false)
     {
         StagedMessage staged = destination.Stage(key, wire.Length);
