@@ -72,9 +72,13 @@ internal sealed class Pop3Connection : IDisposable
     public void Enqueue(Pop3Command command)
     {
         ThrowIfClosed();
-        string shown = command.ToString();
-        Pop3Diagnostics.OnPutLine(Owner, shown);
-        _transcript.Sent(shown);
+        // The masked text is made only for someone who will see it: a batch sends many commands.
+        if (_transcript.WantsCommands || Pop3Diagnostics.WantsPutLine)
+        {
+            string shown = command.ToString();
+            Pop3Diagnostics.OnPutLine(Owner, shown);
+            _transcript.Sent(shown);
+        }
 
         int size = command.ByteCount;
         if (_writeBuffer.Length - _pending < size)
