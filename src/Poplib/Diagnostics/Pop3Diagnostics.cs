@@ -33,6 +33,9 @@ public static class Pop3Diagnostics
             Listener.Write(ConnectEventName, new Pop3ConnectEvent(host, port, implicitTls));
     }
 
+    /// <summary>Whether anyone listens to <c>poplib.putline</c>.</summary>
+    internal static bool WantsPutLine => Listener.IsEnabled(PutLineEventName);
+
     [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "The payload types keep their public properties ([DynamicallyAccessedMembers]).")]
     internal static void OnPutLine(Pop3Client? client, string maskedLine)
     {

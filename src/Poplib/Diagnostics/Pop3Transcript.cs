@@ -31,6 +31,9 @@ internal sealed class Pop3Transcript
             Log.Connected(_logger, host, port, tls);
     }
 
+    /// <summary>Whether <see cref="Sent"/> shows anything (a debug level or a logger).</summary>
+    public bool WantsCommands => DebugLevel >= 1 || _logger is not null;
+
     /// <summary>A command sent; <paramref name="maskedLine"/> never holds a secret.</summary>
     public void Sent(string maskedLine)
     {

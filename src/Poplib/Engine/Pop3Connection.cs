@@ -32,6 +32,7 @@ internal sealed class Pop3Connection : IDisposable
         _transport = transport;
         _transcript = transcript;
         _reader = new Pop3Reader(transport, options.MaxLineLength);
+        _reader.BeforeNetworkRead = FlushQueuedAsync;
     }
 
     /// <summary>The client, for audit events.</summary>
@@ -65,13 +66,19 @@ internal sealed class Pop3Connection : IDisposable
     /// <summary>
     /// Adds a command to the write buffer without sending it, so that a pipelined batch goes out in
     /// one write (RFC 2449 PIPELINING). The command counts as sent for audit and transcript now.
+    /// Queued commands go out with the next <see cref="FlushAsync"/> or, at the latest, just before
+    /// the next read from the network: the client never waits for a reply while holding a command.
     /// </summary>
     public void Enqueue(Pop3Command command)
     {
         ThrowIfClosed();
-        string shown = command.ToString();
-        Pop3Diagnostics.OnPutLine(Owner, shown);
-        _transcript.Sent(shown);
+        // The masked text is made only for someone who will see it: a batch sends many commands.
+        if (_transcript.WantsCommands || Pop3Diagnostics.WantsPutLine)
+        {
+            string shown = command.ToString();
+            Pop3Diagnostics.OnPutLine(Owner, shown);
+            _transcript.Sent(shown);
+        }
 
         int size = command.ByteCount;
         if (_writeBuffer.Length - _pending < size)
@@ -108,6 +115,10 @@ internal sealed class Pop3Connection : IDisposable
         }
     }
 
+    // Before a read from the network: whatever is queued goes out first.
+    private ValueTask FlushQueuedAsync(bool async, CancellationToken cancellationToken) =>
+        _pending == 0 ? default : FlushAsync(async, cancellationToken);
+
     private void Discard()
     {
         if (_pendingSecret)
@@ -135,7 +146,11 @@ internal sealed class Pop3Connection : IDisposable
         try
         {
             if (_reader.BufferedCount == 0)
+            {
+                // Written before the quick-ACK flag is set: sending can put the socket back into delayed-ACK mode.
+                await FlushQueuedAsync(async, cancellationToken).ConfigureAwait(false);
                 _transport.ArmQuickAck();
+            }
             ReadOnlyMemory<byte> line = await _reader.ReadLineAsync(async, cancellationToken).ConfigureAwait(false);
             if (ReplyParser.TryParseStatus(line.Span, Utf8Mode) is { } response)
             {

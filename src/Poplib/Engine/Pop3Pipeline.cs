@@ -8,7 +8,8 @@ internal readonly record struct BatchCommand(Pop3Command Command, int Number, lo
 /// <summary>
 /// Runs a batch of commands with RFC 2449 pipelining: keeps up to a window of commands in flight
 /// (bounded by count and, where message sizes are known, by the bytes their replies will bring),
-/// sends each refill in one write, and reads the replies in order. Replies are handed out one at a
+/// tops the window up as replies are read, writing the new commands together just before the client
+/// would wait for the network, and reads the replies in order. Replies are handed out one at a
 /// time; a message body is streamed to the caller and whatever is left of it is skipped before the
 /// next reply. Without PIPELINING the window is one command (lockstep). Memory is bounded by the
 /// window, not by the batch: the batch's commands are pulled lazily from the caller's sequence.
@@ -18,6 +19,7 @@ internal sealed class Pop3Pipeline
     private readonly Pop3Connection _connection;
     private readonly IEnumerator<BatchCommand> _commands;
     private readonly Queue<BatchCommand> _inFlight = new();
+    private readonly List<BatchCommand> _queued = [];
     private readonly int _maxCommands;
     private readonly long _maxBytes;
     private long _bytesInFlight;
@@ -40,7 +42,10 @@ internal sealed class Pop3Pipeline
     {
         if (_connection.InBody)
             await _connection.SkipBodyAsync(async, cancellationToken).ConfigureAwait(false);
-        await RefillAsync(async, cancellationToken).ConfigureAwait(false);
+        // A cancelled batch stops here, between replies, where the session is still in step (the
+        // replies owed are drained by the caller's end of the batch).
+        cancellationToken.ThrowIfCancellationRequested();
+        Refill();
         if (_inFlight.Count == 0)
             return null;
 
@@ -74,32 +79,34 @@ internal sealed class Pop3Pipeline
         }
     }
 
-    private async ValueTask RefillAsync(bool async, CancellationToken cancellationToken)
+    // Tops the window up. The commands are only queued on the connection, which writes them just
+    // before it next reads from the network: replies already buffered are consumed first, and the
+    // refills for all of them go out together, in one write, when the client would otherwise wait.
+    private void Refill()
     {
-        var queued = new List<BatchCommand>();
+        _queued.Clear();
         long queuedBytes = 0;
-        while (_inFlight.Count + queued.Count < _maxCommands && TryPeek(out BatchCommand command))
+        while (_inFlight.Count + _queued.Count < _maxCommands && TryPeek(out BatchCommand command))
         {
             // The byte bound admits at least one command, however large its message.
-            bool first = _inFlight.Count + queued.Count == 0;
+            bool first = _inFlight.Count + _queued.Count == 0;
             if (!first && _bytesInFlight + queuedBytes + command.ExpectedSize > _maxBytes)
                 break;
             _next = null;
-            queued.Add(command);
+            _queued.Add(command);
             queuedBytes += command.ExpectedSize;
         }
 
-        if (queued.Count == 0)
-            return;
         // Queued only once the caller's sequence has yielded them all: if it throws, nothing half-made
         // is left in the write buffer to go out with a later command.
-        foreach (BatchCommand command in queued)
+        foreach (BatchCommand command in _queued)
+        {
             _connection.Enqueue(command.Command);
-        // Only what went out is owed a reply: a failed or cancelled write leaves nothing in flight from it.
-        await _connection.FlushAsync(async, cancellationToken).ConfigureAwait(false);
-        foreach (BatchCommand command in queued)
             _inFlight.Enqueue(command);
+        }
+
         _bytesInFlight += queuedBytes;
+        _queued.Clear();
     }
 
     private bool TryPeek(out BatchCommand command)
@@ -116,3 +123,4 @@ internal sealed class Pop3Pipeline
         return _next is not null;
     }
 }
+

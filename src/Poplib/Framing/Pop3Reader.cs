@@ -28,6 +28,12 @@ internal sealed class Pop3Reader : IDisposable
     public Pop3Reader(Pop3Transport transport, int maxLineLength)
         : this(maxLineLength) => _transport = transport;
 
+    /// <summary>
+    /// Called before every read from the network, so that commands queued while replies were being
+    /// consumed from the buffer go out just before the client would otherwise wait for the server.
+    /// </summary>
+    public Func<bool, CancellationToken, ValueTask>? BeforeNetworkRead { get; set; }
+
     /// <summary>Reads from a plain stream instead of a connection: for tests and benchmarks over in-memory data.</summary>
     internal Pop3Reader(Stream source, int maxLineLength)
         : this(maxLineLength) => _source = source;
@@ -164,6 +170,8 @@ internal sealed class Pop3Reader : IDisposable
             _start = 0;
         }
 
+        if (BeforeNetworkRead is { } beforeRead)
+            await beforeRead(async, cancellationToken).ConfigureAwait(false);
         int read = _transport is not null
             ? await _transport.ReadAsync(_buffer.AsMemory(_end), async, cancellationToken).ConfigureAwait(false)
             : async

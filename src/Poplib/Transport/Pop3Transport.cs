@@ -116,11 +116,30 @@ internal sealed class Pop3Transport : IDisposable
         }
     }
 
-    // A blocking connect has no timeout of its own: start it non-blocking and wait with Select. Both
-    // the write and the error set are watched: Winsock reports a refused connection in the error set
-    // only. Select takes at most int.MaxValue microseconds (~35 minutes), so long timeouts wait in slices.
+    // On Linux a blocking connect is bounded by the send timeout (SO_SNDTIMEO), and the socket stays
+    // blocking. (Once .NET has put a socket into non-blocking mode it keeps it so in the OS, even after
+    // Blocking = true, and emulates every later blocking read through its epoll thread and the thread
+    // pool: a couple of thread switches for each read that has to wait.) Elsewhere a blocking connect
+    // has no timeout of its own: start it non-blocking and wait with Select. Both the write and the
+    // error set are watched: Winsock reports a refused connection in the error set only. Select takes
+    // at most int.MaxValue microseconds (~35 minutes), so long timeouts wait in slices.
     private static void ConnectBlocking(Socket socket, IPEndPoint endPoint, TimeSpan timeout)
     {
+        if (OperatingSystem.IsLinux())
+        {
+            socket.SendTimeout = (int)Math.Max(1, Math.Ceiling(timeout.TotalMilliseconds));
+            try
+            {
+                socket.Connect(endPoint);
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.InProgress or SocketError.WouldBlock)
+            {
+                throw ConnectTimeout(endPoint, timeout);
+            }
+
+            return;
+        }
+
         socket.Blocking = false;
         try
         {

@@ -78,6 +78,73 @@ public class PipeliningTests
         await server.VerifyAsync();
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task The_window_is_topped_up_before_the_client_waits_so_it_stays_full(bool async)
+    {
+        // Window 4. Replies 1 and 2 arrive together; the script then wants RETR 5 and RETR 6 before it
+        // answers anything else: a client that refilled only once the window ran dry (or only after a
+        // whole window of replies) would wait here for ever. After that, four commands are in flight
+        // again, so the script hears nothing more until it answers.
+        await using var server = ScriptedServer.Start(s => s.LoggedIn(["USER", "PIPELINING"])
+            .Expect("RETR 1").Expect("RETR 2").Expect("RETR 3").Expect("RETR 4").ExpectQuiet()
+            .SendRaw(Reply(1) + Reply(2))
+            .Expect("RETR 5").Expect("RETR 6").ExpectQuiet()
+            .SendRaw(Reply(3))
+            .Expect("RETR 7").ExpectQuiet()
+            .SendRaw(Reply(4) + Reply(5) + Reply(6) + Reply(7)));
+        using Pop3Client client = await LoggedIn(server, window: 4);
+
+        var bodies = new List<string>();
+        if (async)
+        {
+            await foreach (Pop3BatchMessage message in client.RetrManyAsync(Enumerable.Range(1, 7)))
+                bodies.Add(Read(message));
+        }
+        else
+        {
+            foreach (Pop3BatchMessage message in client.RetrMany(Enumerable.Range(1, 7)))
+                bodies.Add(Read(message));
+        }
+
+        Assert.Equal(Enumerable.Range(1, 7).Select(Message), bodies);
+        await server.VerifyAsync();
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_refill_goes_out_before_a_message_body_waits_for_the_network(bool async)
+    {
+        // Window 2. Reply 1 and the first half of reply 2 arrive together. Once message 1 is read, RETR 3
+        // is due; reading message 2 then needs the network, and RETR 3 must have gone out first: the
+        // script sends the rest of message 2 only after it has RETR 3.
+        string second = Reply(2);
+        int half = second.Length / 2;
+        await using var server = ScriptedServer.Start(s => s.LoggedIn(["USER", "PIPELINING"])
+            .Expect("RETR 1").Expect("RETR 2").ExpectQuiet()
+            .SendRaw(Reply(1) + second[..half])
+            .Expect("RETR 3")
+            .SendRaw(second[half..] + Reply(3)));
+        using Pop3Client client = await LoggedIn(server, window: 2);
+
+        var bodies = new List<string>();
+        if (async)
+        {
+            await foreach (Pop3BatchMessage message in client.RetrManyAsync([1, 2, 3]))
+                bodies.Add(Read(message));
+        }
+        else
+        {
+            foreach (Pop3BatchMessage message in client.RetrMany([1, 2, 3]))
+                bodies.Add(Read(message));
+        }
+
+        Assert.Equal([Message(1), Message(2), Message(3)], bodies);
+        await server.VerifyAsync();
+    }
+
     [Fact]
     public async Task Known_sizes_bound_the_octets_in_flight()
     {
