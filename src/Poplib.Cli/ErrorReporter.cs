@@ -32,6 +32,7 @@ internal static class ErrorReporter
         SocketException socket => (ExitCodes.Connection, $"cannot connect: {socket.Message}"),
         TimeoutException timeout => (ExitCodes.Connection, timeout.Message),
         IOException io when io.InnerException is SocketException => (ExitCodes.Connection, $"connection failed: {io.Message}"),
+        Microsoft.Data.Sqlite.SqliteException sqlite => (ExitCodes.LocalIo, $"the fetch state database failed: {sqlite.Message}"),
         IOException io => (ExitCodes.LocalIo, $"I/O error: {io.Message}"),
         UnauthorizedAccessException access => (ExitCodes.LocalIo, $"I/O error: {access.Message}"),
         NotSupportedException notSupported => (ExitCodes.ServerError, notSupported.Message),

@@ -35,7 +35,7 @@ internal sealed class AccountFetcher(AccountSettings account, FetchState state, 
         {
             _report.Interrupted = true;
             _report.ExitCode = ExitCodes.Interrupted;
-            _report.Error = "interrupted: what was delivered is recorded; nothing undelivered was deleted";
+            _report.Error = "interrupted: what arrived whole is delivered and recorded; nothing was deleted in this run";
         }
         catch (Exception e)
         {
@@ -57,18 +57,18 @@ internal sealed class AccountFetcher(AccountSettings account, FetchState state, 
     private async Task FetchAsync(CancellationToken cancellationToken)
     {
         using AccountLock held = AccountLock.Acquire(state.Path, _key);
-        using IMailDestination destination = DestinationFactory.Open(account.Destination, _key);
+        string password = account.ReadPassword();
+        using IMailDestination destination = DestinationFactory.Open(account.Destination, _key, password, console.Error);
         var journal = new DeliveryJournal(state, _key, destination.Name);
         SettleInterruptedDeliveries(destination, journal);
 
-        string password = account.ReadPassword();
         await using Pop3Client client = await SessionFactory.OpenAsync(account.Connection, password, console, cancellationToken);
-        IReadOnlyList<ServerMessage> messages = await MailboxListing.ReadAsync(client, Warn, cancellationToken);
+        Dictionary<string, StoredMessage> known = state.Load(_key);
+        IReadOnlyList<ServerMessage> messages = await MailboxListing.ReadAsync(client, known, Warn, cancellationToken);
         _report.OnServer = messages.Count;
         _report.OnServerBytes = messages.Sum(m => m.Size);
 
-        Dictionary<string, StoredMessage> known = state.Load(_key);
-        bool dedupe = await CheckUidlResetAsync(client, messages, known, cancellationToken);
+        bool dedupe = await CheckIdentityAsync(client, messages, known, cancellationToken);
         if (account.Policy.OnUidlReset == UidlResetAction.MarkSeen && dedupe)
         {
             MarkAllSeen(messages, known);
@@ -76,6 +76,7 @@ internal sealed class AccountFetcher(AccountSettings account, FetchState state, 
             dedupe = false;
         }
 
+        await SettleReappearedAsync(client, messages, known, cancellationToken);
         state.MarkOnServer(_key, messages.Select(m => m.Key).Where(known.ContainsKey).ToHashSet(StringComparer.Ordinal));
 
         FetchPlan plan = FetchPlan.Make(messages, known, account.Policy);
@@ -94,50 +95,83 @@ internal sealed class AccountFetcher(AccountSettings account, FetchState state, 
             await DeleteDeliveredAsync(client, [.. plan.AlreadyDelivered, .. messages.Where(m => deliveredNow.Contains(m.Key))], cancellationToken);
         else
             await client.QuitAsync(cancellationToken);
+
+        if (_report.Rejected > 0)
+        {
+            throw new CliException(ExitCodes.LocalIo,
+                $"the delivery command rejected {_report.Rejected} message(s); they stay on the server and are offered again next run");
+        }
     }
 
-    /// <summary>Rows an interrupted run left half-way: each is confirmed, rolled forward or forgotten.</summary>
+    /// <summary>
+    /// Rows an interrupted run left half-way: each is confirmed, rolled forward or forgotten — by the
+    /// destination it was being delivered to, even if this run delivers elsewhere.
+    /// </summary>
     private void SettleInterruptedDeliveries(IMailDestination destination, DeliveryJournal journal)
     {
         List<StoredMessage> pending = [.. state.Load(_key).Values.Where(r => r.Status is MessageStatus.Delivering or MessageStatus.DeliveringHeaders)];
-        List<StoredMessage> elsewhere = [.. pending.Where(r => r.Destination != destination.Name)];
-        foreach (StoredMessage row in elsewhere)
-            Warn($"message {row.Key} was being delivered to {row.Destination} when an earlier run stopped; the destination has changed since, so it is fetched again");
-        journal.Forget(elsewhere.Select(r => r.Key));
+        foreach (IGrouping<string, StoredMessage> elsewhere in pending.Where(r => r.Destination != destination.Name).GroupBy(r => r.Destination))
+        {
+            using IMailDestination? previous = DestinationFactory.FromName(elsewhere.Key, _key);
+            if (previous is null)
+            {
+                Warn($"{elsewhere.Count()} message(s) were being delivered to {elsewhere.Key} when an earlier run stopped; that destination cannot be opened now, so they are fetched again");
+                journal.Forget(elsewhere.Select(r => r.Key));
+                continue;
+            }
+
+            previous.Recover([.. elsewhere], new DeliveryJournal(state, _key, previous.Name), Warn);
+        }
+
         destination.Recover([.. pending.Where(r => r.Destination == destination.Name)], journal, Warn);
     }
 
     /// <summary>
-    /// Whether the server's UIDLs have changed since the last run: every message the state saw on the
-    /// server last time is gone, new keys appeared, and (checked with TOP) some of the "new" messages
-    /// carry the Message-ID and size of mail already delivered. Returns whether to dedupe this run.
+    /// Whether the messages' keys can be trusted against the state. Two dangers: the server's UIDLs
+    /// changed since the last run (every message the last run left on the server is gone and unknown
+    /// keys appeared), or this mailbox was fetched before under another key (another spelling of the
+    /// host, another port). Either way, a few headers (TOP) tell: if "new" messages carry the
+    /// Message-ID of mail already delivered, fetching them would duplicate it. Returns whether to
+    /// dedupe this run (by Message-ID), or throws to refuse, as the policy says.
     /// </summary>
-    private async Task<bool> CheckUidlResetAsync(Pop3Client client, IReadOnlyList<ServerMessage> messages, Dictionary<string, StoredMessage> known, CancellationToken cancellationToken)
+    private async Task<bool> CheckIdentityAsync(Pop3Client client, IReadOnlyList<ServerMessage> messages, Dictionary<string, StoredMessage> known, CancellationToken cancellationToken)
     {
         var present = messages.Select(m => m.Key).ToHashSet(StringComparer.Ordinal);
-        List<StoredMessage> leftOnServer = [.. known.Values.Where(r => r.OnServer && r.Status != MessageStatus.Deleted)];
+        List<StoredMessage> leftOnServer = [.. known.Values.Where(r => r.OnServer && r.Status is MessageStatus.Delivered or MessageStatus.Truncated or MessageStatus.Seen)];
         List<ServerMessage> unknown = [.. messages.Where(m => !known.ContainsKey(m.Key))];
-        if (leftOnServer.Count == 0 || unknown.Count == 0 || leftOnServer.Any(r => present.Contains(r.Key)))
+        bool firstRun = known.Count == 0;
+        bool keysVanished = leftOnServer.Count > 0 && !leftOnServer.Any(r => present.Contains(r.Key));
+        string? user = account.Connection.User;
+        if (unknown.Count == 0 || !(keysVanished || (firstRun && user is not null && state.HasOtherKeys(_key, user))))
             return false;
 
-        // All the old keys vanished and new ones appeared: either the mail was removed elsewhere and new
-        // mail came, or the same mail got new UIDLs. Message-ID and size tell the two apart.
-        bool confirmed;
+        List<Pop3ListEntry> sample = [.. unknown.Take(8).Select(m => m.Entry)];
+        Dictionary<int, string?> ids;
         try
         {
-            List<Pop3ListEntry> sample = [.. unknown.Take(8).Select(m => m.Entry)];
-            Dictionary<int, string?> ids = await MailboxListing.MessageIdsAsync(client, sample, cancellationToken);
-            confirmed = sample.Any(e => ids[e.Number] is { } id && state.HasDelivered(_key, id, e.Size));
+            ids = await MailboxListing.MessageIdsAsync(client, sample, cancellationToken);
         }
-        catch (Pop3CommandException)
+        catch (Pop3CommandException refused)
         {
-            confirmed = true; // no TOP: cannot rule it out, so treat it as the dangerous case
+            if (firstRun)
+                return false; // nothing to compare with anyway
+            // Without TOP nothing can be checked: refuse, and say it could not be checked.
+            throw new CliException(ExitCodes.ServerError,
+                $"none of the {leftOnServer.Count} message(s) the last run left on the server is listed any more, and {unknown.Count} message(s) with unknown UIDLs appeared; " +
+                $"the server refused TOP ({refused.ResponseText}), so poplib cannot check whether these are mail already delivered under new UIDLs. Nothing was fetched. " +
+                "If the old mail was removed by another program, re-run with --on-uidl-reset refetch", refused);
         }
 
-        if (!confirmed)
+        string? otherKey = null;
+        bool seenBefore = sample.Any(e => ids[e.Number] is { } id && (firstRun
+            ? user is not null && (otherKey = state.DeliveredUnderAnotherKey(_key, user, id)) is not null
+            : state.HasDelivered(_key, id)));
+        if (!seenBefore)
             return false;
 
-        string what = $"the server's UIDLs have changed: none of the {leftOnServer.Count} message(s) left on the server by the last run is listed any more, and {unknown.Count} message(s) with unknown UIDLs include mail already delivered";
+        string what = firstRun
+            ? $"this mailbox was fetched before under another name ({otherKey}): messages on the server carry the Message-IDs of mail already delivered from there"
+            : $"the server's UIDLs have changed: none of the {leftOnServer.Count} message(s) left on the server by the last run is listed any more, and {unknown.Count} message(s) with unknown UIDLs include mail already delivered";
         switch (account.Policy.OnUidlReset)
         {
             case UidlResetAction.Refuse:
@@ -152,6 +186,40 @@ internal sealed class AccountFetcher(AccountSettings account, FetchState state, 
             default:
                 Warn(what + "; fetching them, skipping those delivered before (--on-uidl-reset dedupe)");
                 return true;
+        }
+    }
+
+    /// <summary>
+    /// Keys recorded as deleted that the server lists again: trusted (DELE'd again, not fetched) only
+    /// when the Message-ID matches the row, since a server may reuse a UIDL for a new message;
+    /// otherwise the row is dropped and the message fetched as new. Fingerprint keys cannot be
+    /// checked this way (two copies of a message share one), so they are always fetched.
+    /// </summary>
+    private async Task SettleReappearedAsync(Pop3Client client, IReadOnlyList<ServerMessage> messages, Dictionary<string, StoredMessage> known, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<ServerMessage> reappeared = FetchPlan.Reappeared(messages, known);
+        if (reappeared.Count == 0)
+            return;
+        List<ServerMessage> checkable = [.. reappeared.Where(m => !m.Key.Contains("fp:", StringComparison.Ordinal) && known[m.Key].MessageId is not null)];
+        Dictionary<int, string?> ids = [];
+        if (checkable.Count > 0)
+        {
+            try
+            {
+                ids = await MailboxListing.MessageIdsAsync(client, [.. checkable.Select(m => m.Entry)], cancellationToken);
+            }
+            catch (Pop3CommandException)
+            {
+                // No TOP: nothing can be confirmed, so everything is fetched again.
+            }
+        }
+
+        foreach (ServerMessage message in reappeared)
+        {
+            if (ids.TryGetValue(message.Number, out string? id) && id == known[message.Key].MessageId)
+                continue;
+            Warn($"message {message.Number} has the key {message.Key} of a message deleted earlier but is not that message; it is fetched as new");
+            known.Remove(message.Key);
         }
     }
 
@@ -202,7 +270,7 @@ internal sealed class AccountFetcher(AccountSettings account, FetchState state, 
                     throw;
                 }
 
-                if (dedupe && staged.Content.MessageId is { } id && state.HasDelivered(_key, id, message.Size))
+                if (dedupe && staged.Content.MessageId is { } id && state.HasDelivered(_key, id))
                 {
                     Discard(staged);
                     _report.Duplicates++;
@@ -220,31 +288,44 @@ internal sealed class AccountFetcher(AccountSettings account, FetchState state, 
                 }
             }
         }
-        finally
+        catch
         {
-            // Whatever stopped the download (the end, a broken connection, Ctrl-C), the messages that
-            // arrived complete are delivered; only the one in flight is dropped.
-            if (group.Count > 0)
-                Commit(destination, journal, group, headersOnly, deliveredNow);
+            // Whatever stopped the download (a broken connection, Ctrl-C, a full disk), the messages
+            // that arrived whole are delivered; only the one in flight is dropped. A failure here must
+            // not hide the reason the download stopped.
+            try
+            {
+                if (group.Count > 0)
+                    Commit(destination, journal, group, headersOnly, deliveredNow);
+            }
+            catch (Exception secondary) when (secondary is not OperationCanceledException)
+            {
+                Warn($"could not deliver the {group.Count} message(s) that arrived before the download stopped ({ErrorReporter.Classify(secondary).Message}); they are fetched again next run");
+            }
+
+            throw;
         }
+
+        if (group.Count > 0)
+            Commit(destination, journal, group, headersOnly, deliveredNow);
     }
 
     private void Commit(IMailDestination destination, DeliveryJournal journal, List<StagedMessage> group, bool headersOnly, HashSet<string> deliveredNow)
     {
         try
         {
-            destination.Commit(group, journal);
-            foreach (StagedMessage message in group)
+            IReadOnlyList<StagedMessage> delivered = destination.Commit(group, journal, Warn);
+            _report.Rejected += group.Count - delivered.Count;
+            foreach (StagedMessage message in delivered)
             {
                 // Only whole messages may be deleted from the server; a headers-only copy never.
-                if (!headersOnly)
-                    deliveredNow.Add(message.Key);
                 if (headersOnly)
                 {
                     _report.HeadersOnly++;
                 }
                 else
                 {
+                    deliveredNow.Add(message.Key);
                     _report.Delivered++;
                     _report.DeliveredBytes += message.ServerSize;
                 }

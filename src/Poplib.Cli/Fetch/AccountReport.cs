@@ -30,6 +30,9 @@ internal sealed class AccountReport(string name)
 
     public int Refused { get; set; }
 
+    /// <summary>Messages a delivery command rejected (non-zero exit): not delivered, left on the server.</summary>
+    public int Rejected { get; set; }
+
     public TimeSpan Elapsed { get; set; }
 
     /// <summary>0 when the account went well; else the exit code its failure maps to.</summary>

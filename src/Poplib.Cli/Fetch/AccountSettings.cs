@@ -58,6 +58,10 @@ internal enum DestinationKind
 /// <param name="Policy">Keep or delete, limits.</param>
 internal sealed record AccountSettings(string Name, ConnectionSettings Connection, Func<string> ReadPassword, DestinationSpec Destination, FetchPolicy Policy)
 {
-    /// <summary>The mailbox's identity in the state: the login and server, not the display name, so renaming an account loses nothing.</summary>
-    public string Key => $"{Connection.User}@{Connection.Host}:{Connection.Port}";
+    /// <summary>
+    /// The mailbox's identity in the state: the login and server (host name in lower case), not the
+    /// display name, so renaming an account loses nothing. The same mailbox reached under another
+    /// name is caught by the first run's Message-ID check (see AccountFetcher).
+    /// </summary>
+    public string Key => $"{Connection.User}@{Connection.Host.ToLowerInvariant()}:{Connection.Port}";
 }

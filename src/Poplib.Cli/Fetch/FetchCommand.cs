@@ -115,8 +115,9 @@ internal static class FetchCommand
         int given = (maildir is null ? 0 : 1) + (mbox is null ? 0 : 1) + (mda is null ? 0 : 1);
         if (given != 1)
             throw new CliException(ExitCodes.Usage, "give one destination: --maildir DIR, --mbox FILE or --mda COMMAND");
-        return maildir is not null ? new DestinationSpec(DestinationKind.Maildir, Path.GetFullPath(FetchConfig.ExpandHome(maildir)))
-            : mbox is not null ? new DestinationSpec(DestinationKind.Mbox, Path.GetFullPath(FetchConfig.ExpandHome(mbox)))
+        static string Full(string path) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(FetchConfig.ExpandHome(path)));
+        return maildir is not null ? new DestinationSpec(DestinationKind.Maildir, Full(maildir))
+            : mbox is not null ? new DestinationSpec(DestinationKind.Mbox, Full(mbox))
             : new DestinationSpec(DestinationKind.Mda, mda!);
     }
 

@@ -3,27 +3,47 @@ using Poplib.Cli.Fetch.State;
 namespace Poplib.Cli.Fetch;
 
 /// <summary>What a run does with each message on the server, decided from the state and the policy alone.</summary>
-/// <param name="Full">New messages to download whole, in mailbox order.</param>
+/// <param name="Full">Messages to download whole, in mailbox order: new ones, and headers-only copies now within --max-size.</param>
 /// <param name="HeadersOnly">New messages over --max-size whose header is delivered (--oversize headers).</param>
 /// <param name="Oversized">New messages over --max-size left alone (--oversize skip).</param>
-/// <param name="AlreadyDelivered">Messages delivered by earlier runs and still on the server: what delete mode DELEs.</param>
+/// <param name="AlreadyDelivered">Messages delivered whole by earlier runs and still on the server: what delete mode DELEs.</param>
 internal sealed record FetchPlan(IReadOnlyList<ServerMessage> Full, IReadOnlyList<ServerMessage> HeadersOnly, IReadOnlyList<ServerMessage> Oversized, IReadOnlyList<ServerMessage> AlreadyDelivered)
 {
+    /// <summary>
+    /// Messages whose key the state knows as deleted, listed again with the same size. A committed
+    /// DELE does not come back, so either the server ignored it or it reused the key for another
+    /// message: the caller must check (Message-ID) before trusting the row.
+    /// </summary>
+    public static IReadOnlyList<ServerMessage> Reappeared(IReadOnlyList<ServerMessage> messages, IReadOnlyDictionary<string, StoredMessage> known) =>
+        [.. messages.Where(m => known.TryGetValue(m.Key, out StoredMessage? row) && row.Status == MessageStatus.Deleted && row.Size == m.Size)];
+
     public static FetchPlan Make(IReadOnlyList<ServerMessage> messages, IReadOnlyDictionary<string, StoredMessage> known, FetchPolicy policy)
     {
         List<ServerMessage> full = [], headers = [], oversized = [], delivered = [];
         int budget = policy.Limit ?? int.MaxValue;
         foreach (ServerMessage message in messages)
         {
-            if (known.TryGetValue(message.Key, out StoredMessage? row))
+            bool tooBig = policy.MaxSize is { } max && message.Size > max;
+            // A row only speaks for a message of the size it recorded: the same key on a message of
+            // another size is another message (a server reusing UIDLs), and is new.
+            if (known.TryGetValue(message.Key, out StoredMessage? row) && row.Size == message.Size)
             {
-                // Only whole, recorded deliveries may be deleted; headers-only and marked-seen never.
-                if (row.Status is MessageStatus.Delivered or MessageStatus.Deleted)
-                    delivered.Add(message);
-                continue;
+                switch (row.Status)
+                {
+                    case MessageStatus.Delivered or MessageStatus.Deleted:
+                        // Only whole, recorded deliveries may be deleted; headers-only and marked-seen never.
+                        delivered.Add(message);
+                        continue;
+                    case MessageStatus.Truncated when !tooBig && budget > 0:
+                        // Headers only before, within --max-size now: fetch it whole.
+                        budget--;
+                        full.Add(message);
+                        continue;
+                    default:
+                        continue;
+                }
             }
 
-            bool tooBig = policy.MaxSize is { } max && message.Size > max;
             if (tooBig && policy.Oversize == OversizeAction.Skip)
             {
                 oversized.Add(message);

@@ -124,7 +124,7 @@ internal static class FetchRunner
             if (r.Duplicates > 0)
                 status += string.Create(CultureInfo.InvariantCulture, $", {r.Duplicates} duplicates skipped");
             if (r.Error is not null)
-                status += ": " + r.Error;
+                status = r.Interrupted ? r.Error : status + ": " + r.Error;
             table.Add(r.Name,
                 (r.Delivered + r.HeadersOnly).ToString(CultureInfo.InvariantCulture),
                 r.DeliveredBytes.ToString("N0", CultureInfo.InvariantCulture),
@@ -166,6 +166,7 @@ internal static class FetchRunner
         json.WriteNumber("skippedOversize", r.SkippedOversize);
         json.WriteNumber("duplicatesSkipped", r.Duplicates);
         json.WriteNumber("refused", r.Refused);
+        json.WriteNumber("rejected", r.Rejected);
         json.WriteNumber("seconds", Math.Round(r.Elapsed.TotalSeconds, 3));
         json.WriteStartArray("warnings");
         foreach (string warning in r.Warnings)

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Poplib.Cli.Fetch.Delivery;
+using Poplib.Cli.Fetch.State;
 
 namespace Poplib.Cli.Fetch;
 
@@ -21,7 +22,8 @@ internal static class MailboxListing
 {
     private const int MaxHeaderBytes = 256 * 1024;
 
-    public static async Task<IReadOnlyList<ServerMessage>> ReadAsync(Pop3Client client, Action<string> warn, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<ServerMessage>> ReadAsync(Pop3Client client, IReadOnlyDictionary<string, StoredMessage> known, Action<string> warn,
+        CancellationToken cancellationToken)
     {
         IReadOnlyList<Pop3ListEntry> listing = await client.ListAsync(cancellationToken);
         if (listing.Count == 0)
@@ -34,9 +36,10 @@ internal static class MailboxListing
         }
         catch (Pop3CommandException refused)
         {
+            ThrowUnlessUidlIsMissing(client, refused, known);
             warn($"the server has no UIDL ({refused.ResponseText}): messages are identified by Message-ID and size instead (read with TOP)");
-            Dictionary<int, string> prints = await FingerprintsAsync(client, listing, cancellationToken);
-            return [.. listing.Select(e => new ServerMessage(e, prints[e.Number]))];
+            Dictionary<int, (string Print, string? MessageId)> prints = await FingerprintsAsync(client, listing, cancellationToken);
+            return [.. listing.Select(e => new ServerMessage(e, prints[e.Number].Print))];
         }
 
         var byNumber = uidls.ToDictionary(u => u.Number, u => u.Uid);
@@ -46,14 +49,42 @@ internal static class MailboxListing
         // RFC 1939 requires UIDLs to be unique in a maildrop; some servers break that. Those
         // messages cannot be told apart by UIDL, so they get a fingerprint as well.
         var duplicated = listing.GroupBy(e => byNumber[e.Number], StringComparer.Ordinal).Where(g => g.Count() > 1).SelectMany(g => g).ToList();
-        Dictionary<int, string> extra = [];
+        var keys = listing.ToDictionary(e => e.Number, e => byNumber[e.Number]);
         if (duplicated.Count > 0)
         {
             warn($"the server gives the same UIDL to {duplicated.Count} messages: those are told apart by Message-ID and size (read with TOP)");
-            extra = await FingerprintsAsync(client, duplicated, cancellationToken);
+            Dictionary<int, (string Print, string? MessageId)> prints = await FingerprintsAsync(client, duplicated, cancellationToken);
+            foreach (IGrouping<string, Pop3ListEntry> group in duplicated.GroupBy(e => byNumber[e.Number], StringComparer.Ordinal))
+            {
+                // If the UIDL was unique before and its message was recorded under the bare UIDL, the
+                // member that is that message keeps the bare key: it must not look new now.
+                Pop3ListEntry? owner = known.TryGetValue(group.Key, out StoredMessage? row) && row.MessageId is { } id
+                    ? group.FirstOrDefault(e => prints[e.Number].MessageId == id && e.Size == row.Size) is { Number: > 0 } match ? match : null
+                    : null;
+                foreach (Pop3ListEntry entry in group)
+                    keys[entry.Number] = entry.Number == owner?.Number ? group.Key : group.Key + "/" + prints[entry.Number].Print;
+            }
         }
 
-        return [.. listing.Select(e => new ServerMessage(e, extra.TryGetValue(e.Number, out string? print) ? byNumber[e.Number] + "/" + print : byNumber[e.Number]))];
+        return [.. listing.Select(e => new ServerMessage(e, keys[e.Number]))];
+    }
+
+    /// <summary>
+    /// A <c>-ERR</c> to UIDL means "no UIDL" only from a server that does not claim it and has never
+    /// given one for this account: anything else (a temporary failure) must not switch identities,
+    /// which would make every message look new or every new message look old.
+    /// </summary>
+    private static void ThrowUnlessUidlIsMissing(Pop3Client client, Pop3CommandException refused, IReadOnlyDictionary<string, StoredMessage> known)
+    {
+        if (refused.ResponseCode is Pop3ResponseCode.SysTemp or Pop3ResponseCode.InUse or Pop3ResponseCode.LoginDelay)
+            throw new CliException(ExitCodes.TemporaryFailure, $"the server refused UIDL for now: {refused.ResponseText}; try again later", refused);
+        if (client.Capabilities.IsSupported && client.Capabilities.Uidl)
+            throw new CliException(ExitCodes.ServerError, $"the server advertises UIDL but refused it: {refused.ResponseText}; nothing was fetched", refused);
+        if (known.Keys.Any(k => !k.StartsWith("fp:", StringComparison.Ordinal)))
+        {
+            throw new CliException(ExitCodes.ServerError,
+                $"the server refused UIDL ({refused.ResponseText}), though earlier runs identified this mailbox's messages by UIDL; nothing was fetched (switching to Message-ID fingerprints now would fetch everything again)", refused);
+        }
     }
 
     /// <summary>The Message-ID of each given message (null when it has none), read with TOP n 0.</summary>
@@ -71,10 +102,10 @@ internal static class MailboxListing
         return ids;
     }
 
-    private static async Task<Dictionary<int, string>> FingerprintsAsync(Pop3Client client, IReadOnlyList<Pop3ListEntry> messages, CancellationToken cancellationToken)
+    private static async Task<Dictionary<int, (string Print, string? MessageId)>> FingerprintsAsync(Pop3Client client, IReadOnlyList<Pop3ListEntry> messages, CancellationToken cancellationToken)
     {
         var sizes = messages.ToDictionary(m => m.Number, m => m.Size);
-        var prints = new Dictionary<int, string>();
+        var prints = new Dictionary<int, (string, string?)>();
         var seen = new Dictionary<string, int>(StringComparer.Ordinal);
         try
         {
@@ -83,11 +114,12 @@ internal static class MailboxListing
                 if (!head.IsOk)
                     throw head.Error!;
                 (byte[] header, string headerDigest) = await ReadHeaderAsync(head.Content, cancellationToken);
-                string identity = MessageHeaders.FindMessageId(header) is { } id ? "id:" + id : "hdr:" + headerDigest;
+                string? messageId = MessageHeaders.FindMessageId(header);
+                string identity = messageId is { } id ? "id:" + id : "hdr:" + headerDigest;
                 string print = "fp:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(identity)))[..24] + ":" + sizes[head.Number];
                 // Identical copies of one message: number them in mailbox order.
                 int copies = seen[print] = seen.GetValueOrDefault(print) + 1;
-                prints[head.Number] = copies == 1 ? print : print + "#" + copies;
+                prints[head.Number] = (copies == 1 ? print : print + "#" + copies, messageId);
             }
         }
         catch (Pop3CommandException refused)

@@ -117,6 +117,9 @@ internal sealed record FetchConfig(string? StatePath, int? Parallel, IReadOnlyLi
 
             if (result.Count == 0)
                 throw Error("every account is disabled");
+            // One mailbox, one state and one lock: two accounts for it would fight over both.
+            foreach (IGrouping<string, AccountSettings> same in result.GroupBy(a => a.Key).Where(g => g.Count() > 1))
+                throw Error($"the accounts {string.Join(" and ", same.Select(a => $"\"{a.Name}\""))} fetch the same mailbox ({same.Key}); keep one");
             return new FetchConfig(state, parallel, result);
         }
 
@@ -229,7 +232,7 @@ internal sealed record FetchConfig(string? StatePath, int? Parallel, IReadOnlyLi
             return EnumNames.TryParse(text, out T parsed) ? parsed : throw Error($"{where} must be one of {string.Join(", ", EnumNames.All<T>())}, not \"{text}\"");
         }
 
-        private string ResolvePath(string path) => Path.GetFullPath(ExpandHome(path), _folder);
+        private string ResolvePath(string path) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(ExpandHome(path), _folder));
 
         private string String(JsonElement value, string where) =>
             value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } text ? text : throw Error($"{where} must be a non-empty string");

@@ -2,10 +2,33 @@ namespace Poplib.Cli.Fetch.Delivery;
 
 internal static class DestinationFactory
 {
-    public static IMailDestination Open(DestinationSpec spec, string account) => spec.Kind switch
+    public static IMailDestination Open(DestinationSpec spec, string account, string? secret = null, TextWriter? diagnostics = null) => spec.Kind switch
     {
         DestinationKind.Maildir => new MaildirDestination(spec.Target),
         DestinationKind.Mbox => new MboxDestination(spec.Target),
-        _ => new MdaDestination(spec.Target, account),
+        _ => new MdaDestination(spec.Target, account, secret, diagnostics),
     };
+
+    /// <summary>The destination a state row names ("maildir:/path", "mbox:/path", "mda:command"), or null if it cannot be opened.</summary>
+    public static IMailDestination? FromName(string name, string account)
+    {
+        int colon = name.IndexOf(':', StringComparison.Ordinal);
+        if (colon < 0)
+            return null;
+        string target = name[(colon + 1)..];
+        try
+        {
+            return name[..colon] switch
+            {
+                "maildir" when Directory.Exists(target) => new MaildirDestination(target),
+                "mbox" when Directory.Exists(Path.GetDirectoryName(target)) => new MboxDestination(target),
+                "mda" => new MdaDestination(target, account),
+                _ => null,
+            };
+        }
+        catch (CliException)
+        {
+            return null;
+        }
+    }
 }

@@ -22,8 +22,12 @@ internal interface IMailDestination : IDisposable
     /// <summary>Opens a private place for one message; write it through <see cref="StagedMessage.Writer"/>.</summary>
     StagedMessage Stage(string key, long serverSize);
 
-    /// <summary>Delivers a group of completed staged messages, in order, journaling as described above.</summary>
-    void Commit(IReadOnlyList<StagedMessage> group, DeliveryJournal journal);
+    /// <summary>
+    /// Delivers a group of completed staged messages, in order, journaling as described above, and
+    /// returns those delivered: all of them, except where a delivery command rejected one (those are
+    /// reported through <paramref name="warn"/>, forgotten, and stay on the server).
+    /// </summary>
+    IReadOnlyList<StagedMessage> Commit(IReadOnlyList<StagedMessage> group, DeliveryJournal journal, Action<string> warn);
 
     /// <summary>
     /// Settles the rows an interrupted run left in <c>Delivering</c> (called at every run, with none

@@ -18,7 +18,7 @@ internal sealed partial class MaildirDestination : IMailDestination
 
     public MaildirDestination(string root)
     {
-        _root = Path.GetFullPath(root);
+        _root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
         try
         {
             foreach (string sub in new[] { "tmp", "new", "cur" })
@@ -44,10 +44,10 @@ internal sealed partial class MaildirDestination : IMailDestination
         return new StagedMessage(key, serverSize, file, new MessageWriter(file, quoteFrom: false), path);
     }
 
-    public void Commit(IReadOnlyList<StagedMessage> group, DeliveryJournal journal)
+    public IReadOnlyList<StagedMessage> Commit(IReadOnlyList<StagedMessage> group, DeliveryJournal journal, Action<string> warn)
     {
         if (group.Count == 0)
-            return;
+            return group;
         Durability.SyncFiles([.. group.Select(m => m.File)], Path.Combine(_root, "tmp"));
         foreach (StagedMessage message in group)
         {
@@ -61,6 +61,7 @@ internal sealed partial class MaildirDestination : IMailDestination
             File.Move(message.TemporaryPath!, Path.Combine(_root, "new", message.Location!));
         Durability.SyncDirectory(Path.Combine(_root, "new"));
         journal.Confirm(group);
+        return group;
     }
 
     public void Recover(IReadOnlyList<StoredMessage> delivering, DeliveryJournal journal, Action<string> warn)

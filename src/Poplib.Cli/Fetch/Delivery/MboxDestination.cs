@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.RegularExpressions;
 using Poplib.Cli.Fetch.State;
 
 namespace Poplib.Cli.Fetch.Delivery;
@@ -12,14 +13,14 @@ namespace Poplib.Cli.Fetch.Delivery;
 /// failed append is truncated back; after a crash, <see cref="Recover"/> checks each recorded region
 /// byte for byte, keeps the complete ones and cuts off a partial tail.
 /// </summary>
-internal sealed class MboxDestination : IMailDestination
+internal sealed partial class MboxDestination : IMailDestination
 {
     private readonly string _path;
     private readonly string _directory;
 
     public MboxDestination(string path)
     {
-        _path = Path.GetFullPath(path);
+        _path = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
         _directory = Path.GetDirectoryName(_path)!;
         try
         {
@@ -38,25 +39,33 @@ internal sealed class MboxDestination : IMailDestination
         FileStream spool = Spool.Create(_directory);
         var writer = new MessageWriter(spool, quoteFrom: true);
         // mboxrd's separator line. The envelope sender is not known to POP3, so the conventional placeholder.
-        writer.WriteVerbatim(Encoding.ASCII.GetBytes(FromLine(DateTimeOffset.UtcNow)));
-        return new StagedMessage(key, serverSize, spool, writer, temporaryPath: null);
+        long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        writer.WriteVerbatim(Encoding.ASCII.GetBytes(FromLine(now)));
+        return new StagedMessage(key, serverSize, spool, writer, temporaryPath: null) { FromLineTime = now };
     }
 
-    internal static string FromLine(DateTimeOffset when) =>
-        "From MAILER-DAEMON " + when.ToString("ddd MMM d HH:mm:ss yyyy", CultureInfo.InvariantCulture).Replace("  ", " ", StringComparison.Ordinal) + "\n";
+    /// <summary>The separator line, in asctime's layout (day of month padded with a space).</summary>
+    internal static string FromLine(long unixSeconds)
+    {
+        DateTime when = DateTimeOffset.FromUnixTimeSeconds(unixSeconds).UtcDateTime;
+        return string.Create(CultureInfo.InvariantCulture, $"From MAILER-DAEMON {when:ddd MMM} {when.Day,2} {when:HH:mm:ss yyyy}\n");
+    }
 
-    public void Commit(IReadOnlyList<StagedMessage> group, DeliveryJournal journal)
+    public IReadOnlyList<StagedMessage> Commit(IReadOnlyList<StagedMessage> group, DeliveryJournal journal, Action<string> warn)
     {
         if (group.Count == 0)
-            return;
+            return group;
+        bool created = !File.Exists(_path);
         using FileStream mbox = OpenMbox();
+        if (created)
+            Durability.SyncDirectory(_directory); // the new file's name must survive a crash too
         using MboxLock held = MboxLock.Acquire(_path, mbox);
         long start = mbox.Length;
         byte[] separator = SeparatorNeeded(mbox);
         long offset = start + separator.Length;
         foreach (StagedMessage message in group)
         {
-            message.Location = string.Create(CultureInfo.InvariantCulture, $"{offset}+{message.Content.Length}");
+            message.Location = string.Create(CultureInfo.InvariantCulture, $"{offset}+{message.Content.Length}@{message.FromLineTime}");
             offset += message.Content.Length;
         }
 
@@ -83,6 +92,7 @@ internal sealed class MboxDestination : IMailDestination
         }
 
         journal.Confirm(group);
+        return group;
     }
 
     public void Recover(IReadOnlyList<StoredMessage> delivering, DeliveryJournal journal, Action<string> warn)
@@ -115,7 +125,7 @@ internal sealed class MboxDestination : IMailDestination
         if (firstBad < rows.Count && rows[firstBad].Region.Offset >= 0 && mbox.Length > rows[firstBad].Region.Offset)
         {
             long cut = rows[firstBad].Region.Offset;
-            if (TailIsOurs(mbox, cut, [.. rows.Skip(firstBad).Select(r => r.Region.Offset)]))
+            if (TailIsOurs(mbox, [.. rows.Skip(firstBad).Select(r => r.Region)]))
             {
                 // Only this account's interrupted group follows: remove it.
                 mbox.SetLength(cut);
@@ -123,7 +133,7 @@ internal sealed class MboxDestination : IMailDestination
             }
             else
             {
-                warn($"the mbox {_path} holds an incomplete message at offset {cut} from an interrupted run, and mail appended since; it was left in place and the message will be fetched again");
+                warn($"the mbox {_path} holds an incomplete message at offset {cut} from an interrupted run, and mail that another program appended since; it was left in place and the message will be fetched again");
             }
         }
 
@@ -162,56 +172,60 @@ internal sealed class MboxDestination : IMailDestination
     }
 
     /// <summary>
-    /// Whether everything from <paramref name="cut"/> to the end was written by the interrupted group:
-    /// our messages are mboxrd-quoted, so the only unquoted "From " lines in them are our own
-    /// separators, at the recorded offsets. A "From " line anywhere else is another program's mail.
+    /// Whether everything from the first unconfirmed region to the end of the file is a partial write
+    /// of this account's interrupted group, and nothing else: shorter than the group, our own dated
+    /// separator lines at our offsets, and no other "From " separator anywhere — at a line start, or
+    /// glued to the end of a partial line by a writer that did not check for one. Our regions are
+    /// mboxrd-quoted, so they hold no unquoted separator but ours. In doubt, the answer is no: junk
+    /// left in place is recoverable by hand, another program's mail cut off is not.
     /// </summary>
-    private static bool TailIsOurs(FileStream mbox, long cut, IReadOnlyList<long> ourOffsets)
+    private static bool TailIsOurs(FileStream mbox, IReadOnlyList<(long Offset, long Length, long Stamp)> ours)
     {
-        var starts = new HashSet<long>(ourOffsets);
-        ReadOnlySpan<byte> ours = "From MAILER-DAEMON "u8;
-        byte[] buffer = new byte[64 * 1024];
+        long cut = ours[0].Offset;
+        long intended = ours.Sum(r => r.Length);
+        if (mbox.Length - cut >= intended)
+            return false; // as long as what we meant to write, yet different: not a partial write of ours
+        var separators = ours.ToDictionary(r => r.Offset, r => Encoding.ASCII.GetBytes(FromLine(r.Stamp)));
+        foreach ((long offset, byte[] line) in separators)
+        {
+            if (offset >= mbox.Length)
+                continue;
+            byte[] found = new byte[(int)Math.Min(line.Length, mbox.Length - offset)];
+            mbox.Seek(offset, SeekOrigin.Begin);
+            mbox.ReadExactly(found);
+            if (!line.AsSpan(0, found.Length).SequenceEqual(found))
+                return false;
+        }
+
+        const int Overlap = 96; // longer than any separator line the pattern matches
+        byte[] buffer = new byte[1024 * 1024];
+        string carry = "";
+        long carryStart = cut;
         mbox.Seek(cut, SeekOrigin.Begin);
-        long position = cut;
-        bool atLineStart = true;
-        int matched = 0;          // bytes of "From " matched at the current line start
-        long lineStart = cut;
         int read;
         while ((read = mbox.Read(buffer, 0, buffer.Length)) > 0)
         {
-            for (int i = 0; i < read; i++, position++)
+            string text = carry + Encoding.Latin1.GetString(buffer, 0, read);
+            foreach (Match match in ForeignSeparator().Matches(text))
             {
-                byte b = buffer[i];
-                if (atLineStart)
-                {
-                    if (matched < ours.Length && b == ours[matched])
-                    {
-                        matched++;
-                        if (matched == 5 && !starts.Contains(lineStart))
-                            return false; // a "From " line we did not write
-                        if (matched == ours.Length)
-                            atLineStart = false;
-                        continue;
-                    }
-
-                    if (matched >= 5)
-                        return false; // "From " but not our separator
-                    atLineStart = false;
-                }
-
-                if (b == (byte)'\n')
-                {
-                    atLineStart = true;
-                    matched = 0;
-                    lineStart = position + 1;
-                }
+                long at = carryStart + match.Index + (match.Value[0] == '\n' ? 1 : 0);
+                if (!separators.ContainsKey(at))
+                    return false;
             }
+
+            int keep = Math.Min(Overlap, text.Length);
+            carryStart += text.Length - keep;
+            carry = text[^keep..];
         }
 
         return true;
     }
 
-    private static bool RegionMatches(FileStream mbox, (long Offset, long Length) region, string? digest)
+    /// <summary>A "From " line start, or an asctime-dated separator anywhere (glued to a partial line).</summary>
+    [GeneratedRegex(@"\nFrom |From \S+ (?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]?\d \d\d:\d\d:\d\d \d{4}", RegexOptions.CultureInvariant)]
+    private static partial Regex ForeignSeparator();
+
+    private static bool RegionMatches(FileStream mbox, (long Offset, long Length, long Stamp) region, string? digest)
     {
         if (digest is null || region.Offset < 0 || region.Offset + region.Length > mbox.Length)
             return false;
@@ -231,13 +245,15 @@ internal sealed class MboxDestination : IMailDestination
         return Convert.ToHexStringLower(hash.GetHashAndReset()) == digest;
     }
 
-    private static (long Offset, long Length) ParseLocation(string? location)
+    /// <summary>"offset+length@stamp" (the stamp dates our separator line); -1s when unreadable.</summary>
+    private static (long Offset, long Length, long Stamp) ParseLocation(string? location)
     {
-        string[] parts = (location ?? "").Split('+');
-        return parts.Length == 2
+        string[] parts = (location ?? "").Split('+', '@');
+        return parts.Length == 3
             && long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out long offset)
             && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out long length)
-            ? (offset, length)
-            : (-1, -1);
+            && long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out long stamp)
+            ? (offset, length, stamp)
+            : (-1, -1, -1);
     }
 }

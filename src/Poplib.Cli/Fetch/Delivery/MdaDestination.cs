@@ -9,7 +9,11 @@ namespace Poplib.Cli.Fetch.Delivery;
 /// input, through <c>/bin/sh -c</c>; only exit status 0 counts as delivered. The message is spooled
 /// completely first, so the agent never sees half a message when the connection breaks.
 /// </summary>
-internal sealed class MdaDestination(string command, string account) : IMailDestination
+/// <param name="command">The command line, run by /bin/sh.</param>
+/// <param name="account">The account key, passed on as POPLIB_ACCOUNT.</param>
+/// <param name="secret">The account's password: removed from the command's environment wherever it appears.</param>
+/// <param name="diagnostics">Where the command's standard output goes (standard error: standard output may be JSON).</param>
+internal sealed class MdaDestination(string command, string account, string? secret = null, TextWriter? diagnostics = null) : IMailDestination
 {
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(10);
 
@@ -21,9 +25,11 @@ internal sealed class MdaDestination(string command, string account) : IMailDest
         return new StagedMessage(key, serverSize, spool, new MessageWriter(spool, quoteFrom: false), temporaryPath: null);
     }
 
-    public void Commit(IReadOnlyList<StagedMessage> group, DeliveryJournal journal)
+    public IReadOnlyList<StagedMessage> Commit(IReadOnlyList<StagedMessage> group, DeliveryJournal journal, Action<string> warn)
     {
-        // One at a time: the agent is the one that makes each message durable.
+        // One at a time: the agent is the one that makes each message durable. A message it rejects
+        // stays on the server and is reported; the others go on.
+        var delivered = new List<StagedMessage>(group.Count);
         foreach (StagedMessage message in group)
         {
             message.Location = null;
@@ -42,11 +48,15 @@ internal sealed class MdaDestination(string command, string account) : IMailDest
             if (status != 0)
             {
                 journal.Forget([message.Key]);
-                throw new CliException(ExitCodes.LocalIo, $"the delivery command failed with exit status {status} (message {message.Key}); it stays on the server");
+                warn($"the delivery command failed with exit status {status} for message {message.Key}; it stays on the server");
+                continue;
             }
 
             journal.Confirm([message]);
+            delivered.Add(message);
         }
+
+        return delivered;
     }
 
     public void Recover(IReadOnlyList<StoredMessage> delivering, DeliveryJournal journal, Action<string> warn)
@@ -67,25 +77,45 @@ internal sealed class MdaDestination(string command, string account) : IMailDest
         var start = new ProcessStartInfo(OperatingSystem.IsWindows() ? "cmd.exe" : "/bin/sh")
         {
             RedirectStandardInput = true,
+            RedirectStandardOutput = true,
             UseShellExecute = false,
         };
         start.ArgumentList.Add(OperatingSystem.IsWindows() ? "/c" : "-c");
         start.ArgumentList.Add(command);
+        // The password must not reach the agent through an inherited variable (--password-env).
+        if (!string.IsNullOrEmpty(secret))
+        {
+            foreach (string name in start.Environment.Where(e => e.Value?.Contains(secret, StringComparison.Ordinal) == true).Select(e => e.Key).ToList())
+                start.Environment.Remove(name);
+        }
+
         // What procmail-style agents and scripts may want to know, without parsing the message.
         start.Environment["POPLIB_ACCOUNT"] = account;
         start.Environment["POPLIB_UIDL"] = message.Key;
         start.Environment["POPLIB_SIZE"] = message.Content.Length.ToString(CultureInfo.InvariantCulture);
         using Process process = Process.Start(start) ?? throw new CliException(ExitCodes.LocalIo, $"cannot start the delivery command: {command}");
-        try
+        process.OutputDataReceived += (_, line) =>
         {
-            message.File.Seek(0, SeekOrigin.Begin);
-            message.File.CopyTo(process.StandardInput.BaseStream);
-            process.StandardInput.Close();
-        }
-        catch (IOException)
+            if (line.Data is not null)
+                diagnostics?.WriteLine(line.Data);
+        };
+        process.BeginOutputReadLine();
+
+        // Fed from another thread, so an agent that stops reading (blocked on a lock, or rejecting
+        // early) cannot hang us: the wait below has a limit either way.
+        Task feed = Task.Run(() =>
         {
-            // The agent stopped reading (it may reject the message early): its exit status decides.
-        }
+            try
+            {
+                message.File.Seek(0, SeekOrigin.Begin);
+                message.File.CopyTo(process.StandardInput.BaseStream);
+                process.StandardInput.Close();
+            }
+            catch (IOException)
+            {
+                // The agent closed its input: its exit status decides.
+            }
+        });
 
         if (!process.WaitForExit(Patience))
         {
@@ -93,6 +123,9 @@ internal sealed class MdaDestination(string command, string account) : IMailDest
             throw new CliException(ExitCodes.LocalIo, $"the delivery command did not finish within {Patience.TotalMinutes:0} minutes (message {message.Key}); it stays on the server");
         }
 
+        process.WaitForExit(); // drains the redirected output
+        if (!feed.Wait(TimeSpan.FromSeconds(10)))
+            throw new CliException(ExitCodes.LocalIo, $"the delivery command exited without reading message {message.Key}; it stays on the server");
         return process.ExitCode;
     }
 }

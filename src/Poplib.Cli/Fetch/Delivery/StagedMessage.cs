@@ -34,6 +34,9 @@ internal sealed class StagedMessage : IDisposable
     /// <summary>The private file's path, when it has one (a spool file is unlinked at once).</summary>
     public string? TemporaryPath { get; }
 
+    /// <summary>When the mbox "From " line written for it is dated (Unix seconds); recorded so recovery can recognise it.</summary>
+    public long FromLineTime { get; set; }
+
     /// <summary>Where the message ends up (a Maildir file name, an mbox offset and length); set by the destination.</summary>
     public string? Location { get; set; }
 

@@ -244,14 +244,43 @@ internal sealed class FetchState : IDisposable
         transaction.Commit();
     }
 
-    /// <summary>Whether a message with this Message-ID and size was already delivered for the account (UIDL-change safety net).</summary>
-    public bool HasDelivered(string account, string messageId, long size)
+    /// <summary>
+    /// Whether a message with this Message-ID was delivered whole for the account (the UIDL-change
+    /// safety net). Sizes are not compared: a server migration often changes them (line-ending
+    /// counting, added headers) while the Message-ID stays.
+    /// </summary>
+    public bool HasDelivered(string account, string messageId)
     {
-        using SqliteCommand command = Command("SELECT 1 FROM messages WHERE account = $account AND message_id = $id AND size = $size AND status IN ('Delivered', 'Deleted', 'Truncated', 'Seen') LIMIT 1");
+        using SqliteCommand command = Command("SELECT 1 FROM messages WHERE account = $account AND message_id = $id AND status IN ('Delivered', 'Deleted') LIMIT 1");
         command.Parameters.AddWithValue("$account", account);
         command.Parameters.AddWithValue("$id", messageId);
-        command.Parameters.AddWithValue("$size", size);
         return command.ExecuteScalar() is not null;
+    }
+
+    /// <summary>Whether the state knows any other mailbox of this user (on any host or port).</summary>
+    public bool HasOtherKeys(string account, string user)
+    {
+        using SqliteCommand command = Command("SELECT 1 FROM messages WHERE account <> $account AND substr(account, 1, length($prefix)) = $prefix LIMIT 1");
+        command.Parameters.AddWithValue("$account", account);
+        command.Parameters.AddWithValue("$prefix", user + "@");
+        return command.ExecuteScalar() is not null;
+    }
+
+    /// <summary>
+    /// Another account key of the same user under which a message with this Message-ID was delivered
+    /// (the same mailbox reached under another host name or port), or null.
+    /// </summary>
+    public string? DeliveredUnderAnotherKey(string account, string user, string messageId)
+    {
+        using SqliteCommand command = Command("""
+            SELECT account FROM messages
+            WHERE account <> $account AND substr(account, 1, length($prefix)) = $prefix AND message_id = $id AND status IN ('Delivered', 'Deleted')
+            LIMIT 1
+            """);
+        command.Parameters.AddWithValue("$account", account);
+        command.Parameters.AddWithValue("$prefix", user + "@");
+        command.Parameters.AddWithValue("$id", messageId);
+        return command.ExecuteScalar() as string;
     }
 
     public void Dispose() => _connection.Dispose();

@@ -118,7 +118,7 @@ public sealed class DeliveryTests : IDisposable
         var mbox = new MboxDestination(path);
         var journal = new DeliveryJournal(_state, Account, mbox.Name);
         List<StagedMessage> group = [Stage(mbox, "a", "Subject: a\r\n\r\nA\r\n", terminate: true), Stage(mbox, "b", "Subject: b\r\n\r\nB\r\n", terminate: true)];
-        mbox.Commit(group, journal);
+        mbox.Commit(group, journal, _ => { });
         byte[] before = File.ReadAllBytes(path);
 
         // A second group: recorded, then the process died half-way through the append.
@@ -126,7 +126,7 @@ public sealed class DeliveryTests : IDisposable
         long offset = before.Length;
         foreach (StagedMessage message in second)
         {
-            message.Location = $"{offset}+{message.Content.Length}";
+            message.Location = $"{offset}+{message.Content.Length}@{message.FromLineTime}";
             offset += message.Content.Length;
         }
 
@@ -150,7 +150,7 @@ public sealed class DeliveryTests : IDisposable
         var mbox = new MboxDestination(path);
         var journal = new DeliveryJournal(_state, Account, mbox.Name);
         StagedMessage staged = Stage(mbox, "e", "Subject: e\r\n\r\n" + new string('e', 5000) + "\r\n", terminate: true);
-        staged.Location = $"0+{staged.Content.Length}";
+        staged.Location = $"0+{staged.Content.Length}@{staged.FromLineTime}";
         journal.Prepare([staged]);
         byte[] partial = ReadSpool(staged).AsSpan(0, 100).ToArray();
         byte[] foreign = Encoding.ASCII.GetBytes("\nFrom procmail Mon Nov 23 10:00:00 2026\nSubject: theirs\n\nkeep me\n\n");
@@ -163,13 +163,38 @@ public sealed class DeliveryTests : IDisposable
         Assert.Empty(_state.Load(Account)); // fetched again
     }
 
+    [Theory]
+    [InlineData("at-our-offset")]
+    [InlineData("glued-to-a-partial-line")]
+    public void Mbox_recovery_never_cuts_mail_another_writer_put_where_ours_should_have_gone(string how)
+    {
+        string path = Path.Combine(_folder, "shared.mbox");
+        var mbox = new MboxDestination(path);
+        var journal = new DeliveryJournal(_state, Account, mbox.Name);
+        StagedMessage staged = Stage(mbox, "f", "Subject: f\r\n\r\n" + new string('f', 5000) + "\r\n", terminate: true);
+        staged.Location = $"0+{staged.Content.Length}@{staged.FromLineTime}";
+        journal.Prepare([staged]);
+        // Another poplib (its own separator, dated differently) or an MTA wrote after our kill.
+        byte[] theirs = Encoding.ASCII.GetBytes(MboxDestination.FromLine(staged.FromLineTime - 3600) + "Subject: theirs\n\nkeep me\n\n");
+        byte[] content = how == "at-our-offset"
+            ? theirs
+            : [.. ReadSpool(staged).AsSpan(0, 150).ToArray(), .. Encoding.ASCII.GetBytes("From mta@example.org Mon Nov 23 10:00:00 2026\nSubject: t\n\nx\n\n")];
+        File.WriteAllBytes(path, content);
+
+        var warnings = new List<string>();
+        mbox.Recover([.. _state.Load(Account).Values], journal, warnings.Add);
+        Assert.Equal(content, File.ReadAllBytes(path));
+        Assert.Single(warnings);
+        Assert.Empty(_state.Load(Account));
+    }
+
     [Fact]
     public void A_stale_mbox_dot_lock_of_a_dead_process_is_taken_over()
     {
         string path = Path.Combine(_folder, "locked.mbox");
         File.WriteAllText(path + ".lock", $"{int.MaxValue - 7}\n");
         var mbox = new MboxDestination(path);
-        mbox.Commit([Stage(mbox, "x", "Subject: x\r\n\r\nX\r\n", terminate: true)], new DeliveryJournal(_state, Account, mbox.Name));
+        mbox.Commit([Stage(mbox, "x", "Subject: x\r\n\r\nX\r\n", terminate: true)], new DeliveryJournal(_state, Account, mbox.Name), _ => { });
         Assert.False(File.Exists(path + ".lock"));
         Assert.Contains("Subject: x\n", File.ReadAllText(path));
     }
@@ -189,7 +214,7 @@ public sealed class DeliveryTests : IDisposable
         mbox.Recover([], journal, _ => { });
         Assert.False(File.Exists(spool));
         Assert.True(File.Exists(live));
-        mbox.Commit([Stage(mbox, "y", "Subject: y\r\n\r\nY\r\n", terminate: true)], journal);
+        mbox.Commit([Stage(mbox, "y", "Subject: y\r\n\r\nY\r\n", terminate: true)], journal, _ => { });
         Assert.False(File.Exists(attempt));
         Assert.False(File.Exists(path + ".lock"));
     }

@@ -23,7 +23,7 @@ public class FetchConfigTests
                 { "name": "two", "host": "127.0.0.1", "port": {{alsoGood.Server.Port}}, "mbox": "two.mbox", "policy": "keep" },
                 { "name": "broken", "host": "127.0.0.1", "port": 1, "maildir": "broken", "timeout": 5 },
                 { "name": "off", "host": "127.0.0.1", "port": 1, "maildir": "off", "enabled": false },
-                { "name": "no-secret", "host": "127.0.0.1", "port": {{good.Server.Port}}, "maildir": "x", "password": { "env": "POPLIB_TEST_UNSET_VARIABLE" } },
+                { "name": "no-secret", "host": "127.0.0.1", "port": {{good.Server.Port}}, "user": "bob", "maildir": "x", "password": { "env": "POPLIB_TEST_UNSET_VARIABLE" } },
               ],
             }
             """);
@@ -96,6 +96,7 @@ public class FetchConfigTests
     [InlineData("""{ "accounts": [ { "name": "a", "host": "h", "user": "u", "maildir": "m", "password": { "env": "X", "file": "y" } } ] }""", "exactly one of env, file, command")]
     [InlineData("""{ "accounts": [ { "name": "a", "host": "h", "user": "u", "maildir": "m" }, { "name": "a", "host": "h", "user": "u", "maildir": "m" } ] }""", "two accounts are called")]
     [InlineData("""{ "accounts": [] }""", "non-empty array")]
+    [InlineData("""{ "accounts": [ { "name": "a", "host": "H", "user": "u", "maildir": "m" }, { "name": "b", "host": "h", "user": "u", "mbox": "x" } ] }""", "fetch the same mailbox")]
     [InlineData("""{ "accounts": [ { "name": "a" """, "not valid JSON")]
     public async Task Config_mistakes_are_reported_with_the_file_and_the_field(string json, string message)
     {
