@@ -223,6 +223,11 @@ internal sealed class AccountFetcher(AccountSettings account, FetchState state, 
         }
     }
 
+    /// <summary>Delivered whole under this key, or under another key of the same user (the same mailbox by another name).</summary>
+    private bool DeliveredBefore(string messageId) =>
+        state.HasDelivered(_key, messageId)
+        || (account.Connection.User is { } user && state.DeliveredUnderAnotherKey(_key, user, messageId) is not null);
+
     private void MarkAllSeen(IReadOnlyList<ServerMessage> messages, Dictionary<string, StoredMessage> known) =>
         state.Save(_key, [.. messages.Where(m => !known.ContainsKey(m.Key))
             .Select(m => new StoredMessage(m.Key, MessageStatus.Seen, m.Size, null, null, "(marked seen)", null, OnServer: true))]);
@@ -270,7 +275,7 @@ internal sealed class AccountFetcher(AccountSettings account, FetchState state, 
                     throw;
                 }
 
-                if (dedupe && staged.Content.MessageId is { } id && state.HasDelivered(_key, id))
+                if (dedupe && staged.Content.MessageId is { } id && DeliveredBefore(id))
                 {
                     Discard(staged);
                     _report.Duplicates++;
