@@ -28,16 +28,40 @@ def rows(tsv):
         return list(csv.DictReader(f, delimiter="\t"))
 
 
-def latency(args):
-    by = {}
-    failed = {}
-    for r in rows(args.tsv):
+def by_variant(tsv):
+    """Successful runs by variant, failed-run counts by variant, and the median msgs/s of each."""
+    by, failed = {}, {}
+    for r in rows(tsv):
         if r["status"] == "ok":
             by.setdefault(r["variant"], []).append(r)
         else:
             failed[r["variant"]] = failed.get(r["variant"], 0) + 1
     med = {v: statistics.median(int(r["messages"]) / float(r["seconds"]) for r in rs) for v, rs in by.items()}
-    base = med.get("python-poplib")
+    return by, failed, med
+
+
+def ratio_rows(names, by, failed, med, base, extra=lambda v: [], extra_columns=0):
+    """One table row per variant in `names`: msgs/s, the ratio to `base`, seconds, CPU, peak RSS, extras."""
+    out = []
+    for v in names:
+        if v not in by and v not in failed:
+            continue
+        if v not in by:
+            out.append(f"| {names[v]} | failed ({failed[v]} runs) |" + " |" * (4 + extra_columns))
+            continue
+        rs = by[v]
+        secs = statistics.median(float(r["seconds"]) for r in rs)
+        cpu = statistics.median(float(r["cpu_s"]) for r in rs)
+        rss = max(int(r["rss_kb"]) for r in rs) / 1024
+        ratio = f"{med[v] / base:,.1f}×" if base else "—"
+        note = f" ({failed[v]} runs failed)" if v in failed else ""
+        cells = [f"{med[v]:,.0f}", ratio, f"{secs:.2f}", f"{cpu:.2f}", f"{rss:,.0f}", *extra(v)]
+        out.append(f"| {names[v]}{note} | " + " | ".join(cells) + " |")
+    return out
+
+
+def latency(args):
+    by, failed, med = by_variant(args.tsv)
     count, size = args.mail.split("x")
     out = [
         f"Dovecot {args.dovecot} in a network namespace behind a delayed link: {args.rtt} ms round trip "
@@ -49,19 +73,7 @@ def latency(args):
         "| client | msgs/s | vs Python poplib | seconds | CPU s | peak RSS MB |",
         "|---|--:|--:|--:|--:|--:|",
     ]
-    for v in NAMES:
-        if v not in by and v not in failed:
-            continue
-        if v not in by:
-            out.append(f"| {NAMES[v]} | failed ({failed[v]} runs) | | | | |")
-            continue
-        rs = by[v]
-        secs = statistics.median(float(r["seconds"]) for r in rs)
-        cpu = statistics.median(float(r["cpu_s"]) for r in rs)
-        rss = max(int(r["rss_kb"]) for r in rs) / 1024
-        ratio = f"{med[v] / base:,.1f}×" if base else "—"
-        note = f" ({failed[v]} runs failed)" if v in failed else ""
-        out.append(f"| {NAMES[v]}{note} | {med[v]:,.0f} | {ratio} | {secs:.2f} | {cpu:.2f} | {rss:,.0f} |")
+    out += ratio_rows(NAMES, by, failed, med, med.get("python-poplib"))
     open(args.out, "w").write("\n".join(out) + "\n")
 
 
@@ -106,14 +118,7 @@ DURABLE_NAMES = {
 
 
 def durable(args):
-    by, failed = {}, {}
-    for r in rows(args.tsv):
-        if r["status"] == "ok":
-            by.setdefault(r["variant"], []).append(r)
-        else:
-            failed[r["variant"]] = failed.get(r["variant"], 0) + 1
-    med = {v: statistics.median(int(r["messages"]) / float(r["seconds"]) for r in rs) for v, rs in by.items()}
-    base = med.get("mpop-maildir")
+    by, failed, med = by_variant(args.tsv)
     syncs = dict(p.split("=", 1) for p in args.syncs.split() if "=" in p)
     count, size = args.mail.split("x")
     out = [
@@ -125,19 +130,7 @@ def durable(args):
         "| client | msgs/s | vs mpop | seconds | CPU s | peak RSS MB | fsync calls |",
         "|---|--:|--:|--:|--:|--:|--:|",
     ]
-    for v in DURABLE_NAMES:
-        if v not in by and v not in failed:
-            continue
-        if v not in by:
-            out.append(f"| {DURABLE_NAMES[v]} | failed ({failed[v]} runs) | | | | | |")
-            continue
-        rs = by[v]
-        secs = statistics.median(float(r["seconds"]) for r in rs)
-        cpu = statistics.median(float(r["cpu_s"]) for r in rs)
-        rss = max(int(r["rss_kb"]) for r in rs) / 1024
-        ratio = f"{med[v] / base:,.1f}×" if base else "—"
-        note = f" ({failed[v]} runs failed)" if v in failed else ""
-        out.append(f"| {DURABLE_NAMES[v]}{note} | {med[v]:,.0f} | {ratio} | {secs:.2f} | {cpu:.2f} | {rss:,.0f} | {syncs.get(v) or '—'} |")
+    out += ratio_rows(DURABLE_NAMES, by, failed, med, med.get("mpop-maildir"), lambda v: [syncs.get(v) or "—"], 1)
     open(args.out, "w").write("\n".join(out) + "\n")
 
 

@@ -186,15 +186,7 @@ internal sealed class FetchState : IDisposable
     public void Forget(string account, IEnumerable<string> keys)
     {
         using SqliteTransaction transaction = _connection.BeginTransaction();
-        using SqliteCommand command = Command("DELETE FROM messages WHERE account = $account AND key = $key", transaction);
-        command.Parameters.AddWithValue("$account", account);
-        SqliteParameter key = command.Parameters.Add("$key", SqliteType.Text);
-        foreach (string k in keys)
-        {
-            key.Value = k;
-            command.ExecuteNonQuery();
-        }
-
+        ForEachKey("DELETE FROM messages WHERE account = $account AND key = $key", account, keys, transaction);
         transaction.Commit();
     }
 
@@ -208,40 +200,37 @@ internal sealed class FetchState : IDisposable
             clear.ExecuteNonQuery();
         }
 
-        using SqliteCommand mark = Command("UPDATE messages SET on_server = 1 WHERE account = $account AND key = $key", transaction);
-        mark.Parameters.AddWithValue("$account", account);
-        SqliteParameter key = mark.Parameters.Add("$key", SqliteType.Text);
-        foreach (string k in present)
-        {
-            key.Value = k;
-            mark.ExecuteNonQuery();
-        }
-
+        ForEachKey("UPDATE messages SET on_server = 1 WHERE account = $account AND key = $key", account, present, transaction);
         transaction.Commit();
     }
 
     /// <summary>Sets <paramref name="status"/> on existing rows, in one durable transaction.</summary>
     public void SetStatus(string account, IEnumerable<string> keys, MessageStatus status)
     {
-        string now = DateTimeOffset.UtcNow.ToString("o", CultureInfo.InvariantCulture);
         using SqliteTransaction transaction = _connection.BeginTransaction();
-        using SqliteCommand command = Command("""
+        ForEachKey("""
             UPDATE messages SET status = $status,
                    deleted_at = CASE WHEN $status = 'Deleted' THEN $now ELSE deleted_at END,
                    on_server = CASE WHEN $status = 'Deleted' THEN 0 ELSE on_server END
             WHERE account = $account AND key = $key
-            """, transaction);
+            """, account, keys, transaction,
+            ("$status", status.ToString()), ("$now", DateTimeOffset.UtcNow.ToString("o", CultureInfo.InvariantCulture)));
+        transaction.Commit();
+    }
+
+    /// <summary>Runs one prepared statement per key (bound as <c>$key</c>, the account as <c>$account</c>).</summary>
+    private void ForEachKey(string sql, string account, IEnumerable<string> keys, SqliteTransaction transaction, params (string Name, object Value)[] parameters)
+    {
+        using SqliteCommand command = Command(sql, transaction);
         command.Parameters.AddWithValue("$account", account);
-        command.Parameters.AddWithValue("$status", status.ToString());
-        command.Parameters.AddWithValue("$now", now);
+        foreach ((string name, object value) in parameters)
+            command.Parameters.AddWithValue(name, value);
         SqliteParameter key = command.Parameters.Add("$key", SqliteType.Text);
         foreach (string k in keys)
         {
             key.Value = k;
             command.ExecuteNonQuery();
         }
-
-        transaction.Commit();
     }
 
     /// <summary>
