@@ -18,7 +18,7 @@ internal enum UidlResetAction
     /// <summary>Fetch nothing, report it, fail the account: a person decides.</summary>
     Refuse,
 
-    /// <summary>Fetch, but skip messages whose Message-ID and size were delivered before.</summary>
+    /// <summary>Fetch, but skip messages whose Message-ID was delivered before.</summary>
     Dedupe,
 
     /// <summary>Record everything now on the server as seen, without downloading it.</summary>

@@ -27,7 +27,7 @@ internal static class FetchCommand
         var limit = new Option<int?>("--limit") { Description = "Fetch at most this many messages per account in this run" };
         var onReset = new Option<string>("--on-uidl-reset")
         {
-            Description = "When the server's UIDLs have changed: refuse (fetch nothing, report), dedupe (skip mail already delivered, by Message-ID and size), mark-seen, or refetch",
+            Description = "When the server's UIDLs have changed: refuse (fetch nothing, report), dedupe (skip mail already delivered, by Message-ID), mark-seen, or refetch",
             DefaultValueFactory = _ => "refuse",
         };
         var statePath = new Option<string?>("--state") { Description = "The UIDL state database (default: $XDG_STATE_HOME/poplib/fetch.sqlite)" };
