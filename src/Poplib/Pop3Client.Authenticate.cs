@@ -60,8 +60,7 @@ public sealed partial class Pop3Client
         ThrowIfPasswordWouldBeExposed("PASS");
         using (Begin("PASS", Pop3SessionState.Authorization))
         {
-            Pop3Response response = await _connection.ExecuteAsync(Pop3Command.CreateSecret("PASS", password), async, cancellationToken).ConfigureAwait(false);
-            return await OnAuthenticatedAsync(response, "USER/PASS", async, cancellationToken).ConfigureAwait(false);
+            return await LogInAsync(Pop3Command.CreateSecret("PASS", password), "USER/PASS", async, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -74,8 +73,7 @@ public sealed partial class Pop3Client
         string digest = ApopDigest.Compute(timestamp, secret);
         using (Begin("APOP", Pop3SessionState.Authorization))
         {
-            Pop3Response response = await _connection.ExecuteAsync(Pop3Command.CreateWithSecondSecret("APOP", userName, digest), async, cancellationToken).ConfigureAwait(false);
-            return await OnAuthenticatedAsync(response, "APOP", async, cancellationToken).ConfigureAwait(false);
+            return await LogInAsync(Pop3Command.CreateWithSecondSecret("APOP", userName, digest), "APOP", async, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -98,6 +96,49 @@ public sealed partial class Pop3Client
                 "Connect with ConnectSsl, or call Stls() first; to send it in the clear anyway, set Pop3ClientOptions.AllowInsecureAuthentication = true.",
                 null, Pop3AuthenticationFailure.InsecureConnection);
         }
+    }
+
+    /// <summary>
+    /// Sends a one-command login (PASS, APOP). When the capabilities are to be read again afterwards
+    /// and the server pipelines, CAPA goes out in the same write: one round trip instead of two.
+    /// CAPA is valid in both states, so if the login fails, its reply (the pre-login list) is read and
+    /// dropped, and the login's own error is what the caller sees.
+    /// </summary>
+    private async ValueTask<Pop3Response> LogInAsync(Pop3Command login, string method, bool async, CancellationToken cancellationToken)
+    {
+        if (!(_options.QueryCapabilities && Capabilities.IsSupported && Capabilities.Pipelining))
+        {
+            Pop3Response response = await _connection.ExecuteAsync(login, async, cancellationToken).ConfigureAwait(false);
+            return await OnAuthenticatedAsync(response, method, async, cancellationToken).ConfigureAwait(false);
+        }
+
+        _connection.Enqueue(login);
+        _connection.Enqueue(Pop3Command.Create("CAPA"));
+        await _connection.FlushAsync(async, cancellationToken).ConfigureAwait(false);
+        Pop3Response reply = await _connection.ReadResponseAsync(async, cancellationToken).ConfigureAwait(false);
+        Pop3Capabilities before = Capabilities;
+        try
+        {
+            Pop3Response capa = await _connection.ReadResponseAsync(async, cancellationToken).ConfigureAwait(false);
+            if (capa.IsOk)
+                await ReadCapabilityLinesAsync(async, cancellationToken).ConfigureAwait(false);
+            else if (reply.IsOk)
+                Capabilities = Pop3Capabilities.None;
+        }
+        catch (Exception) when (!reply.IsOk)
+        {
+            // A server may hang up after a failed login: the login's error is the one that matters.
+        }
+
+        if (!reply.IsOk)
+        {
+            Capabilities = before;
+            throw new Pop3CommandException(login.Verb, reply);
+        }
+
+        _state = Pop3SessionState.Transaction;
+        AuthenticationMethod = method;
+        return reply;
     }
 
     // Servers change what they offer after login (Gmail adds PIPELINING, others drop USER and SASL),

@@ -30,6 +30,69 @@ public class AuthenticationTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
+    public async Task With_pipelining_capa_goes_out_with_pass_in_one_round_trip(bool async)
+    {
+        // The script reads PASS and CAPA before it answers either: a client waiting for PASS's reply would hang.
+        await using var server = ScriptedServer.Start(s => s.Greet()
+            .Capa("USER", "PIPELINING")
+            .On("USER alice", "+OK")
+            .Expect("PASS secret").Expect("CAPA")
+            .SendRaw("+OK logged in\r\n+OK\r\nPIPELINING\r\nTOP\r\n.\r\n")
+            .On("NOOP", "+OK"));
+        using Pop3Client client = await Both.Connect(async, server.Port, Both.Plain());
+        await Both.Run(async, () => client.User("alice"), () => client.UserAsync("alice"));
+        Pop3Response pass = await Both.Run(async, () => client.Pass("secret"), () => client.PassAsync("secret"));
+        Assert.Equal("logged in", pass.Text);
+        Assert.Equal(Pop3SessionState.Transaction, client.State);
+        Assert.True(client.Capabilities.Top);
+        Assert.False(client.Capabilities.User);
+        await Both.Run(async, client.Noop, () => client.NoopAsync());
+        await server.VerifyAsync();
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_refused_pipelined_pass_reports_its_own_error_and_the_session_goes_on(bool async)
+    {
+        await using var server = ScriptedServer.Start(s => s.Greet()
+            .Capa("USER", "PIPELINING", "RESP-CODES")
+            .On("USER alice", "+OK")
+            .Expect("PASS wrong").Expect("CAPA")
+            .SendRaw("-ERR [AUTH] wrong password\r\n+OK\r\nUSER\r\nPIPELINING\r\nRESP-CODES\r\n.\r\n")
+            .On("USER alice", "+OK")
+            .Expect("PASS right").Expect("CAPA")
+            .SendRaw("+OK\r\n+OK\r\nPIPELINING\r\n.\r\n"));
+        using Pop3Client client = await Both.Connect(async, server.Port, Both.Plain());
+        await Both.Run(async, () => client.User("alice"), () => client.UserAsync("alice"));
+        var refused = await Assert.ThrowsAsync<Pop3CommandException>(() => Both.Run(async, () => client.Pass("wrong"), () => client.PassAsync("wrong")));
+        Assert.Equal(Pop3ResponseCode.Auth, refused.ResponseCode);
+        Assert.Equal(Pop3SessionState.Authorization, client.State);
+        Assert.True(client.Capabilities.User);
+        await Both.Run(async, () => client.User("alice"), () => client.UserAsync("alice"));
+        await Both.Run(async, () => client.Pass("right"), () => client.PassAsync("right"));
+        Assert.Equal(Pop3SessionState.Transaction, client.State);
+        await server.VerifyAsync();
+    }
+
+    [Fact]
+    public async Task A_server_that_hangs_up_after_a_refused_pipelined_pass_still_reports_the_refusal()
+    {
+        await using var server = ScriptedServer.Start(s => s.Greet()
+            .Capa("USER", "PIPELINING")
+            .On("USER alice", "+OK")
+            .Expect("PASS wrong").Expect("CAPA")
+            .SendRaw("-ERR wrong password\r\n")
+            .Close());
+        using Pop3Client client = await Pop3Client.ConnectAsync("127.0.0.1", server.Port, Both.Plain());
+        await client.UserAsync("alice");
+        var refused = await Assert.ThrowsAsync<Pop3CommandException>(() => client.PassAsync("wrong"));
+        Assert.Equal("wrong password", refused.ResponseText);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
     public async Task Pass_is_refused_on_a_plain_connection_unless_allowed(bool async)
     {
         await using var server = ScriptedServer.Start(s => s.Greet().Capa("USER").On("USER alice", "+OK").On("QUIT", "+OK bye"));
