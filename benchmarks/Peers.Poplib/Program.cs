@@ -2,7 +2,7 @@
 // Mode (argument): sync | async (one message at a time, RetrTo/RetrToAsync), batched-sync |
 // batched (pipelined: RetrMany/RetrManyAsync over the LIST, each message streamed into Stream.Null).
 // Settings from the environment: BENCH_HOST, BENCH_PORT, BENCH_USER, BENCH_PASS, BENCH_CERT (PEM to
-// pin: implicit TLS; empty: plain), BENCH_WINDOW (PipelineWindow; default: the library's, 256). Prints one JSON line: messages, bytes, seconds (connect to QUIT).
+// pin: implicit TLS; empty: plain), BENCH_WINDOW (PipelineWindow; default: the library's, 1,024). Prints one JSON line: messages, bytes, seconds (connect to QUIT).
 using System.Diagnostics;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;

@@ -14,7 +14,7 @@ from report import replace_between  # same folder: the script's own directory is
 
 NAMES = {
     "raw": "raw pipelined reader (all RETRs at once)",
-    "poplib-batched": "Poplib pipelined (`RetrManyAsync`, default window 256)",
+    "poplib-batched": "Poplib pipelined (`RetrManyAsync`, default window 1,024)",
     "poplib-batched-64": "Poplib pipelined (`RetrManyAsync`, window 64)",
     "poplib-async": "Poplib one by one (`RetrToAsync`)",
     "mailkit-getstreams": "MailKit `GetStreams`, one batch",
