@@ -125,7 +125,7 @@ public sealed partial class Pop3Client
             else if (reply.IsOk)
                 Capabilities = Pop3Capabilities.None;
         }
-        catch (Exception) when (!reply.IsOk)
+        catch (Exception e) when (!reply.IsOk && e is not OperationCanceledException)
         {
             // A server may hang up after a failed login: the login's error is the one that matters.
         }

@@ -58,7 +58,7 @@ internal sealed class AccountFetcher(AccountSettings account, FetchState state, 
     {
         using AccountLock held = AccountLock.Acquire(state.Path, _key);
         string password = account.ReadPassword();
-        using IMailDestination destination = DestinationFactory.Open(account.Destination, _key, password, console.Error);
+        using IMailDestination destination = DestinationFactory.Open(account.Destination, _key, password);
         var journal = new DeliveryJournal(state, _key, destination.Name);
         SettleInterruptedDeliveries(destination, journal);
 
@@ -76,7 +76,7 @@ internal sealed class AccountFetcher(AccountSettings account, FetchState state, 
             dedupe = false;
         }
 
-        await SettleReappearedAsync(client, messages, known, cancellationToken);
+        await VerifyChangedKeysAsync(client, messages, known, cancellationToken);
         state.MarkOnServer(_key, messages.Select(m => m.Key).Where(known.ContainsKey).ToHashSet(StringComparer.Ordinal));
 
         FetchPlan plan = FetchPlan.Make(messages, known, account.Policy);
@@ -144,7 +144,6 @@ internal sealed class AccountFetcher(AccountSettings account, FetchState state, 
         string? user = account.Connection.User;
         if (unknown.Count == 0 || !(keysVanished || (firstRun && user is not null && state.HasOtherKeys(_key, user))))
             return false;
-
         List<Pop3ListEntry> sample = [.. unknown.Take(8).Select(m => m.Entry)];
         Dictionary<int, string?> ids;
         try
@@ -153,54 +152,67 @@ internal sealed class AccountFetcher(AccountSettings account, FetchState state, 
         }
         catch (Pop3CommandException refused)
         {
-            if (firstRun)
-                return false; // nothing to compare with anyway
-            // Without TOP nothing can be checked: refuse, and say it could not be checked.
-            throw new CliException(ExitCodes.ServerError,
-                $"none of the {leftOnServer.Count} message(s) the last run left on the server is listed any more, and {unknown.Count} message(s) with unknown UIDLs appeared; " +
-                $"the server refused TOP ({refused.ResponseText}), so poplib cannot check whether these are mail already delivered under new UIDLs. Nothing was fetched. " +
-                "If the old mail was removed by another program, re-run with --on-uidl-reset refetch", refused);
+            string unchecked_ = firstRun
+                ? $"the state knows other mailboxes of {user}, and the server refused TOP ({refused.ResponseText}), so poplib cannot check whether this one was fetched before under another name"
+                : $"none of the {leftOnServer.Count} message(s) the last run left on the server is listed any more, and {unknown.Count} message(s) with unknown UIDLs appeared; " +
+                  $"the server refused TOP ({refused.ResponseText}), so poplib cannot check whether these are mail already delivered under new UIDLs";
+            return Decide(unchecked_, firstRun ? UidlResetAction.Refetch : account.Policy.OnUidlReset, canHintRefetch: true);
         }
 
         string? otherKey = null;
-        bool seenBefore = sample.Any(e => ids[e.Number] is { } id && (firstRun
-            ? user is not null && (otherKey = state.DeliveredUnderAnotherKey(_key, user, id)) is not null
+        int withId = sample.Count(e => ids[e.Number] is not null);
+        int matches = sample.Count(e => ids[e.Number] is { } id && (firstRun
+            ? user is not null && (state.DeliveredUnderAnotherKey(_key, user, id) is { } other ? (otherKey = other) is not null : false)
             : state.HasDelivered(_key, id)));
+        // After a reset one match is proof enough; the first run of a mailbox must look like another
+        // key's mailbox in most of its sample, since a message sent to two addresses is common.
+        bool seenBefore = firstRun ? withId > 0 && matches * 2 > withId : matches > 0;
         if (!seenBefore)
             return false;
 
         string what = firstRun
-            ? $"this mailbox was fetched before under another name ({otherKey}): messages on the server carry the Message-IDs of mail already delivered from there"
+            ? $"this mailbox was fetched before under another name ({otherKey}): {matches} of {withId} messages sampled carry the Message-IDs of mail already delivered from there"
             : $"the server's UIDLs have changed: none of the {leftOnServer.Count} message(s) left on the server by the last run is listed any more, and {unknown.Count} message(s) with unknown UIDLs include mail already delivered";
-        switch (account.Policy.OnUidlReset)
+        return Decide(what, account.Policy.OnUidlReset, canHintRefetch: false);
+    }
+
+    /// <summary>Acts on a suspected identity change as the policy says: refuse (throw), refetch, mark seen, or dedupe.</summary>
+    private bool Decide(string what, UidlResetAction action, bool canHintRefetch)
+    {
+        switch (action)
         {
             case UidlResetAction.Refuse:
-                throw new CliException(ExitCodes.ServerError,
-                    what + ". Nothing was fetched. Re-run with --on-uidl-reset dedupe (fetch, skipping mail already delivered), mark-seen (record all of it as seen) or refetch (fetch all of it again)");
+                throw new CliException(ExitCodes.ServerError, what + (canHintRefetch
+                    ? ". Nothing was fetched. Re-run with --on-uidl-reset dedupe (fetch, skipping messages whose Message-ID was delivered before) or refetch (fetch all of it)"
+                    : ". Nothing was fetched. Re-run with --on-uidl-reset dedupe (fetch, skipping mail already delivered), mark-seen (record all of it as seen) or refetch (fetch all of it again)"));
             case UidlResetAction.Refetch:
-                Warn(what + "; fetching all of them again (--on-uidl-reset refetch)");
+                Warn(what + "; fetching all of them (--on-uidl-reset refetch, or a first run)");
                 return false;
             case UidlResetAction.MarkSeen:
                 Warn(what + "; recording all of them as seen without fetching (--on-uidl-reset mark-seen)");
                 return true;
             default:
-                Warn(what + "; fetching them, skipping those delivered before (--on-uidl-reset dedupe)");
+                Warn(what + "; fetching them, skipping those whose Message-ID was delivered before (--on-uidl-reset dedupe)");
                 return true;
         }
     }
 
     /// <summary>
-    /// Keys recorded as deleted that the server lists again: trusted (DELE'd again, not fetched) only
-    /// when the Message-ID matches the row, since a server may reuse a UIDL for a new message;
-    /// otherwise the row is dropped and the message fetched as new. Fingerprint keys cannot be
-    /// checked this way (two copies of a message share one), so they are always fetched.
+    /// Known keys whose row may not describe the message now listed under them: a key recorded as
+    /// deleted that the server lists again (a server that ignored DELE, or one that reused the UIDL),
+    /// and a key listed with another size than recorded (a server that now counts differently, or a
+    /// reused UIDL). The Message-ID (TOP n 0) decides: the same one means the same message (its
+    /// recorded size is updated); another one means a new message, fetched. When it cannot be
+    /// compared (no TOP, no Message-ID, a fingerprint key that already is one), a deleted key is
+    /// trusted and DELE'd again — refetching would duplicate it on every run with a server that
+    /// ignores DELE — and a changed size is taken as a new message, to be fetched rather than lost.
     /// </summary>
-    private async Task SettleReappearedAsync(Pop3Client client, IReadOnlyList<ServerMessage> messages, Dictionary<string, StoredMessage> known, CancellationToken cancellationToken)
+    private async Task VerifyChangedKeysAsync(Pop3Client client, IReadOnlyList<ServerMessage> messages, Dictionary<string, StoredMessage> known, CancellationToken cancellationToken)
     {
-        IReadOnlyList<ServerMessage> reappeared = FetchPlan.Reappeared(messages, known);
-        if (reappeared.Count == 0)
+        List<ServerMessage> doubtful = [.. messages.Where(m => known.TryGetValue(m.Key, out StoredMessage? row) && (row.Status == MessageStatus.Deleted || row.Size != m.Size))];
+        if (doubtful.Count == 0)
             return;
-        List<ServerMessage> checkable = [.. reappeared.Where(m => !m.Key.Contains("fp:", StringComparison.Ordinal) && known[m.Key].MessageId is not null)];
+        List<ServerMessage> checkable = [.. doubtful.Where(m => !m.Key.Contains("fp:", StringComparison.Ordinal) && known[m.Key].MessageId is not null)];
         Dictionary<int, string?> ids = [];
         if (checkable.Count > 0)
         {
@@ -210,23 +222,45 @@ internal sealed class AccountFetcher(AccountSettings account, FetchState state, 
             }
             catch (Pop3CommandException)
             {
-                // No TOP: nothing can be confirmed, so everything is fetched again.
+                // No TOP: nothing can be compared; the rules for the unverifiable apply.
             }
         }
 
-        foreach (ServerMessage message in reappeared)
+        var resized = new List<StoredMessage>();
+        foreach (ServerMessage message in doubtful)
         {
-            if (ids.TryGetValue(message.Number, out string? id) && id == known[message.Key].MessageId)
+            StoredMessage row = known[message.Key];
+            bool compared = ids.TryGetValue(message.Number, out string? id) && id is not null;
+            if (compared && id == row.MessageId)
+            {
+                if (row.Size != message.Size)
+                    resized.Add(known[message.Key] = row with { Size = message.Size, OnServer = true });
                 continue;
-            Warn($"message {message.Number} has the key {message.Key} of a message deleted earlier but is not that message; it is fetched as new");
+            }
+
+            if (!compared && row.Size == message.Size)
+                continue; // a deleted key, listed again: trusted, DELE'd again
+            Warn(compared
+                ? $"message {message.Number} has the key {message.Key} of another message (Message-ID {row.MessageId}); it is fetched as new"
+                : $"message {message.Number} has the key {message.Key} but {message.Size} octets instead of {row.Size}, and its Message-ID cannot be compared; it is fetched as new");
             known.Remove(message.Key);
         }
+
+        state.Save(_key, resized);
     }
 
-    /// <summary>Delivered whole under this key, or under another key of the same user (the same mailbox by another name).</summary>
-    private bool DeliveredBefore(string messageId) =>
-        state.HasDelivered(_key, messageId)
-        || (account.Connection.User is { } user && state.DeliveredUnderAnotherKey(_key, user, messageId) is not null);
+    /// <summary>Where a message with this Message-ID was delivered before, if anywhere.</summary>
+    private DeliveredWhere DeliveredBefore(string messageId) =>
+        state.HasDelivered(_key, messageId) ? DeliveredWhere.ThisMailbox
+        : account.Connection.User is { } user && state.DeliveredUnderAnotherKey(_key, user, messageId) is not null ? DeliveredWhere.AnotherKey
+        : DeliveredWhere.Nowhere;
+
+    private enum DeliveredWhere
+    {
+        Nowhere,
+        ThisMailbox,
+        AnotherKey,
+    }
 
     private void MarkAllSeen(IReadOnlyList<ServerMessage> messages, Dictionary<string, StoredMessage> known) =>
         state.Save(_key, [.. messages.Where(m => !known.ContainsKey(m.Key))
@@ -275,12 +309,18 @@ internal sealed class AccountFetcher(AccountSettings account, FetchState state, 
                     throw;
                 }
 
-                if (dedupe && staged.Content.MessageId is { } id && DeliveredBefore(id))
+                if (dedupe && staged.Content.MessageId is { } id && DeliveredBefore(id) is var where && where != DeliveredWhere.Nowhere)
                 {
+                    // Delivered from this mailbox under its old UIDL: the copy may go in delete mode.
+                    // Delivered under another key (another host name, or another server with the same
+                    // user name): recorded as seen only, so it is never deleted from here.
                     Discard(staged);
                     _report.Duplicates++;
-                    state.Save(_key, [new StoredMessage(message.Key, MessageStatus.Delivered, message.Size, id, null, "(duplicate of mail already delivered)", null, OnServer: true)]);
-                    deliveredNow.Add(message.Key);
+                    bool same = where == DeliveredWhere.ThisMailbox;
+                    state.Save(_key, [new StoredMessage(message.Key, same ? MessageStatus.Delivered : MessageStatus.Seen, message.Size, id, null,
+                        "(duplicate of mail already delivered)", null, OnServer: true)]);
+                    if (same)
+                        deliveredNow.Add(message.Key);
                     continue;
                 }
 

@@ -2,11 +2,11 @@ namespace Poplib.Cli.Fetch.Delivery;
 
 internal static class DestinationFactory
 {
-    public static IMailDestination Open(DestinationSpec spec, string account, string? secret = null, TextWriter? diagnostics = null) => spec.Kind switch
+    public static IMailDestination Open(DestinationSpec spec, string account, string? secret = null) => spec.Kind switch
     {
         DestinationKind.Maildir => new MaildirDestination(spec.Target),
         DestinationKind.Mbox => new MboxDestination(spec.Target),
-        _ => new MdaDestination(spec.Target, account, secret, diagnostics),
+        _ => new MdaDestination(spec.Target, account, secret),
     };
 
     /// <summary>The destination a state row names ("maildir:/path", "mbox:/path", "mda:command"), or null if it cannot be opened.</summary>

@@ -182,6 +182,8 @@ internal sealed partial class MboxDestination : IMailDestination
     private static bool TailIsOurs(FileStream mbox, IReadOnlyList<(long Offset, long Length, long Stamp)> ours)
     {
         long cut = ours[0].Offset;
+        if (ours.Any(r => r.Stamp < 0))
+            return false; // our separators cannot be recognised: leave the tail, with a warning
         long intended = ours.Sum(r => r.Length);
         if (mbox.Length - cut >= intended)
             return false; // as long as what we meant to write, yet different: not a partial write of ours
@@ -245,14 +247,18 @@ internal sealed partial class MboxDestination : IMailDestination
         return Convert.ToHexStringLower(hash.GetHashAndReset()) == digest;
     }
 
-    /// <summary>"offset+length@stamp" (the stamp dates our separator line); -1s when unreadable.</summary>
+    /// <summary>
+    /// "offset+length@stamp" (the stamp dates our separator line), or "offset+length" without one
+    /// (regions can still be checked by hash, but a tail without stamps is never cut); -1s when unreadable.
+    /// </summary>
     private static (long Offset, long Length, long Stamp) ParseLocation(string? location)
     {
         string[] parts = (location ?? "").Split('+', '@');
-        return parts.Length == 3
+        long stamp = -1;
+        return parts.Length is 2 or 3
             && long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out long offset)
             && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out long length)
-            && long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out long stamp)
+            && (parts.Length == 2 || long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out stamp))
             ? (offset, length, stamp)
             : (-1, -1, -1);
     }

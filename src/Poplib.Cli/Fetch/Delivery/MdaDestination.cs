@@ -11,9 +11,8 @@ namespace Poplib.Cli.Fetch.Delivery;
 /// </summary>
 /// <param name="command">The command line, run by /bin/sh.</param>
 /// <param name="account">The account key, passed on as POPLIB_ACCOUNT.</param>
-/// <param name="secret">The account's password: removed from the command's environment wherever it appears.</param>
-/// <param name="diagnostics">Where the command's standard output goes (standard error: standard output may be JSON).</param>
-internal sealed class MdaDestination(string command, string account, string? secret = null, TextWriter? diagnostics = null) : IMailDestination
+/// <param name="secret">The account's password: any environment variable holding it is removed from the command's environment.</param>
+internal sealed class MdaDestination(string command, string account, string? secret = null) : IMailDestination
 {
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(10);
 
@@ -77,15 +76,16 @@ internal sealed class MdaDestination(string command, string account, string? sec
         var start = new ProcessStartInfo(OperatingSystem.IsWindows() ? "cmd.exe" : "/bin/sh")
         {
             RedirectStandardInput = true,
-            RedirectStandardOutput = true,
             UseShellExecute = false,
         };
         start.ArgumentList.Add(OperatingSystem.IsWindows() ? "/c" : "-c");
-        start.ArgumentList.Add(command);
+        // The agent's standard output goes to our standard error at the descriptor level (standard
+        // output may be a JSON document): no pipe for a lingering grandchild to hold open.
+        start.ArgumentList.Add(OperatingSystem.IsWindows() ? command : "exec 1>&2\n" + command);
         // The password must not reach the agent through an inherited variable (--password-env).
         if (!string.IsNullOrEmpty(secret))
         {
-            foreach (string name in start.Environment.Where(e => e.Value?.Contains(secret, StringComparison.Ordinal) == true).Select(e => e.Key).ToList())
+            foreach (string name in start.Environment.Where(e => e.Value == secret).Select(e => e.Key).ToList())
                 start.Environment.Remove(name);
         }
 
@@ -94,12 +94,6 @@ internal sealed class MdaDestination(string command, string account, string? sec
         start.Environment["POPLIB_UIDL"] = message.Key;
         start.Environment["POPLIB_SIZE"] = message.Content.Length.ToString(CultureInfo.InvariantCulture);
         using Process process = Process.Start(start) ?? throw new CliException(ExitCodes.LocalIo, $"cannot start the delivery command: {command}");
-        process.OutputDataReceived += (_, line) =>
-        {
-            if (line.Data is not null)
-                diagnostics?.WriteLine(line.Data);
-        };
-        process.BeginOutputReadLine();
 
         // Fed from another thread, so an agent that stops reading (blocked on a lock, or rejecting
         // early) cannot hang us: the wait below has a limit either way.
@@ -111,21 +105,25 @@ internal sealed class MdaDestination(string command, string account, string? sec
                 message.File.CopyTo(process.StandardInput.BaseStream);
                 process.StandardInput.Close();
             }
-            catch (IOException)
+            catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
             {
-                // The agent closed its input: its exit status decides.
+                // The agent closed its input, or was stopped: its exit status decides.
             }
         });
 
         if (!process.WaitForExit(Patience))
         {
             process.Kill(entireProcessTree: true);
+            feed.Wait(TimeSpan.FromSeconds(10));
             throw new CliException(ExitCodes.LocalIo, $"the delivery command did not finish within {Patience.TotalMinutes:0} minutes (message {message.Key}); it stays on the server");
         }
 
-        process.WaitForExit(); // drains the redirected output
         if (!feed.Wait(TimeSpan.FromSeconds(10)))
+        {
+            // Something the agent left behind holds its input open without reading: not delivered.
             throw new CliException(ExitCodes.LocalIo, $"the delivery command exited without reading message {message.Key}; it stays on the server");
+        }
+
         return process.ExitCode;
     }
 }

@@ -246,10 +246,14 @@ internal sealed class FetchState : IDisposable
         return command.ExecuteScalar() is not null;
     }
 
+    // Keys are "user@host:port"; a user name may itself hold '@', a host name never does: the same
+    // user is exactly "$prefix" followed by a host with no '@'.
+    private const string SameUser = "substr(account, 1, length($prefix)) = $prefix AND instr(substr(account, length($prefix) + 1), '@') = 0";
+
     /// <summary>Whether the state knows any other mailbox of this user (on any host or port).</summary>
     public bool HasOtherKeys(string account, string user)
     {
-        using SqliteCommand command = Command("SELECT 1 FROM messages WHERE account <> $account AND substr(account, 1, length($prefix)) = $prefix LIMIT 1");
+        using SqliteCommand command = Command($"SELECT 1 FROM messages WHERE account <> $account AND {SameUser} LIMIT 1");
         command.Parameters.AddWithValue("$account", account);
         command.Parameters.AddWithValue("$prefix", user + "@");
         return command.ExecuteScalar() is not null;
@@ -261,9 +265,9 @@ internal sealed class FetchState : IDisposable
     /// </summary>
     public string? DeliveredUnderAnotherKey(string account, string user, string messageId)
     {
-        using SqliteCommand command = Command("""
+        using SqliteCommand command = Command($"""
             SELECT account FROM messages
-            WHERE account <> $account AND substr(account, 1, length($prefix)) = $prefix AND message_id = $id AND status IN ('Delivered', 'Deleted')
+            WHERE account <> $account AND {SameUser} AND message_id = $id AND status IN ('Delivered', 'Deleted')
             LIMIT 1
             """);
         command.Parameters.AddWithValue("$account", account);
