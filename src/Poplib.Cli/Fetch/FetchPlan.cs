@@ -9,14 +9,6 @@ namespace Poplib.Cli.Fetch;
 /// <param name="AlreadyDelivered">Messages delivered whole by earlier runs and still on the server: what delete mode DELEs.</param>
 internal sealed record FetchPlan(IReadOnlyList<ServerMessage> Full, IReadOnlyList<ServerMessage> HeadersOnly, IReadOnlyList<ServerMessage> Oversized, IReadOnlyList<ServerMessage> AlreadyDelivered)
 {
-    /// <summary>
-    /// Messages whose key the state knows as deleted, listed again with the same size. A committed
-    /// DELE does not come back, so either the server ignored it or it reused the key for another
-    /// message: the caller must check (Message-ID) before trusting the row.
-    /// </summary>
-    public static IReadOnlyList<ServerMessage> Reappeared(IReadOnlyList<ServerMessage> messages, IReadOnlyDictionary<string, StoredMessage> known) =>
-        [.. messages.Where(m => known.TryGetValue(m.Key, out StoredMessage? row) && row.Status == MessageStatus.Deleted && row.Size == m.Size)];
-
     public static FetchPlan Make(IReadOnlyList<ServerMessage> messages, IReadOnlyDictionary<string, StoredMessage> known, FetchPolicy policy)
     {
         List<ServerMessage> full = [], headers = [], oversized = [], delivered = [];

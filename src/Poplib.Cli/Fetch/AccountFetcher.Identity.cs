@@ -1,0 +1,146 @@
+using Poplib.Cli.Fetch.State;
+
+namespace Poplib.Cli.Fetch;
+
+/// <summary>
+/// The checks that keep an account's keys honest before anything is planned: a UIDL reset, the
+/// same mailbox under another name, keys whose rows may not describe the message listed now.
+/// </summary>
+internal sealed partial class AccountFetcher
+{
+    /// <summary>
+    /// Whether the messages' keys can be trusted against the state. Two dangers: the server's UIDLs
+    /// changed since the last run (every message the last run left on the server is gone and unknown
+    /// keys appeared), or this mailbox was fetched before under another key (another spelling of the
+    /// host, another port). Either way, a few headers (TOP) tell: if "new" messages carry the
+    /// Message-ID of mail already delivered, fetching them would duplicate it. Returns whether to
+    /// dedupe this run (by Message-ID), or throws to refuse, as the policy says.
+    /// </summary>
+    private async Task<bool> CheckIdentityAsync(Pop3Client client, IReadOnlyList<ServerMessage> messages, Dictionary<string, StoredMessage> known, CancellationToken cancellationToken)
+    {
+        var present = messages.Select(m => m.Key).ToHashSet(StringComparer.Ordinal);
+        List<StoredMessage> leftOnServer = [.. known.Values.Where(r => r.OnServer && r.Status is MessageStatus.Delivered or MessageStatus.Truncated or MessageStatus.Seen)];
+        List<ServerMessage> unknown = [.. messages.Where(m => !known.ContainsKey(m.Key))];
+        bool firstRun = known.Count == 0;
+        bool keysVanished = leftOnServer.Count > 0 && !leftOnServer.Any(r => present.Contains(r.Key));
+        string? user = account.Connection.User;
+        if (unknown.Count == 0 || !(keysVanished || (firstRun && user is not null && state.HasOtherKeys(_key, user))))
+            return false;
+        List<Pop3ListEntry> sample = [.. unknown.Take(8).Select(m => m.Entry)];
+        Dictionary<int, string?> ids;
+        try
+        {
+            ids = await MailboxListing.MessageIdsAsync(client, sample, cancellationToken);
+        }
+        catch (Pop3CommandException refused)
+        {
+            string unchecked_ = firstRun
+                ? $"the state knows other mailboxes of {user}, and the server refused TOP ({refused.ResponseText}), so poplib cannot check whether this one was fetched before under another name"
+                : $"none of the {leftOnServer.Count} message(s) the last run left on the server is listed any more, and {unknown.Count} message(s) with unknown UIDLs appeared; " +
+                  $"the server refused TOP ({refused.ResponseText}), so poplib cannot check whether these are mail already delivered under new UIDLs";
+            return Decide(unchecked_, firstRun ? UidlResetAction.Refetch : account.Policy.OnUidlReset, canHintRefetch: true);
+        }
+
+        string? otherKey = null;
+        int withId = sample.Count(e => ids[e.Number] is not null);
+        int matches = sample.Count(e => ids[e.Number] is { } id && (firstRun
+            ? user is not null && (state.DeliveredUnderAnotherKey(_key, user, id) is { } other ? (otherKey = other) is not null : false)
+            : state.HasDelivered(_key, id)));
+        // After a reset one match is proof enough; the first run of a mailbox must look like another
+        // key's mailbox in most of its sample, since a message sent to two addresses is common.
+        bool seenBefore = firstRun ? withId > 0 && matches * 2 > withId : matches > 0;
+        if (!seenBefore)
+            return false;
+
+        string what = firstRun
+            ? $"this mailbox was fetched before under another name ({otherKey}): {matches} of {withId} messages sampled carry the Message-IDs of mail already delivered from there"
+            : $"the server's UIDLs have changed: none of the {leftOnServer.Count} message(s) left on the server by the last run is listed any more, and {unknown.Count} message(s) with unknown UIDLs include mail already delivered";
+        return Decide(what, account.Policy.OnUidlReset, canHintRefetch: false);
+    }
+
+    /// <summary>Acts on a suspected identity change as the policy says: refuse (throw), refetch, mark seen, or dedupe.</summary>
+    private bool Decide(string what, UidlResetAction action, bool canHintRefetch)
+    {
+        switch (action)
+        {
+            case UidlResetAction.Refuse:
+                throw new CliException(ExitCodes.ServerError, what + (canHintRefetch
+                    ? ". Nothing was fetched. Re-run with --on-uidl-reset dedupe (fetch, skipping messages whose Message-ID was delivered before) or refetch (fetch all of it)"
+                    : ". Nothing was fetched. Re-run with --on-uidl-reset dedupe (fetch, skipping mail already delivered), mark-seen (record all of it as seen) or refetch (fetch all of it again)"));
+            case UidlResetAction.Refetch:
+                Warn(what + "; fetching all of them (--on-uidl-reset refetch, or a first run)");
+                return false;
+            case UidlResetAction.MarkSeen:
+                Warn(what + "; recording all of them as seen without fetching (--on-uidl-reset mark-seen)");
+                return true;
+            default:
+                Warn(what + "; fetching them, skipping those whose Message-ID was delivered before (--on-uidl-reset dedupe)");
+                return true;
+        }
+    }
+
+    /// <summary>
+    /// Known keys whose row may not describe the message now listed under them: a key recorded as
+    /// deleted that the server lists again (a server that ignored DELE, or one that reused the UIDL),
+    /// and a key listed with another size than recorded (a server that now counts differently, or a
+    /// reused UIDL). The Message-ID (TOP n 0) decides: the same one means the same message (its
+    /// recorded size is updated); another one means a new message, fetched. When it cannot be
+    /// compared (no TOP, no Message-ID, a fingerprint key that already is one), a deleted key is
+    /// trusted and DELE'd again — refetching would duplicate it on every run with a server that
+    /// ignores DELE — and a changed size is taken as a new message, to be fetched rather than lost.
+    /// </summary>
+    private async Task VerifyChangedKeysAsync(Pop3Client client, IReadOnlyList<ServerMessage> messages, Dictionary<string, StoredMessage> known, CancellationToken cancellationToken)
+    {
+        List<ServerMessage> doubtful = [.. messages.Where(m => known.TryGetValue(m.Key, out StoredMessage? row) && (row.Status == MessageStatus.Deleted || row.Size != m.Size))];
+        if (doubtful.Count == 0)
+            return;
+        List<ServerMessage> checkable = [.. doubtful.Where(m => !m.Key.Contains("fp:", StringComparison.Ordinal) && known[m.Key].MessageId is not null)];
+        Dictionary<int, string?> ids = [];
+        if (checkable.Count > 0)
+        {
+            try
+            {
+                ids = await MailboxListing.MessageIdsAsync(client, [.. checkable.Select(m => m.Entry)], cancellationToken);
+            }
+            catch (Pop3CommandException)
+            {
+                // No TOP: nothing can be compared; the rules for the unverifiable apply.
+            }
+        }
+
+        var resized = new List<StoredMessage>();
+        foreach (ServerMessage message in doubtful)
+        {
+            StoredMessage row = known[message.Key];
+            bool compared = ids.TryGetValue(message.Number, out string? id) && id is not null;
+            if (compared && id == row.MessageId)
+            {
+                if (row.Size != message.Size)
+                    resized.Add(known[message.Key] = row with { Size = message.Size, OnServer = true });
+                continue;
+            }
+
+            if (!compared && row.Size == message.Size)
+                continue; // a deleted key, listed again: trusted, DELE'd again
+            Warn(compared
+                ? $"message {message.Number} has the key {message.Key} of another message (Message-ID {row.MessageId}); it is fetched as new"
+                : $"message {message.Number} has the key {message.Key} but {message.Size} octets instead of {row.Size}, and its Message-ID cannot be compared; it is fetched as new");
+            known.Remove(message.Key);
+        }
+
+        state.Save(_key, resized);
+    }
+
+    /// <summary>Where a message with this Message-ID was delivered before, if anywhere.</summary>
+    private DeliveredWhere DeliveredBefore(string messageId) =>
+        state.HasDelivered(_key, messageId) ? DeliveredWhere.ThisMailbox
+        : account.Connection.User is { } user && state.DeliveredUnderAnotherKey(_key, user, messageId) is not null ? DeliveredWhere.AnotherKey
+        : DeliveredWhere.Nowhere;
+
+    private enum DeliveredWhere
+    {
+        Nowhere,
+        ThisMailbox,
+        AnotherKey,
+    }
+}
