@@ -91,13 +91,8 @@ internal static class MailboxListing
     public static async Task<Dictionary<int, string?>> MessageIdsAsync(Pop3Client client, IReadOnlyList<Pop3ListEntry> messages, CancellationToken cancellationToken)
     {
         var ids = new Dictionary<int, string?>();
-        await foreach (Pop3BatchMessage head in client.TopManyAsync(messages.Select(m => m.Number), 0, cancellationToken))
-        {
-            if (!head.IsOk)
-                throw head.Error!;
-            (byte[] header, _) = await ReadHeaderAsync(head.Content, cancellationToken);
-            ids[head.Number] = MessageHeaders.FindMessageId(header);
-        }
+        await foreach ((int number, byte[] header, _) in HeadersAsync(client, messages, cancellationToken))
+            ids[number] = MessageHeaders.FindMessageId(header);
 
         return ids;
     }
@@ -109,17 +104,14 @@ internal static class MailboxListing
         var seen = new Dictionary<string, int>(StringComparer.Ordinal);
         try
         {
-            await foreach (Pop3BatchMessage head in client.TopManyAsync(messages.Select(m => m.Number), 0, cancellationToken))
+            await foreach ((int number, byte[] header, string headerDigest) in HeadersAsync(client, messages, cancellationToken))
             {
-                if (!head.IsOk)
-                    throw head.Error!;
-                (byte[] header, string headerDigest) = await ReadHeaderAsync(head.Content, cancellationToken);
                 string? messageId = MessageHeaders.FindMessageId(header);
                 string identity = messageId is { } id ? "id:" + id : "hdr:" + headerDigest;
-                string print = "fp:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(identity)))[..24] + ":" + sizes[head.Number];
+                string print = "fp:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(identity)))[..24] + ":" + sizes[number];
                 // Identical copies of one message: number them in mailbox order.
                 int copies = seen[print] = seen.GetValueOrDefault(print) + 1;
-                prints[head.Number] = (copies == 1 ? print : print + "#" + copies, messageId);
+                prints[number] = (copies == 1 ? print : print + "#" + copies, messageId);
             }
         }
         catch (Pop3CommandException refused)
@@ -129,6 +121,19 @@ internal static class MailboxListing
         }
 
         return prints;
+    }
+
+    /// <summary>TOP n 0 for each message, pipelined: its header's first bytes and a digest of all of it. A -ERR throws.</summary>
+    private static async IAsyncEnumerable<(int Number, byte[] Header, string Digest)> HeadersAsync(Pop3Client client, IReadOnlyList<Pop3ListEntry> messages,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (Pop3BatchMessage head in client.TopManyAsync(messages.Select(m => m.Number), 0, cancellationToken))
+        {
+            if (!head.IsOk)
+                throw head.Error!;
+            (byte[] header, string digest) = await ReadHeaderAsync(head.Content, cancellationToken);
+            yield return (head.Number, header, digest);
+        }
     }
 
     /// <summary>Reads a TOP n 0 reply: its first bytes for the header fields, and a digest of all of it.</summary>

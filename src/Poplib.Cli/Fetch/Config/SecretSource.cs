@@ -40,13 +40,8 @@ internal abstract record SecretSource
 
         public override string Read(CliConsole console)
         {
-            var start = new ProcessStartInfo(OperatingSystem.IsWindows() ? "cmd.exe" : "/bin/sh")
-            {
-                RedirectStandardOutput = true,
-                UseShellExecute = false,
-            };
-            start.ArgumentList.Add(OperatingSystem.IsWindows() ? "/c" : "-c");
-            start.ArgumentList.Add(CommandLine);
+            ProcessStartInfo start = ShellCommand.StartInfo(CommandLine);
+            start.RedirectStandardOutput = true;
             using Process process = Process.Start(start) ?? throw new CliException(ExitCodes.Config, $"cannot start the password command: {CommandLine}");
             // The first line is the password (pass, gopass and secret-tool all print it first).
             Task<string?> firstLine = process.StandardOutput.ReadLineAsync();

@@ -73,15 +73,10 @@ internal sealed class MdaDestination(string command, string account, string? sec
 
     private int Run(StagedMessage message)
     {
-        var start = new ProcessStartInfo(OperatingSystem.IsWindows() ? "cmd.exe" : "/bin/sh")
-        {
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(OperatingSystem.IsWindows() ? "/c" : "-c");
         // The agent's standard output goes to our standard error at the descriptor level (standard
         // output may be a JSON document): no pipe for a lingering grandchild to hold open.
-        start.ArgumentList.Add(OperatingSystem.IsWindows() ? command : "exec 1>&2\n" + command);
+        ProcessStartInfo start = ShellCommand.StartInfo(OperatingSystem.IsWindows() ? command : "exec 1>&2\n" + command);
+        start.RedirectStandardInput = true;
         // The password must not reach the agent through an inherited variable (--password-env).
         if (!string.IsNullOrEmpty(secret))
         {
