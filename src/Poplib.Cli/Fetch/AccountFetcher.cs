@@ -14,7 +14,7 @@ namespace Poplib.Cli.Fetch;
 /// mode), QUIT. The one rule everything here serves: a message is DELE'd only after it is durably
 /// delivered and recorded, and recorded only in an order the next run can check.
 /// </summary>
-internal sealed partial class AccountFetcher(AccountSettings account, FetchState state, CliConsole console, IFetchProgress progress)
+internal sealed partial class AccountFetcher(AccountSettings account, FetchState state, ChildEnvironment hidden, CliConsole console, IFetchProgress progress)
 {
     /// <summary>A group is also committed once this many octets are waiting, to bound what a crash costs.</summary>
     private const long MaxGroupBytes = 64L * 1024 * 1024;
@@ -58,7 +58,7 @@ internal sealed partial class AccountFetcher(AccountSettings account, FetchState
     {
         using AccountLock held = AccountLock.Acquire(state.Path, _key);
         string password = account.ReadPassword();
-        using IMailDestination destination = DestinationFactory.Open(account.Destination, _key, password);
+        using IMailDestination destination = DestinationFactory.Open(account.Destination, _key, hidden);
         var journal = new DeliveryJournal(state, _key, destination.Name);
         SettleInterruptedDeliveries(destination, journal);
 
@@ -112,7 +112,7 @@ internal sealed partial class AccountFetcher(AccountSettings account, FetchState
         List<StoredMessage> pending = [.. state.Load(_key).Values.Where(r => r.Status is MessageStatus.Delivering or MessageStatus.DeliveringHeaders)];
         foreach (IGrouping<string, StoredMessage> elsewhere in pending.Where(r => r.Destination != destination.Name).GroupBy(r => r.Destination))
         {
-            using IMailDestination? previous = DestinationFactory.FromName(elsewhere.Key, _key);
+            using IMailDestination? previous = DestinationFactory.FromName(elsewhere.Key, _key, hidden);
             if (previous is null)
             {
                 Warn($"{elsewhere.Count()} message(s) were being delivered to {elsewhere.Key} when an earlier run stopped; that destination cannot be opened now, so they are fetched again");

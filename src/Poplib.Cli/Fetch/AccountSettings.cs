@@ -58,6 +58,9 @@ internal enum DestinationKind
 /// <param name="Policy">Keep or delete, limits.</param>
 internal sealed record AccountSettings(string Name, ConnectionSettings Connection, Func<string> ReadPassword, DestinationSpec Destination, FetchPolicy Policy)
 {
+    /// <summary>The environment variable the password is read from, if any: hidden from every program fetch starts.</summary>
+    public string? PasswordVariable { get; init; } = Connection.PasswordEnv;
+
     /// <summary>
     /// The mailbox's identity in the state: the login and server (host name in lower case), not the
     /// display name, so renaming an account loses nothing. The same mailbox reached under another

@@ -51,6 +51,9 @@ internal static class FetchRunner
             }
         }
 
+        // No program fetch starts may see any account's password, its own included.
+        var hidden = new ChildEnvironment(accounts.Select(a => a.PasswordVariable).OfType<string>(), ready.Where(a => a is not null).Select(a => a.ReadPassword()));
+
         using (var gate = new SemaphoreSlim(parallel))
         {
             Task[] tasks = [.. ready.Select((account, i) => reports[i] is not null ? Task.CompletedTask : Task.Run(async () =>
@@ -58,7 +61,7 @@ internal static class FetchRunner
                 await gate.WaitAsync(CancellationToken.None);
                 try
                 {
-                    reports[i] = await RunOneAsync(account, statePath, console, progress, cancellationToken);
+                    reports[i] = await RunOneAsync(account, statePath, hidden, console, progress, cancellationToken);
                 }
                 finally
                 {
@@ -78,7 +81,7 @@ internal static class FetchRunner
         return code;
     }
 
-    private static async Task<AccountReport> RunOneAsync(AccountSettings account, string statePath, CliConsole console, IFetchProgress progress, CancellationToken cancellationToken)
+    private static async Task<AccountReport> RunOneAsync(AccountSettings account, string statePath, ChildEnvironment hidden, CliConsole console, IFetchProgress progress, CancellationToken cancellationToken)
     {
         if (cancellationToken.IsCancellationRequested)
             return Failed(account.Name, ExitCodes.Interrupted, "interrupted before it started", interrupted: true, progress);
@@ -93,7 +96,7 @@ internal static class FetchRunner
         }
 
         using (state)
-            return await new AccountFetcher(account, state, console, progress).RunAsync(cancellationToken);
+            return await new AccountFetcher(account, state, hidden, console, progress).RunAsync(cancellationToken);
     }
 
     private static AccountReport Failed(string name, int code, string message, bool interrupted, IFetchProgress progress)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Poplib.Cli.Connection;
+using Poplib.Cli.Fetch.Platform;
 
 namespace Poplib.Cli.Fetch.Config;
 
@@ -32,6 +33,10 @@ internal sealed record FetchConfig(string? StatePath, int? Parallel, IReadOnlyLi
         {
             throw new CliException(ExitCodes.Config, $"cannot read the config file {full}: {e.Message}", e);
         }
+
+        // The config names commands to run (password, delivery) and whom to trust: obeying a file
+        // another user can change would run their commands as us.
+        StrictModes.RequireTrustedFile(full, "the config file", ExitCodes.Config);
 
         JsonDocument document;
         try
@@ -68,6 +73,9 @@ internal sealed record FetchConfig(string? StatePath, int? Parallel, IReadOnlyLi
     private sealed class Reader(string file, CliConsole console, int debugLevel, bool privateFile)
     {
         private readonly string _folder = Path.GetDirectoryName(file)!;
+
+        // Every account's password variable, hidden from every account's password command.
+        private readonly HashSet<string> _secretVariables = new(StringComparer.Ordinal);
 
         public FetchConfig Read(JsonElement root)
         {
@@ -143,14 +151,17 @@ internal sealed record FetchConfig(string? StatePath, int? Parallel, IReadOnlyLi
                 PasswordEnv: null,
                 PasswordFile: null,
                 Auth: fields.Get("auth") is { } a ? String(a, Where("auth")) : null,
-                CaFile: fields.Get("caFile") is { } ca ? ResolvePath(String(ca, Where("caFile"))) : null,
+                CaFile: fields.Get("caFile") is { } ca ? TrustedFile(ResolvePath(String(ca, Where("caFile"))), $"{name}: the CA file") : null,
                 InsecureSkipVerify: fields.Get("insecureSkipVerify") is { } isv && Boolean(isv, Where("insecureSkipVerify")),
                 AllowInsecureAuth: fields.Get("allowInsecureAuth") is { } aia && Boolean(aia, Where("allowInsecureAuth")),
                 Timeout: TimeSpan.FromSeconds(timeout),
                 DebugLevel: debugLevel);
 
             SecretSource secret = Secret(name, fields.Get("password"));
-            return new AccountSettings(name, connection, () => secret.Read(console), Destination(name, fields), Policy(name, fields));
+            return new AccountSettings(name, connection, () => secret.Read(console), Destination(name, fields), Policy(name, fields))
+            {
+                PasswordVariable = (secret as SecretSource.Environment)?.Variable,
+            };
         }
 
         private SecretSource Secret(string name, JsonElement? value)
@@ -175,9 +186,9 @@ internal sealed record FetchConfig(string? StatePath, int? Parallel, IReadOnlyLi
                     string text = String(only.Value, $"{name}: \"password.{only.Name}\"");
                     return only.Name switch
                     {
-                        "env" => new SecretSource.Environment(text),
+                        "env" => new SecretSource.Environment(Remember(text)),
                         "file" => new SecretSource.File(ResolvePath(text)),
-                        "command" => new SecretSource.Command(text),
+                        "command" => new SecretSource.Command(text, _secretVariables),
                         _ => throw Error($"{name}: \"password\" takes env, file or command, not \"{only.Name}\""),
                     };
                 default:
@@ -230,6 +241,19 @@ internal sealed record FetchConfig(string? StatePath, int? Parallel, IReadOnlyLi
         {
             string text = String(value, where);
             return EnumNames.TryParse(text, out T parsed) ? parsed : throw Error($"{where} must be one of {string.Join(", ", EnumNames.All<T>())}, not \"{text}\"");
+        }
+
+        private string Remember(string secretVariable)
+        {
+            _secretVariables.Add(secretVariable);
+            return secretVariable;
+        }
+
+        /// <summary>A file that decides whom to trust must be as safe from other users as the config itself.</summary>
+        private static string TrustedFile(string path, string what)
+        {
+            StrictModes.RequireTrustedFile(path, what, ExitCodes.Config);
+            return path;
         }
 
         private string ResolvePath(string path) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(ExpandHome(path), _folder));

@@ -34,13 +34,15 @@ internal abstract record SecretSource
         public override string Read(CliConsole console) => PasswordSource.Read(null, null, console);
     }
 
-    public sealed record Command(string CommandLine) : SecretSource
+    /// <param name="CommandLine">Run by /bin/sh.</param>
+    /// <param name="SecretVariables">The config's password variables (complete once the config is read): the command does not see them.</param>
+    public sealed record Command(string CommandLine, IReadOnlySet<string> SecretVariables) : SecretSource
     {
         private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
         public override string Read(CliConsole console)
         {
-            ProcessStartInfo start = ShellCommand.StartInfo(CommandLine);
+            ProcessStartInfo start = ShellCommand.StartInfo(CommandLine, new ChildEnvironment(SecretVariables, []));
             start.RedirectStandardOutput = true;
             using Process process = Process.Start(start) ?? throw new CliException(ExitCodes.Config, $"cannot start the password command: {CommandLine}");
             // The first line is the password (pass, gopass and secret-tool all print it first).

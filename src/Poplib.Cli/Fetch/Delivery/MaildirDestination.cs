@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Poplib.Cli.Fetch.Platform;
 using Poplib.Cli.Fetch.State;
 
 namespace Poplib.Cli.Fetch.Delivery;
@@ -22,7 +23,7 @@ internal sealed partial class MaildirDestination : IMailDestination
         try
         {
             foreach (string sub in new[] { "tmp", "new", "cur" })
-                Directory.CreateDirectory(Path.Combine(_root, sub));
+                PrivateFiles.CreateFolder(Path.Combine(_root, sub));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -39,8 +40,8 @@ internal sealed partial class MaildirDestination : IMailDestination
         string name = string.Create(CultureInfo.InvariantCulture,
             $"{now.ToUnixTimeSeconds()}.M{now.Ticks / 10 % 1_000_000}P{Environment.ProcessId}Q{Interlocked.Increment(ref s_sequence)}.{Host}");
         string path = Path.Combine(_root, "tmp", name);
-        // Unbuffered: MessageWriter hands over 32 KiB pieces.
-        var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0);
+        // Unbuffered: MessageWriter hands over 32 KiB pieces. Mode 0600: mail is for its owner only.
+        FileStream file = PrivateFiles.CreateNew(path, FileAccess.Write);
         return new StagedMessage(key, serverSize, file, new MessageWriter(file, quoteFrom: false), path);
     }
 
@@ -140,7 +141,7 @@ internal sealed partial class MaildirDestination : IMailDestination
             if (!match.Success || match.Groups["host"].Value != Host)
                 continue;
             int pid = int.Parse(match.Groups["pid"].Value, CultureInfo.InvariantCulture);
-            if (pid == Environment.ProcessId || ProcessIsAlive(pid))
+            if (pid == Environment.ProcessId || ProcessProbe.IsAlive(pid))
                 continue;
             try
             {
@@ -150,22 +151,6 @@ internal sealed partial class MaildirDestination : IMailDestination
             {
                 warn($"cannot remove the abandoned partial message {path}: {e.Message}");
             }
-        }
-    }
-
-    internal static bool ProcessIsAlive(int pid) =>
-        OperatingSystem.IsLinux() ? Directory.Exists($"/proc/{pid}") : ProcessExists(pid);
-
-    private static bool ProcessExists(int pid)
-    {
-        try
-        {
-            using var process = System.Diagnostics.Process.GetProcessById(pid);
-            return !process.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return false;
         }
     }
 

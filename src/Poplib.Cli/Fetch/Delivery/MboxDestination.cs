@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
+using Poplib.Cli.Fetch.Platform;
 using Poplib.Cli.Fetch.State;
 
 namespace Poplib.Cli.Fetch.Delivery;
@@ -24,7 +25,7 @@ internal sealed partial class MboxDestination : IMailDestination
         _directory = Path.GetDirectoryName(_path)!;
         try
         {
-            Directory.CreateDirectory(_directory);
+            PrivateFiles.CreateFolder(_directory);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -36,7 +37,7 @@ internal sealed partial class MboxDestination : IMailDestination
 
     public StagedMessage Stage(string key, long serverSize)
     {
-        FileStream spool = Spool.Create(_directory);
+        FileStream spool = PrivateFiles.CreateUnnamed(_directory);
         var writer = new MessageWriter(spool, quoteFrom: true);
         // mboxrd's separator line. The envelope sender is not known to POP3, so the conventional placeholder.
         long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
@@ -97,7 +98,7 @@ internal sealed partial class MboxDestination : IMailDestination
 
     public void Recover(IReadOnlyList<StoredMessage> delivering, DeliveryJournal journal, Action<string> warn)
     {
-        Spool.RemoveAbandoned(_directory);
+        PrivateFiles.RemoveAbandonedSpools(_directory);
         if (delivering.Count == 0)
             return;
         var rows = delivering.Select(r => (Row: r, Region: ParseLocation(r.Location))).OrderBy(r => r.Region.Offset).ToList();
@@ -149,7 +150,16 @@ internal sealed partial class MboxDestination : IMailDestination
     {
         try
         {
-            return new FileStream(_path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite, 64 * 1024);
+            FileStream mbox = PrivateFiles.Open(_path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite, 64 * 1024);
+            // In a shared mail folder another user could have put a link to a file of theirs where
+            // the mbox should be, and read everything appended to it: only our own plain file will do.
+            if (StrictModes.Enforced && (UnixNative.Status(mbox.SafeFileHandle) is not { } status || !StrictModes.IsOurOwnPlainFile(status)))
+            {
+                mbox.Dispose();
+                throw new CliException(ExitCodes.LocalIo, $"the mbox {_path} is not a plain file of yours with a single name (another user's file, or a link to one); nothing was appended");
+            }
+
+            return mbox;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text;
+using Poplib.Cli.Fetch.Platform;
 
 namespace Poplib.Cli.Fetch.Delivery;
 
@@ -70,7 +72,8 @@ internal sealed class MboxLock : IDisposable
         string pid = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
         RemoveAbandonedAttempts(dotLock);
         string attempt = $"{dotLock}.{pid}.{Guid.NewGuid():N}";
-        File.WriteAllText(attempt, pid + "\n");
+        using (FileStream file = PrivateFiles.CreateNew(attempt, FileAccess.Write))
+            file.Write(Encoding.ASCII.GetBytes(pid + "\n"));
         try
         {
             File.Move(attempt, dotLock, overwrite: false);
@@ -112,7 +115,7 @@ internal sealed class MboxLock : IDisposable
                 continue;
             string[] parts = Path.GetFileName(path)[prefix.Length..].Split('.');
             if (parts.Length == 2 && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int pid)
-                && pid != Environment.ProcessId && !MaildirDestination.ProcessIsAlive(pid))
+                && pid != Environment.ProcessId && !ProcessProbe.IsAlive(pid))
             {
                 try
                 {
@@ -133,7 +136,7 @@ internal sealed class MboxLock : IDisposable
             string text = File.ReadAllText(dotLock).Trim();
             // Only a process number can be checked (others write "0" or nothing): then go by age.
             if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int pid) && pid > 0)
-                return !MaildirDestination.ProcessIsAlive(pid);
+                return !ProcessProbe.IsAlive(pid);
             return DateTime.UtcNow - File.GetLastWriteTimeUtc(dotLock) > StaleAfter;
         }
         catch (IOException)

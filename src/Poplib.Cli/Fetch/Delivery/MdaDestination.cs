@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Poplib.Cli.Fetch.Platform;
 using Poplib.Cli.Fetch.State;
 
 namespace Poplib.Cli.Fetch.Delivery;
@@ -11,8 +12,8 @@ namespace Poplib.Cli.Fetch.Delivery;
 /// </summary>
 /// <param name="command">The command line, run by /bin/sh.</param>
 /// <param name="account">The account key, passed on as POPLIB_ACCOUNT.</param>
-/// <param name="secret">The account's password: any environment variable holding it is removed from the command's environment.</param>
-internal sealed class MdaDestination(string command, string account, string? secret = null) : IMailDestination
+/// <param name="hidden">The environment variables the command must not see (passwords).</param>
+internal sealed class MdaDestination(string command, string account, ChildEnvironment hidden) : IMailDestination
 {
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(10);
 
@@ -20,7 +21,7 @@ internal sealed class MdaDestination(string command, string account, string? sec
 
     public StagedMessage Stage(string key, long serverSize)
     {
-        FileStream spool = Spool.Create(Path.GetTempPath());
+        FileStream spool = PrivateFiles.CreateUnnamed(Path.GetTempPath());
         return new StagedMessage(key, serverSize, spool, new MessageWriter(spool, quoteFrom: false), temporaryPath: null);
     }
 
@@ -60,7 +61,7 @@ internal sealed class MdaDestination(string command, string account, string? sec
 
     public void Recover(IReadOnlyList<StoredMessage> delivering, DeliveryJournal journal, Action<string> warn)
     {
-        Spool.RemoveAbandoned(Path.GetTempPath());
+        PrivateFiles.RemoveAbandonedSpools(Path.GetTempPath());
         // Whether the agent finished cannot be known from here: fetch again rather than risk a loss.
         foreach (StoredMessage row in delivering)
             warn($"poplib was interrupted while the delivery command had message {row.Key}; it is fetched again (the command may see it twice)");
@@ -75,14 +76,8 @@ internal sealed class MdaDestination(string command, string account, string? sec
     {
         // The agent's standard output goes to our standard error at the descriptor level (standard
         // output may be a JSON document): no pipe for a lingering grandchild to hold open.
-        ProcessStartInfo start = ShellCommand.StartInfo(OperatingSystem.IsWindows() ? command : "exec 1>&2\n" + command);
+        ProcessStartInfo start = ShellCommand.StartInfo(OperatingSystem.IsWindows() ? command : "exec 1>&2\n" + command, hidden);
         start.RedirectStandardInput = true;
-        // The password must not reach the agent through an inherited variable (--password-env).
-        if (!string.IsNullOrEmpty(secret))
-        {
-            foreach (string name in start.Environment.Where(e => e.Value == secret).Select(e => e.Key).ToList())
-                start.Environment.Remove(name);
-        }
 
         // What procmail-style agents and scripts may want to know, without parsing the message.
         start.Environment["POPLIB_ACCOUNT"] = account;

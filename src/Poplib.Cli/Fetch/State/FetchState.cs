@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Data.Sqlite;
+using Poplib.Cli.Fetch.Platform;
 
 namespace Poplib.Cli.Fetch.State;
 
@@ -65,7 +66,11 @@ internal sealed class FetchState : IDisposable
         string full = System.IO.Path.GetFullPath(path);
         try
         {
-            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
+            // Whoever can write the state decides what --delete removes from the server: it must be ours alone.
+            StrictModes.RequirePrivateDirectory(System.IO.Path.GetDirectoryName(full)!, "the state folder");
+            CreatePrivately(full);
+            foreach (string file in new[] { full, full + "-wal", full + "-shm", full + "-journal" }.Where(File.Exists))
+                StrictModes.RequirePrivateFile(file, "the fetch state");
             var connection = new SqliteConnection(new SqliteConnectionStringBuilder
             {
                 DataSource = full,
@@ -85,6 +90,19 @@ internal sealed class FetchState : IDisposable
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new CliException(ExitCodes.LocalIo, $"cannot create the fetch state {full}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Creates the database file with mode 0600 before SQLite does (with the umask's mode); its journals copy that mode.</summary>
+    private static void CreatePrivately(string path)
+    {
+        try
+        {
+            using FileStream created = PrivateFiles.CreateNew(path, FileAccess.Write);
+        }
+        catch (IOException) when (File.Exists(path) || new FileInfo(path).LinkTarget is not null)
+        {
+            // It exists (or a link does): checked by the caller.
         }
     }
 

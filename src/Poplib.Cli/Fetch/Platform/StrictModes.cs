@@ -1,0 +1,161 @@
+using System.Globalization;
+
+namespace Poplib.Cli.Fetch.Platform;
+
+/// <summary>
+/// ssh's StrictModes for the retriever's own files. On a machine shared with other users, whoever
+/// can write the state can make <c>--delete</c> remove mail that was never downloaded, whoever can
+/// write the config runs commands as us, and whoever can plant a file in the lock folder can make us
+/// overwrite their choice of our files. So every such path must belong to the running user, and
+/// neither it nor any folder above it may be writable by anyone else (a sticky folder such as
+/// /tmp excepted: others cannot rename or remove what is ours in it). A failure says which
+/// chmod or chown fixes it. Linux only: elsewhere the files are still created private, but not checked.
+/// </summary>
+internal static class StrictModes
+{
+    private const uint GroupOrOtherWrite = 0x12; // 020 | 002
+    private const uint GroupOrOtherAccess = 0x3F; // 077
+    private const uint Sticky = 0x200;
+    private const uint Root = 0;
+
+    /// <summary>Whether the checks run here (Linux); elsewhere they are skipped.</summary>
+    public static bool Enforced => OperatingSystem.IsLinux();
+
+    /// <summary>
+    /// Creates <paramref name="path"/> (and any missing parents) with mode 0700 if it does not
+    /// exist, then requires it to be the running user's, writable by no one else, under folders
+    /// only the user or root can change.
+    /// </summary>
+    /// <param name="path">The folder.</param>
+    /// <param name="what">What it is, for the error message ("the state folder").</param>
+    public static void RequirePrivateDirectory(string path, string what)
+    {
+        try
+        {
+            PrivateFiles.CreateFolder(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException(ExitCodes.LocalIo, $"cannot create {what} {path}: {e.Message}", e);
+        }
+
+        if (!OperatingSystem.IsLinux())
+            return;
+        string real = Resolve(path, what, ExitCodes.LocalIo);
+        UnixNative.FileStatus status = Stat(real, what, ExitCodes.LocalIo);
+        if (!status.IsDirectory)
+            throw new CliException(ExitCodes.LocalIo, $"{what} {real} is not a folder");
+        RequireOwnedByUs(real, status, what, ExitCodes.LocalIo);
+        RequireNotWritableByOthers(real, status, what, ExitCodes.LocalIo);
+        RequireTrustedAncestors(real, what, ExitCodes.LocalIo);
+    }
+
+    /// <summary>
+    /// Requires an existing file the retriever keeps private (the state database) to be the running
+    /// user's and writable by no one else; a file others can merely read (one written before poplib
+    /// made it private) is made 0600.
+    /// </summary>
+    public static void RequirePrivateFile(string path, string what)
+    {
+        if (!OperatingSystem.IsLinux())
+            return;
+        UnixNative.FileStatus status = Stat(path, what, ExitCodes.LocalIo);
+        if (!status.IsRegularFile)
+            throw new CliException(ExitCodes.LocalIo, $"{what} {path} is not a regular file");
+        RequireOwnedByUs(path, status, what, ExitCodes.LocalIo);
+        RequireNotWritableByOthers(path, status, what, ExitCodes.LocalIo);
+        if ((status.Permissions & GroupOrOtherAccess) != 0)
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+    }
+
+    /// <summary>
+    /// Requires a file that poplib obeys (a config file that names commands to run, a CA file that
+    /// decides whom to trust) to belong to the running user or root and to be writable by no one
+    /// else, under folders only they can change.
+    /// </summary>
+    public static void RequireTrustedFile(string path, string what, int exitCode)
+    {
+        if (!OperatingSystem.IsLinux())
+            return;
+        string real = Resolve(path, what, exitCode);
+        UnixNative.FileStatus status = Stat(real, what, exitCode);
+        if (status.Owner != Root)
+            RequireOwnedByUs(real, status, what, exitCode);
+        RequireNotWritableByOthers(real, status, what, exitCode);
+        RequireTrustedAncestors(real, what, exitCode);
+    }
+
+    /// <summary>Checks an open file: a regular file of the running user's with one name (not a hard link to someone else's file).</summary>
+    public static bool IsOurOwnPlainFile(UnixNative.FileStatus status) =>
+        status.IsRegularFile && status.Owner == UnixNative.EffectiveUserId() && status.Links == 1;
+
+    private static void RequireTrustedAncestors(string real, string what, int exitCode)
+    {
+        for (string? folder = Path.GetDirectoryName(real); folder is not null; folder = Path.GetDirectoryName(folder))
+        {
+            UnixNative.FileStatus status = Stat(folder, what, exitCode);
+            if (status.Owner != Root && status.Owner != UnixNative.EffectiveUserId())
+            {
+                throw new CliException(exitCode,
+                    $"{what} {real} is inside {folder}, which belongs to {UserName(status.Owner)}: that user could replace it. " +
+                    $"Move it to a folder of your own, or run 'chown {Environment.UserName} {folder}'");
+            }
+
+            if ((status.Permissions & GroupOrOtherWrite) != 0 && (status.Permissions & Sticky) == 0)
+            {
+                throw new CliException(exitCode,
+                    $"{what} {real} is inside {folder}, which other users can write to (mode {Octal(status.Permissions)}): they could replace it. " +
+                    $"Run 'chmod go-w {folder}' or move it to a folder of your own");
+            }
+        }
+    }
+
+    private static void RequireOwnedByUs(string path, UnixNative.FileStatus status, string what, int exitCode)
+    {
+        if (status.Owner != UnixNative.EffectiveUserId())
+        {
+            throw new CliException(exitCode,
+                $"{what} {path} belongs to {UserName(status.Owner)}, not to you ({Environment.UserName}); " +
+                $"if it is yours, run 'chown {Environment.UserName} {path}', otherwise choose another path");
+        }
+    }
+
+    private static void RequireNotWritableByOthers(string path, UnixNative.FileStatus status, string what, int exitCode)
+    {
+        if ((status.Permissions & GroupOrOtherWrite) != 0)
+        {
+            throw new CliException(exitCode,
+                $"{what} {path} can be changed by other users (mode {Octal(status.Permissions)}); " +
+                $"check that nobody changed it, then run 'chmod go-w {path}'");
+        }
+    }
+
+    private static string Resolve(string path, string what, int exitCode) =>
+        UnixNative.RealPath(path) ?? throw new CliException(exitCode, $"cannot resolve {what} {path}: {UnixNative.Describe(UnixNative.LastError)}");
+
+    private static UnixNative.FileStatus Stat(string path, string what, int exitCode) =>
+        UnixNative.Status(path, followLink: true) ?? throw new CliException(exitCode, $"cannot examine {what} {path}: {UnixNative.Describe(UnixNative.LastError)}");
+
+    private static string Octal(uint permissions) => Convert.ToString(permissions, 8).PadLeft(4, '0');
+
+    /// <summary>The name /etc/passwd gives the user id, or "user N".</summary>
+    private static string UserName(uint id)
+    {
+        try
+        {
+            string number = id.ToString(CultureInfo.InvariantCulture);
+            foreach (string line in File.ReadLines("/etc/passwd"))
+            {
+                string[] fields = line.Split(':');
+                if (fields.Length > 2 && fields[2] == number)
+                    return $"{fields[0]} (uid {id})";
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // No names to show: the number will do.
+        }
+
+        return $"user {id}";
+    }
+}
