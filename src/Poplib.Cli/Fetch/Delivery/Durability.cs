@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Poplib.Cli.Fetch.Platform;
 
 namespace Poplib.Cli.Fetch.Delivery;
 
@@ -9,9 +10,6 @@ namespace Poplib.Cli.Fetch.Delivery;
 /// </summary>
 internal static partial class Durability
 {
-    private const int ReadOnly = 0;
-    private const int Directory = 0x10000; // O_DIRECTORY on Linux
-
     /// <summary>Makes the given files' contents durable: one syncfs for a group on Linux, else fsync each.</summary>
     public static void SyncFiles(IReadOnlyList<FileStream> files, string directory)
     {
@@ -56,15 +54,13 @@ internal static partial class Durability
 
     private static int OpenDirectory(string directory)
     {
-        int fd = Open(directory, ReadOnly | (OperatingSystem.IsLinux() ? Directory : 0));
+        // The flags' values are Linux's (and O_DIRECTORY's differs between architectures); elsewhere none is needed.
+        int fd = UnixNative.Open(directory, UnixNative.ReadOnly | (OperatingSystem.IsLinux() ? UnixNative.Directory | UnixNative.CloseOnExec : 0), 0);
         return fd >= 0 ? fd : throw Failure("open", directory);
     }
 
     private static IOException Failure(string call, string path) =>
         new($"{call} failed on {path}: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
-
-    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Open(string path, int flags);
 
     [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
     private static partial int FileSync(int fd);
