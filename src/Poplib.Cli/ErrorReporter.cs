@@ -14,12 +14,18 @@ internal static class ErrorReporter
         (int code, string message) = Classify(error);
         stderr.WriteLine($"poplib: {message}");
         if (debugLevel >= 2)
-            stderr.WriteLine(error);
+            stderr.WriteLine(string.Join('\n', error.ToString().Split('\n').Select(Output.TerminalText.Safe)));
         return code;
     }
 
-    /// <summary>The exit code and the one-line message for a failure.</summary>
-    public static (int Code, string Message) Classify(Exception error) => error switch
+    /// <summary>The exit code and the one-line message for a failure, safe to print (server text in it is escaped).</summary>
+    public static (int Code, string Message) Classify(Exception error)
+    {
+        (int code, string message) = Describe(error);
+        return (code, Output.TerminalText.Safe(message));
+    }
+
+    private static (int Code, string Message) Describe(Exception error) => error switch
     {
         CliException cli => (cli.ExitCode, cli.Message),
         OperationCanceledException => (ExitCodes.Interrupted, "interrupted; nothing was deleted that the server had not already committed."),
@@ -39,6 +45,7 @@ internal static class ErrorReporter
         ArgumentException argument => (ExitCodes.Usage, argument.Message),
         _ => (ExitCodes.Internal, $"unexpected error: {error.Message}"),
     };
+
 
     public static string Describe(Pop3ResponseCode code) => code switch
     {

@@ -49,7 +49,7 @@ internal static class CapaCommand
         }
 
         TextWriter output = context.Console.Out;
-        output.WriteLine($"Greeting: {client.Welcome}");
+        output.WriteLine($"Greeting: {TerminalText.Safe(client.Welcome)}");
         output.WriteLine($"TLS: {(client.IsEncrypted ? client.SslProtocol.ToString() : "no")}");
         if (!caps.IsSupported)
         {

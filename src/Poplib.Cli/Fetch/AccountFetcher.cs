@@ -50,6 +50,8 @@ internal sealed partial class AccountFetcher(AccountSettings account, FetchState
 
     private void Warn(string message)
     {
+        // Warnings quote the server (its -ERR text, UIDLs): made safe for a terminal once, here.
+        message = Output.TerminalText.Safe(message);
         _report.Warnings.Add(message);
         progress.Warning(_report, message);
     }

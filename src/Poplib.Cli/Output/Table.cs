@@ -1,11 +1,11 @@
 namespace Poplib.Cli.Output;
 
-/// <summary>A plain text table: columns padded to their widest cell, numbers right-aligned.</summary>
+/// <summary>A plain text table: columns padded to their widest cell, numbers right-aligned. Cells may hold server text: they are made safe for a terminal.</summary>
 internal sealed class Table(params string[] headers)
 {
     private readonly List<string[]> _rows = [];
 
-    public void Add(params string[] cells) => _rows.Add(cells);
+    public void Add(params string[] cells) => _rows.Add([.. cells.Select(TerminalText.Safe)]);
 
     public void WriteTo(TextWriter output)
     {

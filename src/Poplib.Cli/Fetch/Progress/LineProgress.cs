@@ -1,4 +1,5 @@
 using System.Globalization;
+using Poplib.Cli.Output;
 
 namespace Poplib.Cli.Fetch.Progress;
 
@@ -24,7 +25,7 @@ internal sealed class LineProgress(TextWriter output, TextWriter error) : IFetch
         lock (_gate)
         {
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{account.Name}: {account.Delivered + account.HeadersOnly}/{account.ToFetch} delivered {key} ({octets:N0} octets)"));
+                $"{account.Name}: {account.Delivered + account.HeadersOnly}/{account.ToFetch} delivered {TerminalText.Safe(key)} ({octets:N0} octets)"));
         }
     }
 
