@@ -82,19 +82,27 @@ internal sealed partial class AccountFetcher
     /// <summary>
     /// Known keys whose row may not describe the message now listed under them: a key recorded as
     /// deleted that the server lists again (a server that ignored DELE, or one that reused the UIDL),
-    /// and a key listed with another size than recorded (a server that now counts differently, or a
-    /// reused UIDL). The Message-ID (TOP n 0) decides: the same one means the same message (its
-    /// recorded size is updated); another one means a new message, fetched. When it cannot be
-    /// compared (no TOP, no Message-ID, a fingerprint key that already is one), a deleted key is
-    /// trusted and DELE'd again — refetching would duplicate it on every run with a server that
-    /// ignores DELE — and a changed size is taken as a new message, to be fetched rather than lost.
+    /// a key listed with another size than recorded (a server that now counts differently, or a
+    /// reused UIDL), and — in delete mode — a key an earlier run delivered, which this run would DELE
+    /// on the strength of its row alone (its message may have gone since and the UIDL been reused).
+    /// The Message-ID (TOP n 0) decides where it can: the same one means the same message (a changed
+    /// size is recorded); another one means a new message, fetched. A fingerprint key is made of the
+    /// header's identity and the size, so the same size proves it. Where nothing can be compared (no
+    /// TOP, no Message-ID), another size is taken as a new message, fetched rather than lost, and the
+    /// same size must prove itself by its content: such keys are returned, to be downloaded again and
+    /// compared with the digest recorded at delivery — a message is never DELE'd unread on trust.
     /// </summary>
-    private async Task VerifyChangedKeysAsync(Pop3Client client, IReadOnlyList<ServerMessage> messages, Dictionary<string, StoredMessage> known, CancellationToken cancellationToken)
+    private async Task<Dictionary<string, StoredMessage>> VerifyChangedKeysAsync(Pop3Client client, IReadOnlyList<ServerMessage> messages, Dictionary<string, StoredMessage> known,
+        CancellationToken cancellationToken)
     {
-        List<ServerMessage> doubtful = [.. messages.Where(m => known.TryGetValue(m.Key, out StoredMessage? row) && (row.Status == MessageStatus.Deleted || row.Size != m.Size))];
+        bool deleting = account.Policy.Delete;
+        List<ServerMessage> doubtful = [.. messages.Where(m => known.TryGetValue(m.Key, out StoredMessage? row)
+            && (row.Status == MessageStatus.Deleted || row.Size != m.Size || (deleting && row.Status == MessageStatus.Delivered)))];
+        var unproven = new Dictionary<string, StoredMessage>(StringComparer.Ordinal);
         if (doubtful.Count == 0)
-            return;
-        List<ServerMessage> checkable = [.. doubtful.Where(m => !m.Key.Contains("fp:", StringComparison.Ordinal) && known[m.Key].MessageId is not null)];
+            return unproven;
+        static bool IsFingerprint(string key) => key.Contains("fp:", StringComparison.Ordinal);
+        List<ServerMessage> checkable = [.. doubtful.Where(m => !IsFingerprint(m.Key) && known[m.Key].MessageId is not null)];
         Dictionary<int, string?> ids = [];
         if (checkable.Count > 0)
         {
@@ -121,7 +129,12 @@ internal sealed partial class AccountFetcher
             }
 
             if (!compared && row.Size == message.Size)
-                continue; // a deleted key, listed again: trusted, DELE'd again
+            {
+                if (!IsFingerprint(message.Key))
+                    unproven[message.Key] = row;
+                continue;
+            }
+
             Warn(compared
                 ? $"message {message.Number} has the key {message.Key} of another message (Message-ID {row.MessageId}); it is fetched as new"
                 : $"message {message.Number} has the key {message.Key} but {message.Size} octets instead of {row.Size}, and its Message-ID cannot be compared; it is fetched as new");
@@ -129,6 +142,7 @@ internal sealed partial class AccountFetcher
         }
 
         state.Save(_key, resized);
+        return unproven;
     }
 
     /// <summary>Where a message with this Message-ID was delivered before, if anywhere.</summary>

@@ -27,15 +27,25 @@ internal sealed partial class AccountFetcher(AccountSettings account, FetchState
     public async Task<AccountReport> RunAsync(CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
+        // Each read has its timeout, but a server that dribbles a byte now and then meets them all;
+        // the run as a whole must end, or it holds the account's lock against every later run.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(account.Policy.MaxRunTime);
         try
         {
-            await FetchAsync(cancellationToken);
+            await FetchAsync(deadline.Token);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             _report.Interrupted = true;
             _report.ExitCode = ExitCodes.Interrupted;
             _report.Error = "interrupted: what arrived whole is delivered and recorded; nothing was deleted in this run";
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            _report.ExitCode = ExitCodes.TemporaryFailure;
+            _report.Error = $"stopped after --max-run-time {Config.DurationParser.Format(account.Policy.MaxRunTime)}: what arrived whole is delivered and recorded; " +
+                "nothing was deleted in this run; the next run goes on from here";
         }
         catch (Exception e)
         {
@@ -78,10 +88,10 @@ internal sealed partial class AccountFetcher(AccountSettings account, FetchState
             dedupe = false;
         }
 
-        await VerifyChangedKeysAsync(client, messages, known, cancellationToken);
+        Dictionary<string, StoredMessage> unproven = await VerifyChangedKeysAsync(client, messages, known, cancellationToken);
         state.MarkOnServer(_key, messages.Select(m => m.Key).Where(known.ContainsKey).ToHashSet(StringComparer.Ordinal));
 
-        FetchPlan plan = FetchPlan.Make(messages, known, account.Policy);
+        FetchPlan plan = FetchPlan.Make(messages, known, account.Policy, unproven.Keys.ToHashSet(StringComparer.Ordinal));
         _report.SkippedOversize = plan.Oversized.Count;
         _report.ToFetch = plan.Full.Count + plan.HeadersOnly.Count;
         _report.ToFetchBytes = plan.Full.Sum(m => m.Size);
@@ -90,8 +100,8 @@ internal sealed partial class AccountFetcher(AccountSettings account, FetchState
         progress.Started(_report);
 
         var deliveredNow = new HashSet<string>(StringComparer.Ordinal);
-        await DownloadAsync(client, destination, journal, plan.Full, headersOnly: false, dedupe, deliveredNow, cancellationToken);
-        await DownloadAsync(client, destination, journal, plan.HeadersOnly, headersOnly: true, dedupe: false, deliveredNow, cancellationToken);
+        await DownloadAsync(client, destination, journal, plan.Full, headersOnly: false, dedupe, unproven, deliveredNow, cancellationToken);
+        await DownloadAsync(client, destination, journal, plan.HeadersOnly, headersOnly: true, dedupe: false, unproven, deliveredNow, cancellationToken);
 
         if (account.Policy.Delete)
             await DeleteDeliveredAsync(client, [.. plan.AlreadyDelivered, .. messages.Where(m => deliveredNow.Contains(m.Key))], cancellationToken);
@@ -132,8 +142,13 @@ internal sealed partial class AccountFetcher(AccountSettings account, FetchState
         state.Save(_key, [.. messages.Where(m => !known.ContainsKey(m.Key))
             .Select(m => new StoredMessage(m.Key, MessageStatus.Seen, m.Size, null, null, "(marked seen)", null, OnServer: true))]);
 
+    /// <summary>
+    /// Downloads <paramref name="messages"/> into the destination in durable groups. Those in
+    /// <paramref name="unproven"/> were delivered before under the same key but could not be
+    /// identified by their header: each is compared byte for byte with what was delivered then.
+    /// </summary>
     private async Task DownloadAsync(Pop3Client client, IMailDestination destination, DeliveryJournal journal, IReadOnlyList<ServerMessage> messages, bool headersOnly,
-        bool dedupe, HashSet<string> deliveredNow, CancellationToken cancellationToken)
+        bool dedupe, IReadOnlyDictionary<string, StoredMessage> unproven, HashSet<string> deliveredNow, CancellationToken cancellationToken)
     {
         if (messages.Count == 0)
             return;
@@ -157,6 +172,9 @@ internal sealed partial class AccountFetcher(AccountSettings account, FetchState
                 }
 
                 StagedMessage staged = destination.Stage(message.Key, message.Size);
+                StoredMessage? earlier = unproven.GetValueOrDefault(message.Key);
+                using DeliveredDigest? witness = earlier is null ? null : DeliveredDigest.For(earlier);
+                bool whole;
                 try
                 {
                     if (headersOnly)
@@ -166,13 +184,44 @@ internal sealed partial class AccountFetcher(AccountSettings account, FetchState
                             $"X-Poplib-Truncated: only the header was fetched; the message has {message.Size} octets (over --max-size {account.Policy.MaxSize})\r\n")));
                     }
 
-                    await reply.Content.CopyToAsync(staged.Writer, cancellationToken);
-                    staged.Complete(terminate: mbox);
+                    whole = await MessageCopy.CopyAsync(reply.Content, staged.Writer, witness?.Writer, account.Policy.MaxSize, cancellationToken);
+                    if (whole)
+                        staged.Complete(terminate: mbox);
                 }
                 catch
                 {
                     Discard(staged);
                     throw;
+                }
+
+                if (!whole)
+                {
+                    Discard(staged);
+                    _report.SkippedOversize++;
+                    Warn($"message {message.Number} ({message.Key}) is larger than --max-size {account.Policy.MaxSize} octets, though the server listed it at {message.Size}; nothing of it was kept, and it stays on the server");
+                    continue;
+                }
+
+                if (earlier is not null)
+                {
+                    // A key recorded as delivered (and maybe deleted) before, whose identity the header
+                    // could not prove: the content decides. The same bytes: the copy of a message
+                    // already delivered (a server that ignored DELE) — never delivered twice, DELE'd in
+                    // delete mode. Other bytes: new mail under a reused UIDL — delivered, never lost.
+                    if (witness?.Matches() == true)
+                    {
+                        Discard(staged);
+                        _report.Duplicates++;
+                        if (earlier.Status == MessageStatus.Deleted)
+                            state.Save(_key, [earlier with { Status = MessageStatus.Delivered, OnServer = true }]);
+                        if (account.Policy.Delete)
+                            deliveredNow.Add(message.Key);
+                        continue;
+                    }
+
+                    Warn(witness is null
+                        ? $"message {message.Number} has the key {message.Key} of a message delivered before, and cannot be compared with it; it is delivered again rather than risk losing it"
+                        : $"message {message.Number} has the key {message.Key} of a message delivered before, but other content; it is delivered as new");
                 }
 
                 if (dedupe && staged.Content.MessageId is { } id && DeliveredBefore(id) is var where && where != DeliveredWhere.Nowhere)

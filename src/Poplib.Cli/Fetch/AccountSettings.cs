@@ -35,9 +35,20 @@ internal enum UidlResetAction
 /// <param name="Limit">At most this many messages per run; null: all.</param>
 /// <param name="OnUidlReset">What to do when the UIDLs changed.</param>
 /// <param name="BatchSize">Messages per durable commit group.</param>
+/// <remarks><see cref="MaxSize"/> is enforced on the octets the server actually sends, not only on what LIST says.</remarks>
 internal sealed record FetchPolicy(bool Delete, long? MaxSize, OversizeAction Oversize, int? Limit, UidlResetAction OnUidlReset, int BatchSize)
 {
     public const int DefaultBatchSize = 64;
+
+    /// <summary>
+    /// Long enough for a first fetch of a big mailbox to make real progress (what arrives whole is
+    /// kept, and the next run goes on), short enough that a server dribbling bytes cannot hold a
+    /// cron job, and its account lock, for hours.
+    /// </summary>
+    public static readonly TimeSpan DefaultMaxRunTime = TimeSpan.FromMinutes(30);
+
+    /// <summary>How long one account's run may take in all; then it is stopped as if interrupted.</summary>
+    public TimeSpan MaxRunTime { get; init; } = DefaultMaxRunTime;
 }
 
 /// <summary>The kind of destination and its target (a folder, a file, a command line).</summary>

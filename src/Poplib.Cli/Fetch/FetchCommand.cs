@@ -33,11 +33,12 @@ internal static class FetchCommand
         var statePath = new Option<string?>("--state") { Description = "The UIDL state database (default: $XDG_STATE_HOME/poplib/fetch.sqlite)" };
         var batch = new Option<int?>("--batch") { Description = "Messages per durable commit group (default 64; 1 syncs every message on its own)" };
         var parallel = new Option<int?>("--parallel") { Description = "Fetch up to this many accounts at once (default 4)" };
+        var maxRunTime = new Option<string?>("--max-run-time") { Description = "Stop an account's run after this long, keeping what arrived whole (90s, 30m, 2h; default 30m)" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print nothing but errors" };
 
         var command = new Command("fetch", "Download new mail into a Maildir, an mbox or a delivery command; never loses or duplicates a message")
         {
-            config, only, maildir, mbox, mda, keep, delete, maxSize, oversize, limit, onReset, statePath, batch, parallel, quiet,
+            config, only, maildir, mbox, mda, keep, delete, maxSize, oversize, limit, onReset, statePath, batch, parallel, maxRunTime, quiet,
         };
         connection.AddTo(command);
 
@@ -68,7 +69,7 @@ internal static class FetchCommand
                     configState = loaded.StatePath;
                     configParallel = loaded.Parallel;
                     accounts = Select(loaded.Accounts, result.GetValue(only) ?? []);
-                    accounts = [.. accounts.Select(a => a with { Policy = Override(a.Policy, result, keep, delete, maxSize, oversize, limit, onReset, batch) })];
+                    accounts = [.. accounts.Select(a => a with { Policy = Override(a.Policy, result, keep, delete, maxSize, oversize, limit, onReset, batch, maxRunTime) })];
                 }
                 else
                 {
@@ -79,7 +80,7 @@ internal static class FetchCommand
                         throw new CliException(ExitCodes.Usage, "no user: give --user NAME or a URL such as pops://alice@host");
                     DestinationSpec destination = ReadDestination(result.GetValue(maildir), result.GetValue(mbox), result.GetValue(mda));
                     FetchPolicy policy = Override(new FetchPolicy(false, null, OversizeAction.Skip, null, UidlResetAction.Refuse, FetchPolicy.DefaultBatchSize),
-                        result, keep, delete, maxSize, oversize, limit, onReset, batch);
+                        result, keep, delete, maxSize, oversize, limit, onReset, batch, maxRunTime);
                     // Read the password now, once: a prompt must come before any connection starts.
                     string password = PasswordSource.Read(settings.PasswordEnv, settings.PasswordFile, console);
                     accounts = [new AccountSettings($"{settings.User}@{settings.Host}", settings, () => password, destination, policy)];
@@ -123,7 +124,7 @@ internal static class FetchCommand
 
     /// <summary>The policy with whatever the command line gave explicitly laid over it.</summary>
     private static FetchPolicy Override(FetchPolicy policy, ParseResult result, Option<bool> keep, Option<bool> delete, Option<string?> maxSize, Option<string> oversize,
-        Option<int?> limit, Option<string> onReset, Option<int?> batch)
+        Option<int?> limit, Option<string> onReset, Option<int?> batch, Option<string?> maxRunTime)
     {
         if (result.GetValue(delete))
             policy = policy with { Delete = true };
@@ -137,6 +138,8 @@ internal static class FetchCommand
             policy = policy with { Limit = n >= 1 ? n : throw new CliException(ExitCodes.Usage, "--limit must be at least 1") };
         if (result.GetResult(onReset) is { Implicit: false })
             policy = policy with { OnUidlReset = Parse<UidlResetAction>(result.GetValue(onReset)!, "--on-uidl-reset") };
+        if (result.GetValue(maxRunTime) is { } time)
+            policy = policy with { MaxRunTime = DurationParser.TryParse(time, out TimeSpan parsed) ? parsed : throw new CliException(ExitCodes.Usage, $"--max-run-time: not a duration: {time} (e.g. 90s, 30m, 2h; at most a week)") };
         if (result.GetValue(batch) is { } b)
             policy = policy with { BatchSize = b is >= 1 and <= 100_000 ? b : throw new CliException(ExitCodes.Usage, "--batch must be between 1 and 100000") };
         return policy;

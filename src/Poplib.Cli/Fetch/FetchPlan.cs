@@ -3,13 +3,20 @@ using Poplib.Cli.Fetch.State;
 namespace Poplib.Cli.Fetch;
 
 /// <summary>What a run does with each message on the server, decided from the state and the policy alone.</summary>
-/// <param name="Full">Messages to download whole, in mailbox order: new ones, and headers-only copies now within --max-size.</param>
+/// <param name="Full">
+/// Messages to download whole, in mailbox order: new ones, headers-only copies now within --max-size,
+/// and keys delivered before that must prove by their content that they are still that message.
+/// </param>
 /// <param name="HeadersOnly">New messages over --max-size whose header is delivered (--oversize headers).</param>
 /// <param name="Oversized">New messages over --max-size left alone (--oversize skip).</param>
-/// <param name="AlreadyDelivered">Messages delivered whole by earlier runs and still on the server: what delete mode DELEs.</param>
+/// <param name="AlreadyDelivered">Messages delivered whole by earlier runs, proven the same, and still on the server: what delete mode DELEs.</param>
 internal sealed record FetchPlan(IReadOnlyList<ServerMessage> Full, IReadOnlyList<ServerMessage> HeadersOnly, IReadOnlyList<ServerMessage> Oversized, IReadOnlyList<ServerMessage> AlreadyDelivered)
 {
-    public static FetchPlan Make(IReadOnlyList<ServerMessage> messages, IReadOnlyDictionary<string, StoredMessage> known, FetchPolicy policy)
+    /// <param name="messages">What the server lists.</param>
+    /// <param name="known">The state's rows for the account.</param>
+    /// <param name="policy">The account's policy.</param>
+    /// <param name="unproven">Keys delivered before whose identity is in doubt: downloaded again to compare, never DELE'd on trust.</param>
+    public static FetchPlan Make(IReadOnlyList<ServerMessage> messages, IReadOnlyDictionary<string, StoredMessage> known, FetchPolicy policy, IReadOnlySet<string> unproven)
     {
         List<ServerMessage> full = [], headers = [], oversized = [], delivered = [];
         int budget = policy.Limit ?? int.MaxValue;
@@ -22,6 +29,14 @@ internal sealed record FetchPlan(IReadOnlyList<ServerMessage> Full, IReadOnlyLis
             {
                 switch (row.Status)
                 {
+                    case MessageStatus.Delivered or MessageStatus.Deleted when unproven.Contains(message.Key):
+                        if (budget > 0)
+                        {
+                            budget--;
+                            full.Add(message);
+                        }
+
+                        continue;
                     case MessageStatus.Delivered or MessageStatus.Deleted:
                         // Only whole, recorded deliveries may be deleted; headers-only and marked-seen never.
                         delivered.Add(message);

@@ -13,7 +13,7 @@ internal sealed record FetchConfig(string? StatePath, int? Parallel, IReadOnlyLi
     private static readonly HashSet<string> AccountFields = new(StringComparer.Ordinal)
     {
         "name", "enabled", "host", "port", "security", "user", "password", "auth", "caFile", "insecureSkipVerify", "allowInsecureAuth",
-        "timeout", "maildir", "mbox", "mda", "policy", "maxSize", "oversize", "limit", "onUidlReset", "batch",
+        "timeout", "maildir", "mbox", "mda", "policy", "maxSize", "oversize", "limit", "onUidlReset", "batch", "maxRunTime",
     };
 
     /// <summary>
@@ -233,8 +233,16 @@ internal sealed record FetchConfig(string? StatePath, int? Parallel, IReadOnlyLi
                 Oversize: fields.Get("oversize") is { } o ? Choice<OversizeAction>(o, Where("oversize")) : OversizeAction.Skip,
                 Limit: fields.Get("limit") is { } l ? Integer(l, Where("limit"), 1, int.MaxValue) : null,
                 OnUidlReset: fields.Get("onUidlReset") is { } r ? Choice<UidlResetAction>(r, Where("onUidlReset")) : UidlResetAction.Refuse,
-                BatchSize: fields.Get("batch") is { } b ? Integer(b, Where("batch"), 1, 100_000) : FetchPolicy.DefaultBatchSize);
+                BatchSize: fields.Get("batch") is { } b ? Integer(b, Where("batch"), 1, 100_000) : FetchPolicy.DefaultBatchSize)
+            {
+                MaxRunTime = fields.Get("maxRunTime") is { } t ? Duration(t, Where("maxRunTime")) : FetchPolicy.DefaultMaxRunTime,
+            };
         }
+
+        private TimeSpan Duration(JsonElement value, string where) =>
+            value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out int seconds) && seconds is > 0 and <= 7 * 24 * 3600 ? TimeSpan.FromSeconds(seconds)
+            : value.ValueKind == JsonValueKind.String && DurationParser.TryParse(value.GetString()!, out TimeSpan parsed) ? parsed
+            : throw Error($"{where} must be a duration such as 1800, \"90s\", \"30m\" or \"2h\" (at most a week)");
 
         private T Choice<T>(JsonElement value, string where)
             where T : struct, Enum

@@ -261,7 +261,7 @@ internal sealed partial class MboxDestination : IMailDestination
     /// "offset+length@stamp" (the stamp dates our separator line), or "offset+length" without one
     /// (regions can still be checked by hash, but a tail without stamps is never cut); -1s when unreadable.
     /// </summary>
-    private static (long Offset, long Length, long Stamp) ParseLocation(string? location)
+    internal static (long Offset, long Length, long Stamp) ParseLocation(string? location)
     {
         string[] parts = (location ?? "").Split('+', '@');
         long stamp = -1;
