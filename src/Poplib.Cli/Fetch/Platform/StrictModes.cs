@@ -13,7 +13,8 @@ namespace Poplib.Cli.Fetch.Platform;
 /// </summary>
 internal static class StrictModes
 {
-    private const uint GroupOrOtherWrite = 0x12; // 020 | 002
+    private const uint GroupWrite = 0x10; // 020
+    private const uint OtherWrite = 0x2; // 002
     private const uint GroupOrOtherAccess = 0x3F; // 077
     private const uint Sticky = 0x200;
     private const uint Root = 0;
@@ -101,7 +102,7 @@ internal static class StrictModes
                     $"Move it to a folder of your own, or run 'chown {Environment.UserName} {folder}'");
             }
 
-            if ((status.Permissions & GroupOrOtherWrite) != 0 && (status.Permissions & Sticky) == 0)
+            if (WritableByOthers(status) && (status.Permissions & Sticky) == 0)
             {
                 throw new CliException(exitCode,
                     $"{what} {real} is inside {folder}, which other users can write to (mode {Octal(status.Permissions)}): they could replace it. " +
@@ -122,7 +123,7 @@ internal static class StrictModes
 
     private static void RequireNotWritableByOthers(string path, UnixNative.FileStatus status, string what, int exitCode)
     {
-        if ((status.Permissions & GroupOrOtherWrite) != 0)
+        if (WritableByOthers(status))
         {
             throw new CliException(exitCode,
                 $"{what} {path} can be changed by other users (mode {Octal(status.Permissions)}); " +
@@ -138,18 +139,47 @@ internal static class StrictModes
 
     private static string Octal(uint permissions) => Convert.ToString(permissions, 8).PadLeft(4, '0');
 
+    /// <summary>
+    /// Whether anyone but the owner can write: others, or a group with other members. A group that
+    /// is only its owner's (the "user private group" of Debian's and Fedora's useradd, whose users
+    /// often run with umask 002) counts as the owner.
+    /// </summary>
+    private static bool WritableByOthers(UnixNative.FileStatus status) =>
+        (status.Permissions & OtherWrite) != 0 || ((status.Permissions & GroupWrite) != 0 && !IsPrivateGroup(status.Group, status.Owner));
+
+    private static bool IsPrivateGroup(uint group, uint owner)
+    {
+        try
+        {
+            string number = group.ToString(CultureInfo.InvariantCulture);
+            string? ownerName = null;
+            foreach (string[] user in Entries("/etc/passwd"))
+            {
+                if (user[3] != number)
+                    continue;
+                if (user[2] != owner.ToString(CultureInfo.InvariantCulture))
+                    return false; // another user's primary group too
+                ownerName = user[0];
+            }
+
+            string[]? entry = Entries("/etc/group").FirstOrDefault(g => g[2] == number);
+            return ownerName is not null && entry is not null
+                && entry[3].Split(',', StringSplitOptions.RemoveEmptyEntries).All(member => member == ownerName);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>The name /etc/passwd gives the user id, or "user N".</summary>
     private static string UserName(uint id)
     {
         try
         {
             string number = id.ToString(CultureInfo.InvariantCulture);
-            foreach (string line in File.ReadLines("/etc/passwd"))
-            {
-                string[] fields = line.Split(':');
-                if (fields.Length > 2 && fields[2] == number)
-                    return $"{fields[0]} (uid {id})";
-            }
+            if (Entries("/etc/passwd").FirstOrDefault(u => u[2] == number) is { } user)
+                return $"{user[0]} (uid {id})";
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -158,4 +188,8 @@ internal static class StrictModes
 
         return $"user {id}";
     }
+
+    /// <summary>The entries of /etc/passwd or /etc/group with at least four fields (name, password, id, group id or members).</summary>
+    private static IEnumerable<string[]> Entries(string file) =>
+        File.ReadLines(file).Select(line => line.Split(':')).Where(fields => fields.Length >= 4);
 }

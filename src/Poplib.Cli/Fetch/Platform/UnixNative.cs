@@ -39,8 +39,8 @@ internal static unsafe partial class UnixNative
     private const int AtEmptyPath = 0x1000;
     private const uint StatxBasicStats = 0x7ff;
 
-    /// <summary>Owner, link count and mode of a file, as statx reports them.</summary>
-    public readonly record struct FileStatus(uint Owner, uint Links, uint Mode)
+    /// <summary>Owner, group, link count and mode of a file, as statx reports them.</summary>
+    public readonly record struct FileStatus(uint Owner, uint Group, uint Links, uint Mode)
     {
         public bool IsDirectory => (Mode & 0xF000) == 0x4000;
 
@@ -80,9 +80,9 @@ internal static unsafe partial class UnixNative
         }
     }
 
-    // struct statx is the same on every architecture: stx_nlink at 16, stx_uid at 20, stx_mode at 28.
+    // struct statx is the same on every architecture: stx_nlink at 16, stx_uid at 20, stx_gid at 24, stx_mode at 28.
     private static FileStatus Read(byte* buffer) =>
-        new(*(uint*)(buffer + 20), *(uint*)(buffer + 16), *(ushort*)(buffer + 28));
+        new(*(uint*)(buffer + 20), *(uint*)(buffer + 24), *(uint*)(buffer + 16), *(ushort*)(buffer + 28));
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Open(string path, int flags, uint mode);

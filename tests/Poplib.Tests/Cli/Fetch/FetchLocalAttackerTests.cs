@@ -154,6 +154,23 @@ public class FetchLocalAttackerTests
         Assert.Equal(1, world.Memory.Count);
     }
 
+    [RootFact]
+    public async Task A_group_writable_state_folder_is_accepted_only_when_the_group_is_the_users_own()
+    {
+        await using FetchWorld world = await FetchWorld.StartAsync([FetchWorld.Message(1)]);
+        string folder = Path.Combine(world.Folder, "upg");
+        Directory.CreateDirectory(folder);
+        File.SetUnixFileMode(folder, (UnixFileMode)0b111_111_000); // 0770, as umask 002 leaves it
+        Run("chown", "root:root", folder); // root's own group: nobody else in it
+        CliRunner.Outcome own = await CliRunner.RunAsync([.. world.ConnectionArgs(), "--state", Path.Combine(folder, "fetch.sqlite"), "--maildir", world.Maildir]);
+        Assert.True(own.ExitCode == 0, own.Error);
+
+        Run("chown", "root:users", folder); // a group others may belong to
+        CliRunner.Outcome shared = await CliRunner.RunAsync([.. world.ConnectionArgs(), "--state", Path.Combine(folder, "fetch.sqlite"), "--maildir", world.Maildir]);
+        Assert.Equal(ExitCodes.LocalIo, shared.ExitCode);
+        Assert.Contains($"chmod go-w {folder}", shared.Error);
+    }
+
     [Fact]
     public async Task A_config_others_can_write_is_refused_before_any_command_in_it_runs()
     {
