@@ -52,7 +52,22 @@ internal sealed record FetchPolicy(bool Delete, long? MaxSize, OversizeAction Ov
 }
 
 /// <summary>The kind of destination and its target (a folder, a file, a command line).</summary>
-internal sealed record DestinationSpec(DestinationKind Kind, string Target);
+internal sealed record DestinationSpec(DestinationKind Kind, string Target)
+{
+    /// <summary>
+    /// What is wrong with a destination as given, or null. An empty or blank one is never "nowhere":
+    /// <c>/bin/sh -c ""</c> succeeds, so an empty delivery command would report every message
+    /// delivered — and --delete would then remove them from the server.
+    /// </summary>
+    public static string? Problem(DestinationKind kind, string target) => kind switch
+    {
+        _ when string.IsNullOrWhiteSpace(target) => "is empty: it must name " + (kind == DestinationKind.Mda ? "a delivery command" : kind == DestinationKind.Mbox ? "an mbox file" : "a Maildir folder"),
+        DestinationKind.Maildir when File.Exists(target) => $"{target} is a file, not a Maildir folder",
+        DestinationKind.Mbox when Directory.Exists(target) || target.EndsWith('/') => $"{target} is a folder, not an mbox file",
+        DestinationKind.Mda when target.Trim() is ":" or "true" or "/bin/true" or "/usr/bin/true" or "exit" or "exit 0" => $"\"{target}\" delivers nowhere: it must store the message, and exit 0 only then",
+        _ => null,
+    };
+}
 
 internal enum DestinationKind
 {

@@ -116,6 +116,12 @@ internal static class FetchCommand
         int given = (maildir is null ? 0 : 1) + (mbox is null ? 0 : 1) + (mda is null ? 0 : 1);
         if (given != 1)
             throw new CliException(ExitCodes.Usage, "give one destination: --maildir DIR, --mbox FILE or --mda COMMAND");
+        foreach ((string option, DestinationKind kind, string? target) in new[] { ("--maildir", DestinationKind.Maildir, maildir), ("--mbox", DestinationKind.Mbox, mbox), ("--mda", DestinationKind.Mda, mda) })
+        {
+            if (target is not null && DestinationSpec.Problem(kind, FetchConfig.ExpandHome(target)) is { } problem)
+                throw new CliException(ExitCodes.Usage, $"{option} {problem}");
+        }
+
         static string Full(string path) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(FetchConfig.ExpandHome(path)));
         return maildir is not null ? new DestinationSpec(DestinationKind.Maildir, Full(maildir))
             : mbox is not null ? new DestinationSpec(DestinationKind.Mbox, Full(mbox))

@@ -205,12 +205,17 @@ internal sealed record FetchConfig(string? StatePath, int? Parallel, IReadOnlyLi
             if (given.Count != 1)
                 throw Error($"{name}: give exactly one destination: \"maildir\", \"mbox\" or \"mda\"");
             string target = String(fields.Get(given[0])!.Value, $"{name}: \"{given[0]}\"");
-            return given[0] switch
+            DestinationKind kind = given[0] switch
             {
-                "maildir" => new DestinationSpec(DestinationKind.Maildir, ResolvePath(target)),
-                "mbox" => new DestinationSpec(DestinationKind.Mbox, ResolvePath(target)),
-                _ => new DestinationSpec(DestinationKind.Mda, target),
+                "maildir" => DestinationKind.Maildir,
+                "mbox" => DestinationKind.Mbox,
+                _ => DestinationKind.Mda,
             };
+            if (kind != DestinationKind.Mda)
+                target = string.IsNullOrWhiteSpace(target) ? target : ResolvePath(target);
+            return DestinationSpec.Problem(kind, target) is { } problem
+                ? throw Error($"{name}: \"{given[0]}\" {problem}")
+                : new DestinationSpec(kind, target);
         }
 
         private FetchPolicy Policy(string name, Fields fields)

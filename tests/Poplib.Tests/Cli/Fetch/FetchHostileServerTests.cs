@@ -122,3 +122,56 @@ public class FetchHostileServerTests
         Assert.Equal(1, world.Memory.Count);
     }
 }
+
+/// <summary>A destination that delivers nowhere would make --delete lose mail: refused before connecting.</summary>
+public class FetchDestinationValidationTests
+{
+    [Theory]
+    [InlineData("--mda", "")]
+    [InlineData("--mda", "   ")]
+    [InlineData("--mda", "true")]
+    [InlineData("--mda", ":")]
+    [InlineData("--maildir", "")]
+    [InlineData("--maildir", " ")]
+    [InlineData("--mbox", "")]
+    [InlineData("--mbox", "\t")]
+    public async Task An_empty_blank_or_no_op_destination_is_a_usage_error_and_nothing_is_deleted(string option, string value)
+    {
+        await using FetchWorld world = await FetchWorld.StartAsync([FetchWorld.Message(1), FetchWorld.Message(2)]);
+        CliRunner.Outcome outcome = await world.FetchAsync(option, value, "--delete");
+        Assert.Equal(ExitCodes.Usage, outcome.ExitCode);
+        Assert.StartsWith($"poplib: {option} ", outcome.Error);
+        Assert.Equal(2, world.Memory.Count);
+        Assert.False(File.Exists(world.State)); // refused before anything started
+    }
+
+    [Fact]
+    public async Task A_maildir_that_is_a_file_and_an_mbox_that_is_a_folder_are_refused()
+    {
+        await using FetchWorld world = await FetchWorld.StartAsync([FetchWorld.Message(1)]);
+        string file = Path.Combine(world.Folder, "a-file");
+        File.WriteAllText(file, "x");
+        Assert.Equal(ExitCodes.Usage, (await world.FetchAsync("--maildir", file, "--delete")).ExitCode);
+        Assert.Equal(ExitCodes.Usage, (await world.FetchAsync("--mbox", world.Folder, "--delete")).ExitCode);
+        Assert.Equal(1, world.Memory.Count);
+    }
+
+    [Theory]
+    [InlineData("mda", "  ")]
+    [InlineData("maildir", " ")]
+    [InlineData("mda", "true")]
+    public async Task The_config_file_refuses_them_too(string field, string value)
+    {
+        await using FetchWorld world = await FetchWorld.StartAsync([FetchWorld.Message(1)]);
+        string config = Path.Combine(world.Folder, "fetch.json");
+        File.WriteAllText(config, $$"""
+            { "state": "{{world.State}}",
+              "accounts": [ { "name": "one", "host": "127.0.0.1", "port": {{world.Server.Port}}, "security": "none", "allowInsecureAuth": true,
+                              "user": "alice", "password": { "env": "{{FetchWorld.PasswordVariable}}" }, "policy": "delete", "{{field}}": "{{value}}" } ] }
+            """);
+        CliRunner.Outcome outcome = await CliRunner.RunAsync("fetch", "--config", config);
+        Assert.Equal(ExitCodes.Config, outcome.ExitCode);
+        Assert.Contains($"one: \"{field}\"", outcome.Error);
+        Assert.Equal(1, world.Memory.Count);
+    }
+}
