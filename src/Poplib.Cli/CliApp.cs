@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using Poplib.Cli.Commands;
 
 namespace Poplib.Cli;
@@ -6,9 +7,15 @@ namespace Poplib.Cli;
 /// <summary>The <c>poplib</c> command tree, runnable in-process (tests pass their own console).</summary>
 internal static class CliApp
 {
-    public static RootCommand Build(CliConsole console)
+    public static Command Build(CliConsole console)
     {
-        var root = new RootCommand("poplib — POP3 from the shell. TLS is verified and passwords never come from the command line.");
+        // Not a RootCommand: that takes its name from the executable, which is "Poplib.Cli" (the
+        // assembly) when run as a dotnet tool or with dotnet run. Usage lines must say "poplib".
+        var root = new Command("poplib", "poplib — POP3 from the shell. TLS is verified and passwords never come from the command line.")
+        {
+            new HelpOption(),
+            new VersionOption(),
+        };
         root.Add(CapaCommand.Create(console));
         root.Add(StatCommand.Create(console));
         root.Add(ListingCommands.CreateList(console));
@@ -72,6 +79,13 @@ internal static class CliApp
             EnableDefaultExceptionHandler = false,
             ProcessTerminationTimeout = TimeSpan.FromSeconds(5),
         };
-        return await result.InvokeAsync(configuration, cancellationToken);
+        try
+        {
+            return await result.InvokeAsync(configuration, cancellationToken);
+        }
+        catch (Output.BrokenPipeException)
+        {
+            return ExitCodes.BrokenPipe; // help or version into a closed pipe
+        }
     }
 }

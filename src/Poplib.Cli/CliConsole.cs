@@ -6,7 +6,11 @@ namespace Poplib.Cli;
 /// </summary>
 internal sealed class CliConsole(TextWriter output, TextWriter error, TextReader input, Func<Stream> openBinaryOutput, bool isTerminal, bool isInteractive = false)
 {
-    public static CliConsole System { get; } = new(Console.Out, Console.Error, Console.In, Console.OpenStandardOutput, !Console.IsOutputRedirected, !Console.IsInputRedirected);
+    private static readonly Lazy<Stream> s_standardOutput = new(Output.StandardOutputStream.Open);
+
+    public static CliConsole System { get; } = new(
+        OperatingSystem.IsWindows() ? Console.Out : Output.StandardOutputStream.Writer(s_standardOutput.Value),
+        Console.Error, Console.In, () => s_standardOutput.Value, !Console.IsOutputRedirected, !Console.IsInputRedirected);
 
     /// <summary>Whether standard input is a terminal a question can be asked on.</summary>
     public bool IsInteractive { get; } = isInteractive;
@@ -22,4 +26,8 @@ internal sealed class CliConsole(TextWriter output, TextWriter error, TextReader
 
     /// <summary>Standard output for raw bytes (a message exactly as stored).</summary>
     public Stream OpenBinaryOutput() => openBinaryOutput();
+
+    /// <summary>The same console, except that a closed standard output silences <see cref="Out"/> instead of stopping the command.</summary>
+    public CliConsole TolerateClosedOutput() =>
+        new(new Output.ClosedPipeTolerantWriter(Out), Error, In, openBinaryOutput, IsTerminal, IsInteractive);
 }

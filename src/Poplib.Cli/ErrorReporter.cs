@@ -11,6 +11,8 @@ internal static class ErrorReporter
 {
     public static int Report(Exception error, TextWriter stderr, int debugLevel)
     {
+        if (error is Output.BrokenPipeException)
+            return ExitCodes.BrokenPipe; // quietly, like a tool killed by SIGPIPE
         (int code, string message) = Classify(error);
         stderr.WriteLine($"poplib: {message}");
         if (debugLevel >= 2)
@@ -28,6 +30,7 @@ internal static class ErrorReporter
     private static (int Code, string Message) Describe(Exception error) => error switch
     {
         CliException cli => (cli.ExitCode, cli.Message),
+        Output.BrokenPipeException => (ExitCodes.BrokenPipe, "standard output was closed"),
         OperationCanceledException => (ExitCodes.Interrupted, "interrupted; nothing was deleted that the server had not already committed."),
         Pop3CommandException command => (ExitCodes.ServerError, $"the server refused {command.Command}: {command.ResponseText}"),
         Pop3AuthenticationException { Reason: Pop3AuthenticationFailure.InsecureConnection } auth =>

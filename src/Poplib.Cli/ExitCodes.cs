@@ -15,6 +15,7 @@ internal static class ExitCodes
     public const int TemporaryFailure = 75; // sysexits EX_TEMPFAIL: [IN-USE], [LOGIN-DELAY], [SYS/TEMP] — retry later
     public const int Config = 78; // sysexits EX_CONFIG: the fetch config file is wrong
     public const int Interrupted = 130; // the shell's convention for SIGINT (128 + 2)
+    public const int BrokenPipe = 141; // standard output closed (128 + SIGPIPE), as for tools killed by SIGPIPE
 }
 
 /// <summary>A failure with a message for the user and the exit code it maps to.</summary>

@@ -22,6 +22,8 @@ internal static class DemoCommand
 {
     public static Command Create(CliConsole console)
     {
+        // Its output reports on work that must go on: a closed standard output only silences it.
+        console = console.TolerateClosedOutput();
         var count = new Option<int>("--messages", "-n") { Description = "How many sample messages to generate", DefaultValueFactory = _ => 300 };
         var output = new Option<DirectoryInfo>("--output", "-o") { Description = "The Maildir to deliver into", DefaultValueFactory = _ => new DirectoryInfo("demo-mail") };
         var command = new Command("demo", "Generate a sample mailbox, serve it over TLS on loopback, and fetch it into ./demo-mail") { count, output };

@@ -13,6 +13,8 @@ internal static class ServeCommand
 {
     public static Command Create(CliConsole console)
     {
+        // Its output reports on work that must go on: a closed standard output only silences it.
+        console = console.TolerateClosedOutput();
         var maildir = new Option<DirectoryInfo>("--maildir") { Description = "The Maildir to serve (messages in new/ and cur/)", Required = true };
         var port = new Option<int>("--port", "-p") { Description = "The port (0: a free one)", DefaultValueFactory = _ => 0 };
         var listen = new Option<string>("--listen") { Description = "The address to listen on (default 127.0.0.1; anything else exposes the mailbox to the network)", DefaultValueFactory = _ => "127.0.0.1" };

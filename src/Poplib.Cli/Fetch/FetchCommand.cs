@@ -14,6 +14,8 @@ internal static class FetchCommand
 {
     public static Command Create(CliConsole console)
     {
+        // Its output reports on work that must go on: a closed standard output only silences it.
+        console = console.TolerateClosedOutput();
         var connection = new ConnectionOptions();
         var config = new Option<string?>("--config", "-c") { Description = "Fetch the accounts of this JSON config file (see the README for its format)" };
         var only = new Option<string[]>("--account") { Description = "With --config: fetch only this account (repeatable)", AllowMultipleArgumentsPerToken = false };

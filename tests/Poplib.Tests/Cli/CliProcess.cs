@@ -11,7 +11,11 @@ internal static class CliProcess
     public sealed record Outcome(int ExitCode, string Out, string Error);
 
     /// <summary>Runs <c>poplib</c> with <paramref name="arguments"/> under <paramref name="umask"/> (octal, e.g. "000").</summary>
-    public static async Task<Outcome> RunAsync(IReadOnlyList<string> arguments, string umask = "022", IReadOnlyDictionary<string, string>? environment = null)
+    /// <param name="arguments">The command line after "poplib".</param>
+    /// <param name="umask">The umask it runs under.</param>
+    /// <param name="environment">Variables to set.</param>
+    /// <param name="closeOutputAfter">Close the read end of its standard output after this many bytes, as <c>| head -c N</c> does.</param>
+    public static async Task<Outcome> RunAsync(IReadOnlyList<string> arguments, string umask = "022", IReadOnlyDictionary<string, string>? environment = null, int? closeOutputAfter = null)
     {
         string cli = Path.Combine(AppContext.BaseDirectory, "Poplib.Cli");
         var start = new ProcessStartInfo("/bin/sh")
@@ -31,7 +35,7 @@ internal static class CliProcess
 
         using Process process = Process.Start(start)!;
         process.StandardInput.Close();
-        Task<string> output = process.StandardOutput.ReadToEndAsync();
+        Task<string> output = closeOutputAfter is int bytes ? ReadThenCloseAsync(process.StandardOutput.BaseStream, bytes) : process.StandardOutput.ReadToEndAsync();
         Task<string> error = process.StandardError.ReadToEndAsync();
         using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         try
@@ -45,6 +49,16 @@ internal static class CliProcess
         }
 
         return new Outcome(process.ExitCode, await output, await error);
+    }
+
+    private static async Task<string> ReadThenCloseAsync(Stream output, int limit)
+    {
+        byte[] buffer = new byte[limit];
+        int read = 0;
+        while (read < limit && await output.ReadAsync(buffer.AsMemory(read)) is > 0 and var n)
+            read += n;
+        output.Close();
+        return System.Text.Encoding.UTF8.GetString(buffer, 0, read);
     }
 }
 
