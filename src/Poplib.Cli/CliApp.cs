@@ -5,7 +5,7 @@ using Poplib.Cli.Commands;
 namespace Poplib.Cli;
 
 /// <summary>The <c>poplib</c> command tree, runnable in-process (tests pass their own console).</summary>
-internal static class CliApp
+internal static partial class CliApp
 {
     public static Command Build(CliConsole console)
     {
@@ -58,13 +58,25 @@ internal static class CliApp
         return [.. result];
     }
 
+    /// <summary>The parser names .NET types ("System.Nullable`1[System.Int32]"); a user wants to know what to type.</summary>
+    internal static string PlainWords(string message) =>
+        CannotParse().Replace(message, match => $"{match.Groups["name"].Value}: '{match.Groups["value"].Value}' is not " + match.Groups["type"].Value switch
+        {
+            var t when t.Contains("Int32", StringComparison.Ordinal) || t.Contains("Int64", StringComparison.Ordinal) => "a whole number",
+            var t when t.Contains("Double", StringComparison.Ordinal) => "a number",
+            var t => $"a valid {t[(t.LastIndexOfAny(['.', '[']) + 1)..].TrimEnd(']')}",
+        });
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"Cannot parse argument '(?<value>[^']*)' for \w+ '(?<name>[^']+)' as expected type '(?<type>[^']+)'\.?", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex CannotParse();
+
     public static async Task<int> RunAsync(string[] args, CliConsole console, CancellationToken cancellationToken = default)
     {
         ParseResult result = Build(console).Parse(NameBareUrls(args));
         if (result.Errors.Count > 0 && result.Action is not System.CommandLine.Help.HelpAction)
         {
             foreach (var error in result.Errors)
-                console.Error.WriteLine($"poplib: {error.Message}");
+                console.Error.WriteLine($"poplib: {PlainWords(error.Message)}");
             console.Error.WriteLine("Try 'poplib --help'.");
             return ExitCodes.Usage;
         }

@@ -12,7 +12,7 @@ internal static class DeleCommand
         var command = new Command("dele", "Delete messages (DELE, committed by QUIT)");
         var connection = new ConnectionOptions();
         connection.AddTo(command);
-        var numbers = new Argument<int[]>("numbers") { Description = "The message numbers to delete", Arity = ArgumentArity.OneOrMore };
+        Argument<int[]> numbers = MessageNumbers.Many("The message numbers to delete (from 1)");
         var yes = new Option<bool>("--yes", "-y") { Description = "Do not ask for confirmation" };
         command.Add(numbers);
         command.Add(yes);
@@ -32,7 +32,18 @@ internal static class DeleCommand
             int[] chosen = Chosen(context.Result);
 
             foreach (int n in chosen)
-                await client.DeleAsync(n, context.CancellationToken);
+            {
+                try
+                {
+                    await client.DeleAsync(n, context.CancellationToken);
+                }
+                catch (Pop3CommandException refused)
+                {
+                    // No QUIT follows: the server forgets the marks of this session.
+                    throw new CliException(ExitCodes.ServerError, $"the server refused to delete message {n}: {refused.ResponseText}; nothing was deleted", refused);
+                }
+            }
+
             // Deletions happen only at QUIT; say so only once the server has committed them.
             await client.QuitAsync(context.CancellationToken);
 

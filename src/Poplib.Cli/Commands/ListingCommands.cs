@@ -36,12 +36,16 @@ internal static class ListingCommands
         Action<Utf8JsonWriter, T> writeField)
     {
         var connection = new ConnectionOptions();
-        var only = new Option<int?>("--message", "-m") { Description = "Only this message number" };
-        var command = new Command(name, description) { only };
+        // "list 3" as "top 3" and "retr 3" take it; "-m 3" as before.
+        Argument<int?> positional = MessageNumbers.Optional("Only this message number");
+        Option<int?> only = MessageNumbers.OptionalOption("Only this message number (as the argument)");
+        var command = new Command(name, description) { positional, only };
         connection.AddTo(command);
         CommandRunner.SetMailAction(command, connection, console, async (context, client) =>
         {
-            IReadOnlyList<T> entries = context.Result.GetValue(only) is int n
+            if (context.Result.GetValue(positional) is int a && context.Result.GetValue(only) is int b && a != b)
+                throw new CliException(ExitCodes.Usage, $"message {a} or message {b}? Give one number");
+            IReadOnlyList<T> entries = (context.Result.GetValue(positional) ?? context.Result.GetValue(only)) is int n
                 ? [await one(client, n, context.CancellationToken)]
                 : await all(client, context.CancellationToken);
             if (context.Json)

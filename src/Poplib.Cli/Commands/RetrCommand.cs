@@ -15,7 +15,7 @@ internal static class RetrCommand
         var command = new Command("retr", "Write a message's raw bytes to standard output or a file (RETR)");
         var connection = new ConnectionOptions();
         connection.AddTo(command);
-        var number = new Argument<int>("number") { Description = "The message number" };
+        Argument<int> number = MessageNumbers.One();
         command.Add(number);
         return Configure(command, connection, console, number, lines: null);
     }
@@ -25,8 +25,8 @@ internal static class RetrCommand
         var command = new Command("top", "Write a message's header and first body lines (TOP)");
         var connection = new ConnectionOptions();
         connection.AddTo(command);
-        var number = new Argument<int>("number") { Description = "The message number" };
-        var lines = new Argument<int>("lines") { Description = "How many body lines after the header" };
+        Argument<int> number = MessageNumbers.One();
+        Argument<int> lines = MessageNumbers.LineCount();
         command.Add(number);
         command.Add(lines);
         return Configure(command, connection, console, number, lines);
@@ -71,6 +71,13 @@ internal static class RetrCommand
         return octets;
     }
 
+    private static string Reason(Exception e, string temporary, string target) => e switch
+    {
+        UnauthorizedAccessException => "permission denied",
+        DirectoryNotFoundException => $"the folder {Path.GetDirectoryName(target)} does not exist",
+        _ => e.Message.Replace(temporary, target, StringComparison.Ordinal),
+    };
+
     // Written beside the target and renamed over it: a failed or interrupted transfer never leaves a
     // truncated message under the requested name.
     private static async Task<long> CopyToFileAsync(Pop3Client client, int number, int? lines, FileInfo file, CancellationToken cancellationToken)
@@ -88,9 +95,14 @@ internal static class RetrCommand
             File.Move(temporary, file.FullName, overwrite: true);
             return octets;
         }
-        catch
+        catch (Exception e)
         {
-            File.Delete(temporary);
+            if (File.Exists(temporary))
+                File.Delete(temporary);
+            // A file error leaves the session connected (a broken connection does not): the error names
+            // the file the user asked for, not our temporary name beside it.
+            if (e is IOException or UnauthorizedAccessException && client.IsConnected)
+                throw new CliException(ExitCodes.LocalIo, $"cannot write {file.FullName}: {Reason(e, temporary, file.FullName)}", e);
             throw;
         }
     }

@@ -21,7 +21,8 @@ internal static class ServeCommand
         var user = new Option<string>("--user", "-u") { Description = "The user name", DefaultValueFactory = _ => "user" };
         var passwordEnv = new Option<string?>("--password-env") { Description = "Read the password from this environment variable" };
         var passwordFile = new Option<string?>("--password-file") { Description = "Read the password from the first line of this file" };
-        var tls = new Option<Pop3TlsMode>("--tls") { Description = "TLS: None, StartTls (STLS offered) or Implicit (POP3S)", DefaultValueFactory = _ => Pop3TlsMode.StartTls };
+        var tls = new Option<string>("--tls") { Description = "TLS: none, starttls (STLS offered) or implicit (POP3S)", DefaultValueFactory = _ => "starttls" };
+        tls.AcceptOnlyFromAmong("none", "starttls", "implicit");
         var certificateOut = new Option<FileInfo?>("--write-certificate") { Description = "Write the server's self-signed certificate (PEM) here, for clients' --ca-file" };
         var command = new Command("serve", "Serve a Maildir over POP3 with the in-process test server (until Ctrl-C)")
         {
@@ -41,22 +42,33 @@ internal static class ServeCommand
                 if (!IPAddress.IsLoopback(address))
                     console.Error.WriteLine($"poplib: WARNING: listening on {address}: other machines can reach this mailbox.");
 
-                await using Pop3TestServer server = await Pop3TestServer.StartAsync(
-                    new Pop3TestServerOptions
-                    {
-                        Address = address,
-                        Port = result.GetValue(port),
-                        Tls = result.GetValue(tls),
-                        // Beyond loopback, passwords must not cross the network in the clear.
-                        AllowPlaintextWithoutTls = IPAddress.IsLoopback(address),
-                    },
-                    cancellationToken);
+                Pop3TestServer server;
+                try
+                {
+                    server = await Pop3TestServer.StartAsync(
+                        new Pop3TestServerOptions
+                        {
+                            Address = address,
+                            Port = result.GetValue(port),
+                            Tls = TlsMode(result.GetValue(tls)),
+                            // Beyond loopback, passwords must not cross the network in the clear.
+                            AllowPlaintextWithoutTls = IPAddress.IsLoopback(address),
+                        },
+                        cancellationToken);
+                }
+                catch (System.Net.Sockets.SocketException e)
+                {
+                    string reason = e.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse ? "address already in use (another server listens there)" : e.Message;
+                    throw new CliException(ExitCodes.Connection, $"cannot listen on {new IPEndPoint(address, result.GetValue(port))}: {reason}", e);
+                }
+
+                await using var serving = server;
                 server.AddUser(result.GetValue(user)!, password, Pop3Mailbox.FromMaildir(directory.FullName));
                 if (result.GetValue(certificateOut) is { } pem)
                     await File.WriteAllTextAsync(pem.FullName, server.Certificate.ExportCertificatePem(), cancellationToken);
 
-                string scheme = result.GetValue(tls) == Pop3TlsMode.Implicit ? "pops" : "pop";
-                console.Out.WriteLine($"Serving {directory.FullName} at {scheme}://{result.GetValue(user)}@{server.EndPoint} ({result.GetValue(tls)}). Ctrl-C stops.");
+                string scheme = TlsMode(result.GetValue(tls)) == Pop3TlsMode.Implicit ? "pops" : "pop";
+                console.Out.WriteLine($"Serving {directory.FullName} at {scheme}://{result.GetValue(user)}@{server.EndPoint} (TLS: {result.GetValue(tls)}). Ctrl-C stops.");
                 await console.Out.FlushAsync(cancellationToken);
                 try
                 {
@@ -76,4 +88,11 @@ internal static class ServeCommand
         });
         return command;
     }
+
+    private static Pop3TlsMode TlsMode(string? name) => name switch
+    {
+        "none" => Pop3TlsMode.None,
+        "implicit" => Pop3TlsMode.Implicit,
+        _ => Pop3TlsMode.StartTls,
+    };
 }

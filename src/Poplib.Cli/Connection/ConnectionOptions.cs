@@ -60,6 +60,19 @@ internal sealed class ConnectionOptions
     public ConnectionSettings Read(ParseResult result)
     {
         PopUrl? url = result.GetValue(Url) is { } text ? PopUrl.Parse(text) : null;
+        if (url is not null)
+        {
+            // Two answers to one question: refused rather than one of them silently ignored.
+            if (result.GetValue(Host) is { } givenHost && !string.Equals(givenHost, url.Host, StringComparison.OrdinalIgnoreCase))
+                throw new CliException(ExitCodes.Usage, $"--host {givenHost} contradicts the URL's host {url.Host}: give one of them");
+            if (result.GetValue(Port) is { } givenPort && url.Port is { } urlPort && givenPort != urlPort)
+                throw new CliException(ExitCodes.Usage, $"--port {givenPort} contradicts the URL's port {urlPort}: give one of them");
+            if (result.GetValue(User) is { } user && url.User is { } urlUser && user != urlUser)
+                throw new CliException(ExitCodes.Usage, $"--user {user} contradicts the URL's user {urlUser}: give one of them");
+            if (result.GetValue(Ssl) && !url.ImplicitTls)
+                throw new CliException(ExitCodes.Usage, "--ssl contradicts a pop:// URL: use pops:// for TLS from the first byte");
+        }
+
         bool ssl = result.GetValue(Ssl) || (url?.ImplicitTls ?? false);
         string host = result.GetValue(Host) ?? url?.Host
             ?? throw new CliException(ExitCodes.Usage, "no server: give --host HOST or a URL such as pops://alice@pop.example.org");
@@ -103,4 +116,8 @@ internal sealed record ConnectionSettings(
     bool InsecureSkipVerify,
     bool AllowInsecureAuth,
     TimeSpan Timeout,
-    int DebugLevel);
+    int DebugLevel)
+{
+    /// <summary>host:port, as error messages name the server ([host]:port for an IPv6 address).</summary>
+    public string Address => Host.Contains(':', StringComparison.Ordinal) ? $"[{Host}]:{Port.ToString(System.Globalization.CultureInfo.InvariantCulture)}" : $"{Host}:{Port.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+}

@@ -1,4 +1,6 @@
 using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Poplib.Sasl;
 
@@ -30,9 +32,7 @@ internal static class SessionFactory
         if (login && settings.User is null)
             throw new CliException(ExitCodes.Usage, "no user: give --user NAME or a URL such as pop://alice@host");
 
-        Pop3Client client = settings.ImplicitTls
-            ? await Pop3Client.ConnectSslAsync(settings.Host, settings.Port, options, cancellationToken)
-            : await Pop3Client.ConnectAsync(settings.Host, settings.Port, options, cancellationToken);
+        Pop3Client client = await ConnectAsync(settings, options, cancellationToken);
         try
         {
             if (settings.StartTls)
@@ -59,6 +59,44 @@ internal static class SessionFactory
             throw;
         }
     }
+
+    /// <summary>
+    /// Connects and reads the greeting; a failure names the server and, where the likely cause is the
+    /// wrong kind of port (TLS from the first byte against a plain one, or the reverse), says so.
+    /// </summary>
+    private static async Task<Pop3Client> ConnectAsync(ConnectionSettings settings, Pop3ClientOptions options, CancellationToken cancellationToken)
+    {
+        string where = settings.Address;
+        try
+        {
+            return settings.ImplicitTls
+                ? await Pop3Client.ConnectSslAsync(settings.Host, settings.Port, options, cancellationToken)
+                : await Pop3Client.ConnectAsync(settings.Host, settings.Port, options, cancellationToken);
+        }
+        catch (SocketException e)
+        {
+            throw new CliException(ExitCodes.Connection, $"cannot connect to {where}: {Lowercase(e.Message)}", e);
+        }
+        catch (AuthenticationException e) when (!e.Message.Contains("certificate", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new CliException(ExitCodes.Connection,
+                $"TLS failed with {where}: the server did not answer in TLS ({e.Message}). If this is a plain POP3 port (110), use pop:// (without --ssl), with --starttls", e);
+        }
+        catch (TimeoutException e) when (!settings.ImplicitTls)
+        {
+            throw new CliException(ExitCodes.Connection,
+                $"{where}: {e.Message} If this port expects TLS from the first byte (995), use pops:// or --ssl", e);
+        }
+        catch (Pop3ProtocolException e) when (!settings.ImplicitTls)
+        {
+            throw new CliException(ExitCodes.Protocol,
+                $"{where} did not greet like a POP3 server: {e.Message} If this port expects TLS from the first byte (995), use pops:// or --ssl", e);
+        }
+    }
+
+    /// <summary>"Connection refused", as the rest of a sentence.</summary>
+    private static string Lowercase(string message) =>
+        message.Length > 1 && char.IsUpper(message[0]) && !char.IsUpper(message[1]) ? char.ToLowerInvariant(message[0]) + message[1..] : message;
 
     private static Task<Pop3Response> LoginAsync(Pop3Client client, string method, string user, string password, CancellationToken cancellationToken)
     {
@@ -115,8 +153,12 @@ internal static class SessionFactory
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
         {
-            throw new CliException(ExitCodes.LocalIo, $"cannot read --ca-file {settings.CaFile}: {e.Message}", e);
+            throw new CliException(ExitCodes.Usage, $"cannot read --ca-file {settings.CaFile}: {e.Message}", e);
         }
+
+        // A file without a certificate would trust nothing, and fail later as a rejected certificate.
+        if (trusted.Count == 0)
+            throw new CliException(ExitCodes.Usage, $"--ca-file {settings.CaFile} holds no PEM certificate (a \"-----BEGIN CERTIFICATE-----\" block)");
 
         // The system's roots and the given certificates: a server passes if either vouches for it.
         return new SslClientAuthenticationOptions

@@ -6,7 +6,7 @@ using Poplib.Cli.Fetch.Platform;
 namespace Poplib.Cli.Fetch.Config;
 
 /// <summary>A config file's accounts and global settings, as read by <see cref="FetchConfig.Load"/>.</summary>
-internal sealed record FetchConfig(string? StatePath, int? Parallel, IReadOnlyList<AccountSettings> Accounts)
+internal sealed partial record FetchConfig(string? StatePath, int? Parallel, IReadOnlyList<AccountSettings> Accounts)
 {
     private static readonly string[] DestinationFields = ["maildir", "mbox", "mda"];
 
@@ -45,7 +45,11 @@ internal sealed record FetchConfig(string? StatePath, int? Parallel, IReadOnlyLi
         }
         catch (JsonException e)
         {
-            throw new CliException(ExitCodes.Config, $"{full}: not valid JSON: {e.Message}", e);
+            // Compilers' file:line:column, counted from 1 (the parser counts from 0, in the message too).
+            string where = e.LineNumber is long line && e.BytePositionInLine is long column
+                ? string.Create(CultureInfo.InvariantCulture, $"{full}:{line + 1}:{column + 1}")
+                : full;
+            throw new CliException(ExitCodes.Config, $"{where}: not valid JSON: {JsonPosition().Replace(e.Message, "").TrimEnd()}", e);
         }
 
         using (document)
@@ -64,6 +68,9 @@ internal sealed record FetchConfig(string? StatePath, int? Parallel, IReadOnlyLi
         return (mode & (UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
             | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute)) == 0;
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\s*(Path: \S* \| )?LineNumber: \d+ \| BytePositionInLine: \d+\.?", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex JsonPosition();
 
     internal static string ExpandHome(string path) =>
         path == "~" || path.StartsWith("~/", StringComparison.Ordinal)
