@@ -25,7 +25,7 @@ internal static class DemoCommand
         // Its output reports on work that must go on: a closed standard output only silences it.
         console = console.TolerateClosedOutput();
         var count = new Option<int>("--messages", "-n") { Description = "How many sample messages to generate", DefaultValueFactory = _ => 300 };
-        var output = new Option<DirectoryInfo>("--output", "-o") { Description = "The Maildir to deliver into", DefaultValueFactory = _ => new DirectoryInfo("demo-mail") };
+        var output = new Option<DirectoryInfo?>("--output", "-o") { Description = "The Maildir to deliver into: a new or empty folder (default ./demo-mail, or demo-mail-2 … if it exists)" };
         var command = new Command("demo", "Generate a sample mailbox, serve it over TLS on loopback, and fetch it into ./demo-mail") { count, output };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -34,7 +34,7 @@ internal static class DemoCommand
                 int n = result.GetValue(count);
                 if (n is < 1 or > 1_000_000)
                     throw new CliException(ExitCodes.Usage, "--messages must be between 1 and 1,000,000");
-                return await RunAsync(console, n, result.GetValue(output)!, cancellationToken);
+                return await RunAsync(console, n, OutputFolder(result.GetValue(output)), cancellationToken);
             }
             catch (Exception e)
             {
@@ -42,6 +42,27 @@ internal static class DemoCommand
             }
         });
         return command;
+    }
+
+    /// <summary>
+    /// A folder of this run's own: each demo generates a new mailbox with a new state, so delivering
+    /// into an earlier run's folder would add a second copy of everything beside the first.
+    /// </summary>
+    private static DirectoryInfo OutputFolder(DirectoryInfo? given)
+    {
+        static bool Empty(DirectoryInfo folder) => !folder.Exists || !folder.EnumerateFileSystemInfos().Any();
+        if (given is not null)
+        {
+            return Empty(given) ? given
+                : throw new CliException(ExitCodes.Usage, $"--output {given.FullName} is not empty: give a new or empty folder (each demo fetches a newly generated mailbox)");
+        }
+
+        for (int i = 1; ; i++)
+        {
+            var candidate = new DirectoryInfo(i == 1 ? "demo-mail" : string.Create(CultureInfo.InvariantCulture, $"demo-mail-{i}"));
+            if (Empty(candidate))
+                return candidate;
+        }
     }
 
     private static async Task<int> RunAsync(CliConsole console, int count, DirectoryInfo output, CancellationToken cancellationToken)
@@ -72,7 +93,7 @@ internal static class DemoCommand
 
             IReadOnlyList<Pop3ListEntry> listing = await client.ListAsync(cancellationToken);
             long total = listing.Sum(e => e.Size);
-            say.WriteLine($"Mailbox:      {listing.Count} messages, {total:N0} octets");
+            say.WriteLine($"Mailbox:      {listing.Count} messages, {total:N0} octets as the server sends them (CRLF line ends)");
             say.WriteLine();
             await ShowHeadersAsync(client, listing.Take(5), say, cancellationToken);
             if (listing.Count > 5)
@@ -99,7 +120,8 @@ internal static class DemoCommand
             string[] delivered = [.. ExistingFiles(output.FullName).Except(before).Order(StringComparer.Ordinal)];
             long bytes = delivered.Sum(f => new FileInfo(f).Length);
             say.WriteLine();
-            say.WriteLine($"Delivered:    {delivered.Length} messages, {bytes:N0} octets into {output.FullName} (Maildir: tmp/, group fsync, state, rename into new/)");
+            say.WriteLine($"Delivered:    {delivered.Length} messages, {bytes:N0} octets on disk (LF line ends, as Maildir keeps them) into {output.FullName}");
+            say.WriteLine("              (Maildir delivery: tmp/, one fsync for the group, state, rename into new/)");
             int identical = CountIdentical(delivered, originals);
             say.WriteLine($"Verified:     {identical}/{originals.Length} byte-identical to the originals");
             say.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -21,6 +21,14 @@ public class CliServeAndDemoTests
             Assert.Contains("Second fetch: 0 new messages", outcome.Out);
             Assert.Equal(60, Directory.GetFiles(Path.Combine(output, "new")).Length);
             Assert.Empty(Directory.GetFiles(Path.Combine(output, "tmp")));
+            Assert.Contains("octets as the server sends them (CRLF line ends)", outcome.Out);
+            Assert.Contains("octets on disk (LF line ends", outcome.Out);
+
+            // A second demo into the same folder would put a second mailbox beside the first.
+            CliRunner.Outcome again = await CliRunner.RunAsync("demo", "--messages", "5", "--output", output);
+            Assert.Equal(ExitCodes.Usage, again.ExitCode);
+            Assert.Contains("is not empty", again.Error);
+            Assert.Equal(60, Directory.GetFiles(Path.Combine(output, "new")).Length);
         }
         finally
         {
