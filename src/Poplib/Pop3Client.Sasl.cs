@@ -1,4 +1,5 @@
 using Poplib.Commands;
+using Poplib.Diagnostics;
 using Poplib.Sasl;
 
 namespace Poplib;
@@ -88,7 +89,7 @@ public sealed partial class Pop3Client
             }
             catch (SaslException e)
             {
-                throw new Pop3AuthenticationException($"{name}: {e.Message}", e, Pop3AuthenticationFailure.Cancelled);
+                throw new Pop3AuthenticationException($"{name}: {ServerText.Escape(e.Message)}", e, Pop3AuthenticationFailure.Cancelled);
             }
 
             string encoded = initial.Length == 0 ? "=" : Convert.ToBase64String(initial);
@@ -128,7 +129,8 @@ public sealed partial class Pop3Client
                         // signature, input it cannot encode, a bug in a custom mechanism — the server is
                         // waiting for a response: cancel properly so the session stays in step.
                         await CancelExchangeAsync(name, async, cancellationToken).ConfigureAwait(false);
-                        throw new Pop3AuthenticationException($"The client cancelled {name} authentication: {e.Message}", e, Pop3AuthenticationFailure.Cancelled);
+                        // A mechanism's message may quote the challenge, which the server chose.
+                        throw new Pop3AuthenticationException($"The client cancelled {name} authentication: {ServerText.Escape(e.Message)}", e, Pop3AuthenticationFailure.Cancelled);
                     }
                 }
 
@@ -162,7 +164,7 @@ public sealed partial class Pop3Client
         {
             // The server let us in without proving who it is: nothing on this session can be trusted.
             _connection.Fail(e.Message);
-            throw new Pop3AuthenticationException($"{mechanism.Name}: {e.Message} The connection is closed.", e, Pop3AuthenticationFailure.ServerNotAuthenticated);
+            throw new Pop3AuthenticationException($"{mechanism.Name}: {ServerText.Escape(e.Message)} The connection is closed.", e, Pop3AuthenticationFailure.ServerNotAuthenticated);
         }
 
         return status;
@@ -216,7 +218,7 @@ public sealed partial class Pop3Client
 
         throw mayRevealPassword
             ? new Pop3AuthenticationException(
-                $"The server offers no login method this client supports (SASL: {string.Join(' ', offered)}; no APOP timestamp; no USER).",
+                $"The server offers no login method this client supports (SASL: {ServerText.Escape(string.Join(' ', offered))}; no APOP timestamp; no USER).",
                 null, Pop3AuthenticationFailure.NoSupportedMethod)
             : new Pop3AuthenticationException(
                 "None of the login methods the server offers keeps the password secret on this unencrypted connection. " +
@@ -231,7 +233,7 @@ public sealed partial class Pop3Client
         ISaslMechanism mechanism =
             offered.Contains("OAUTHBEARER") ? new SaslOAuthBearer(userName, accessToken.Value, Host, Port)
             : offered.Contains("XOAUTH2") ? new SaslXOAuth2(userName, accessToken.Value)
-            : throw new NotSupportedException($"The server offers neither OAUTHBEARER nor XOAUTH2 (SASL: {string.Join(' ', offered)}).");
+            : throw new NotSupportedException($"The server offers neither OAUTHBEARER nor XOAUTH2 (SASL: {ServerText.Escape(string.Join(' ', offered))}).");
         return await AuthCoreAsync(mechanism, async, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using Poplib.Diagnostics;
 
 namespace Poplib.Sasl;
 
@@ -103,7 +104,7 @@ public abstract class SaslScram : ISaslMechanism
     {
         Dictionary<char, string> fields = ParseFields(serverFinal);
         if (fields.TryGetValue('e', out string? error))
-            throw new SaslException($"The server rejected the {Name} proof: {error}.");
+            throw new SaslException($"The server rejected the {Name} proof: {ServerText.Escape(error)}.");
         if (!fields.TryGetValue('v', out string? verifier) || !TryFromBase64(verifier, out byte[] signature)
             || !CryptographicOperations.FixedTimeEquals(signature, _expectedServerSignature))
             throw new SaslException($"The server's {Name} signature is wrong: it does not know the password (an impostor?).");
@@ -120,7 +121,7 @@ public abstract class SaslScram : ISaslMechanism
         foreach (string part in message.Split(','))
         {
             if (part.Length < 2 || part[1] != '=')
-                throw new SaslException($"Malformed SCRAM message from the server: \"{message}\".");
+                throw new SaslException($"Malformed SCRAM message from the server: \"{ServerText.Escape(message)}\".");
             fields.TryAdd(part[0], part[2..]);
         }
 
