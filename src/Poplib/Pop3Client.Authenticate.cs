@@ -1,4 +1,5 @@
 using Poplib.Commands;
+using Poplib.Diagnostics;
 
 namespace Poplib;
 
@@ -29,7 +30,11 @@ public sealed partial class Pop3Client
     /// Logs in with APOP (RFC 1939 section 7): sends the MD5 digest of the greeting's timestamp and the
     /// secret, never the secret itself, so it is allowed on a plain connection.
     /// </summary>
-    /// <exception cref="NotSupportedException">The greeting carried no timestamp: the server offers no APOP.</exception>
+    /// <exception cref="NotSupportedException">
+    /// The greeting carried no timestamp (the server offers no APOP), or one that is not an RFC 5322
+    /// msg-id <c>&lt;…@…&gt;</c>: hashing a timestamp the server may choose freely can give the password
+    /// away (CVE-2007-1558), so it is refused, as fetchmail and mpop do. Nothing was sent.
+    /// </exception>
     public Pop3Response Apop(string userName, string secret) => RunSync(ApopCoreAsync(userName, secret, async: false, CancellationToken.None));
 
     /// <inheritdoc cref="Apop"/>
@@ -69,13 +74,18 @@ public sealed partial class Pop3Client
         Pop3Command.ValidateArgument(userName, nameof(userName));
         ArgumentException.ThrowIfNullOrEmpty(secret);
         string timestamp = ApopTimestamp ?? throw new NotSupportedException(
-            "The server's greeting carries no APOP timestamp (<...>), so the server does not offer APOP; use USER/PASS over TLS instead.");
+            $"APOP is not available: {ApopUnavailableReason()}. Use another method, over TLS.");
         string digest = ApopDigest.Compute(timestamp, secret);
         using (Begin("APOP", Pop3SessionState.Authorization))
         {
             return await LogInAsync(Pop3Command.CreateWithSecondSecret("APOP", userName, digest), "APOP", async, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    // Why ApopTimestamp is null, for the errors that say so; the timestamp is the server's text.
+    private string ApopUnavailableReason() => ApopDigest.FindCandidate(Greeting.Line) is { } malformed
+        ? $"the greeting's timestamp {ServerText.Escape(malformed)} is not an RFC 5322 msg-id (<...@...>), and a digest of a timestamp the server may choose freely can give the password away (CVE-2007-1558)"
+        : "the greeting carries no timestamp (<...@...>), so the server does not offer APOP";
 
     private async ValueTask<Pop3Response> RpopCoreAsync(string userName, bool async, CancellationToken cancellationToken)
     {

@@ -218,7 +218,7 @@ public sealed partial class Pop3Client
 
         throw mayRevealPassword
             ? new Pop3AuthenticationException(
-                $"The server offers no login method this client supports (SASL: {ServerText.Escape(string.Join(' ', offered))}; no APOP timestamp; no USER).",
+                $"The server offers no login method this client supports (SASL: {ServerText.Escape(string.Join(' ', offered))}; no USER; no APOP: {ApopUnavailableReason()}).",
                 null, Pop3AuthenticationFailure.NoSupportedMethod)
             : new Pop3AuthenticationException(
                 "None of the login methods the server offers keeps the password secret on this unencrypted connection. " +
