@@ -20,10 +20,15 @@ public sealed partial class Pop3Client
     /// <c>client.Auth(new SaslScramSha256(user, password))</c>. A mechanism that reveals the secret
     /// (PLAIN, LOGIN, OAuth tokens) is refused on an unencrypted connection unless
     /// <see cref="Pop3ClientOptions.AllowInsecureAuthentication"/> is set. If the mechanism gives up
-    /// mid-exchange (say, a wrong SCRAM server signature) the client cancels with <c>*</c>.
+    /// mid-exchange (a malformed challenge) the client cancels with <c>*</c> and the session goes on;
+    /// if the server fails to prove itself (a wrong or missing SCRAM server signature, or any
+    /// <see cref="SaslException.ServerNotAuthenticated"/>) the connection is closed.
     /// </summary>
     /// <exception cref="Pop3CommandException">The server refused (see <see cref="Pop3CommandException.ResponseCode"/> and, for OAuth, <see cref="Pop3CommandException.Details"/>).</exception>
-    /// <exception cref="Pop3AuthenticationException">The client refused or cancelled the exchange.</exception>
+    /// <exception cref="Pop3AuthenticationException">
+    /// The client refused or cancelled the exchange; with <see cref="Pop3AuthenticationFailure.ServerNotAuthenticated"/>
+    /// the server failed to prove itself and the connection is closed.
+    /// </exception>
     public Pop3Response Auth(ISaslMechanism mechanism) => RunSync(AuthCoreAsync(mechanism, async: false, CancellationToken.None));
 
     /// <inheritdoc cref="Auth(ISaslMechanism)"/>
@@ -123,11 +128,15 @@ public sealed partial class Pop3Client
                         byte[] decoded = Convert.FromBase64String(challenge!);
                         response = Convert.ToBase64String(mechanism.Respond(decoded));
                     }
+                    catch (SaslException e) when (e.ServerNotAuthenticated)
+                    {
+                        throw ServerNotAuthenticated(name, e);
+                    }
                     catch (Exception e) when (e is not OperationCanceledException)
                     {
-                        // Whatever made the mechanism give up — a malformed challenge, a wrong server
-                        // signature, input it cannot encode, a bug in a custom mechanism — the server is
-                        // waiting for a response: cancel properly so the session stays in step.
+                        // Whatever else made the mechanism give up — a malformed challenge, input it
+                        // cannot encode, a bug in a custom mechanism — the server is waiting for a
+                        // response: cancel properly so the session stays in step.
                         await CancelExchangeAsync(name, async, cancellationToken).ConfigureAwait(false);
                         // A mechanism's message may quote the challenge, which the server chose.
                         throw new Pop3AuthenticationException($"The client cancelled {name} authentication: {ServerText.Escape(e.Message)}", e, Pop3AuthenticationFailure.Cancelled);
@@ -162,12 +171,20 @@ public sealed partial class Pop3Client
         }
         catch (SaslException e)
         {
-            // The server let us in without proving who it is: nothing on this session can be trusted.
-            _connection.Fail(e.Message);
-            throw new Pop3AuthenticationException($"{mechanism.Name}: {ServerText.Escape(e.Message)} The connection is closed.", e, Pop3AuthenticationFailure.ServerNotAuthenticated);
+            // The server let us in without proving who it is.
+            throw ServerNotAuthenticated(mechanism.Name, e);
         }
 
         return status;
+    }
+
+    // The server failed to prove who it is (a wrong SCRAM signature, say): it may be an impostor, so
+    // nothing it says is believed and nothing more is said to it, not even "*": the connection is closed.
+    private Pop3AuthenticationException ServerNotAuthenticated(string name, SaslException e)
+    {
+        string reason = ServerText.Escape(e.Message);
+        _connection.Fail($"The server failed to authenticate itself in {name}: {reason}");
+        return new Pop3AuthenticationException($"{name}: {reason} The connection is closed.", e, Pop3AuthenticationFailure.ServerNotAuthenticated);
     }
 
     // RFC 5034: "*" cancels; the server must answer -ERR and the session stays in AUTHORIZATION.

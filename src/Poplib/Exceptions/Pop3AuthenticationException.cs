@@ -37,6 +37,9 @@ public enum Pop3AuthenticationFailure
     /// <summary>The mechanism gave up mid-exchange (malformed challenge, unusable input) and cancelled it.</summary>
     Cancelled,
 
-    /// <summary>The server failed to prove its identity (a wrong or missing SCRAM signature): possibly an impostor.</summary>
+    /// <summary>
+    /// The server failed to prove its identity (a wrong or missing SCRAM signature, or a mechanism's
+    /// <see cref="Sasl.SaslException.ServerNotAuthenticated"/>): possibly an impostor. The connection is closed.
+    /// </summary>
     ServerNotAuthenticated,
 }

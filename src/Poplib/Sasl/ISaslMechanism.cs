@@ -23,20 +23,37 @@ public interface ISaslMechanism
     /// <summary>
     /// Computes the next client response: first the initial response (with an empty challenge) when
     /// <see cref="HasInitialResponse"/> is set, then one response for each server challenge.
-    /// Throw <see cref="SaslException"/> to abort: the client then cancels the exchange with <c>*</c>.
+    /// Throw <see cref="SaslException"/> to abort: the client then cancels the exchange with <c>*</c>,
+    /// or, when <see cref="SaslException.ServerNotAuthenticated"/> is set, closes the connection.
     /// </summary>
     byte[] Respond(ReadOnlySpan<byte> challenge);
 
     /// <summary>
     /// Called when the server accepts the login. A mechanism that authenticates the server (SCRAM's
-    /// server signature) throws <see cref="SaslException"/> here if the server has not proven itself.
+    /// server signature) throws <see cref="SaslException"/> here if the server has not proven itself;
+    /// the client then closes the connection.
     /// </summary>
     void Complete();
 }
 
-/// <summary>A SASL mechanism gave up: a malformed or unauthenticated server message, or bad input.</summary>
+/// <summary>
+/// A SASL mechanism gave up: a malformed or unauthenticated server message, or bad input. By default
+/// the client cancels the exchange (<c>*</c>) and the session goes on. A mechanism that authenticates
+/// the server sets <see cref="ServerNotAuthenticated"/> when the server fails to prove itself: the
+/// client then closes the connection instead and reports
+/// <see cref="Pop3AuthenticationFailure.ServerNotAuthenticated"/>.
+/// </summary>
 public sealed class SaslException : Exception
 {
     /// <summary>Creates the exception with a message.</summary>
     public SaslException(string message) : base(message) { }
+
+    /// <summary>
+    /// The server failed to prove its identity (SCRAM: a wrong or missing server signature): it may be
+    /// an impostor, so nothing more is said to it and nothing it says is believed — the connection is
+    /// closed. Throw such an exception from <see cref="ISaslMechanism.Respond"/> or
+    /// <see cref="ISaslMechanism.Complete"/> (from <c>Complete</c>, every <see cref="SaslException"/>
+    /// counts as this, since the server has already said <c>+OK</c>).
+    /// </summary>
+    public bool ServerNotAuthenticated { get; init; }
 }

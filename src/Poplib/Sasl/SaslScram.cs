@@ -69,7 +69,7 @@ public abstract class SaslScram : ISaslMechanism
         // RFC 5034 sends the server's final message as a last challenge; a server that says +OK
         // without it has not proven it knows the password.
         if (!_serverVerified)
-            throw new SaslException($"The server accepted {Name} without sending its signature; it is not authenticated.");
+            throw new SaslException($"The server accepted {Name} without sending its signature; it is not authenticated.") { ServerNotAuthenticated = true };
     }
 
     private byte[] ClientFinal(string serverFirst)
@@ -107,7 +107,7 @@ public abstract class SaslScram : ISaslMechanism
             throw new SaslException($"The server rejected the {Name} proof: {ServerText.Escape(error)}.");
         if (!fields.TryGetValue('v', out string? verifier) || !TryFromBase64(verifier, out byte[] signature)
             || !CryptographicOperations.FixedTimeEquals(signature, _expectedServerSignature))
-            throw new SaslException($"The server's {Name} signature is wrong: it does not know the password (an impostor?).");
+            throw new SaslException($"The server's {Name} signature is wrong: it does not know the password (an impostor?).") { ServerNotAuthenticated = true };
         _serverVerified = true;
     }
 

@@ -108,30 +108,58 @@ public class SaslTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task Wrong_scram_server_signature_cancels_and_the_session_goes_on(bool async)
+    public async Task Wrong_scram_server_signature_closes_the_connection_as_an_impostor(bool async)
     {
+        // The server does not know the password: whatever it says next cannot be trusted, so the
+        // client neither cancels nor sends anything else; it hangs up.
         await using var server = ScriptedServer.Start(s => Greeted(s, "SCRAM-SHA-1")
             .Expect("AUTH SCRAM-SHA-1 " + ScramSha1ClientFirst).Send("+ " + ScramSha1ServerFirst)
             .Expect(ScramSha1ClientFinal).Send("+ dj1BQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE9")
-            .On("*", "-ERR [AUTH] Authentication cancelled"));
+            .ExpectHangUp());
         using Pop3Client client = await Connect(async, server);
 
         var error = await Assert.ThrowsAsync<Pop3AuthenticationException>(() => Auth(async, client, new SaslScramSha1("user", "pencil", "fyko+d2lbbFgONRv9qkxdawL")));
+        Assert.Equal(Pop3AuthenticationFailure.ServerNotAuthenticated, error.Reason);
         Assert.Contains("signature", error.Message);
-        Assert.True(client.IsConnected);
-        Assert.Equal(Pop3SessionState.Authorization, client.State);
+        Assert.True(Assert.IsType<SaslException>(error.InnerException).ServerNotAuthenticated);
+        Assert.False(client.IsConnected);
+        Assert.Equal(Pop3SessionState.Closed, client.State);
         await server.VerifyAsync();
     }
 
-    [Fact]
-    public async Task Scram_success_without_the_server_signature_is_refused_and_closes()
+    [Theory]
+    [InlineData(false, "+OK trust me")]
+    [InlineData(true, "+OK trust me")]
+    [InlineData(false, "+OK dj1ybUY5cHFWOFM3c3VBb1pXamE0ZEpSa0ZzS1E9")] // even the right signature, but not as the challenge RFC 5034 requires
+    [InlineData(true, "+OK dj1BQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE9")]
+    public async Task Scram_success_without_a_verified_server_signature_is_refused_and_closes(bool async, string success)
     {
         await using var server = ScriptedServer.Start(s => Greeted(s, "SCRAM-SHA-1")
             .Expect("AUTH SCRAM-SHA-1 " + ScramSha1ClientFirst).Send("+ " + ScramSha1ServerFirst)
-            .Expect(ScramSha1ClientFinal).Send("+OK trust me"));
-        using Pop3Client client = await Connect(async: false, server);
-        await Assert.ThrowsAsync<Pop3AuthenticationException>(() => client.AuthAsync(new SaslScramSha1("user", "pencil", "fyko+d2lbbFgONRv9qkxdawL")));
+            .Expect(ScramSha1ClientFinal).Send(success)
+            .ExpectHangUp());
+        using Pop3Client client = await Connect(async, server);
+        var error = await Assert.ThrowsAsync<Pop3AuthenticationException>(() => Auth(async, client, new SaslScramSha1("user", "pencil", "fyko+d2lbbFgONRv9qkxdawL")));
+        Assert.Equal(Pop3AuthenticationFailure.ServerNotAuthenticated, error.Reason);
         Assert.False(client.IsConnected);
+        Assert.False(client.IsAuthenticated);
+        await server.VerifyAsync();
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_custom_mechanism_can_say_the_server_failed_to_authenticate(bool async)
+    {
+        await using var server = ScriptedServer.Start(s => Greeted(s, "X-MUTUAL")
+            .Expect("AUTH X-MUTUAL").Send("+ " + Convert.ToBase64String("not the proof"u8))
+            .ExpectHangUp());
+        using Pop3Client client = await Connect(async, server);
+        var error = await Assert.ThrowsAsync<Pop3AuthenticationException>(() => Auth(async, client, new MutualMechanism()));
+        Assert.Equal(Pop3AuthenticationFailure.ServerNotAuthenticated, error.Reason);
+        Assert.Contains("proof", error.Message);
+        Assert.False(client.IsConnected);
+        await server.VerifyAsync();
     }
 
     [Theory]
@@ -367,6 +395,23 @@ public class SaslTests
         using Pop3Client client = await Connect(async: false, server, allowInsecure: false);
         var error = Assert.Throws<Pop3AuthenticationException>(() => client.Auth(new SaslPlain("u", "p")));
         Assert.Equal(Pop3AuthenticationFailure.InsecureConnection, error.Reason);
+    }
+
+    /// <summary>A third-party mechanism that authenticates the server, as SCRAM does.</summary>
+    private sealed class MutualMechanism : ISaslMechanism
+    {
+        public string Name => "X-MUTUAL";
+
+        public bool ExposesSecret => false;
+
+        public bool HasInitialResponse => false;
+
+        public byte[] Respond(ReadOnlySpan<byte> challenge) =>
+            throw new SaslException("the server's proof is wrong") { ServerNotAuthenticated = true };
+
+        public void Complete()
+        {
+        }
     }
 
     private sealed class ThrowingMechanism : ISaslMechanism
