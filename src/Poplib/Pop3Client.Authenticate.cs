@@ -28,8 +28,10 @@ public sealed partial class Pop3Client
 
     /// <summary>
     /// Logs in with APOP (RFC 1939 section 7): sends the MD5 digest of the greeting's timestamp and the
-    /// secret, never the secret itself, so it is allowed on a plain connection.
+    /// secret, never the secret itself — but a digest an eavesdropper can attack offline, so on an
+    /// unencrypted connection it is refused unless <see cref="Pop3ClientOptions.AllowInsecureAuthentication"/> is set.
     /// </summary>
+    /// <exception cref="Pop3AuthenticationException">The connection is not encrypted and insecure authentication is not allowed; nothing was sent.</exception>
     /// <exception cref="NotSupportedException">
     /// The greeting carried no timestamp (the server offers no APOP), or one that is not an RFC 5322
     /// msg-id <c>&lt;…@…&gt;</c>: hashing a timestamp the server may choose freely can give the password
@@ -62,7 +64,7 @@ public sealed partial class Pop3Client
     private async ValueTask<Pop3Response> PassCoreAsync(string password, bool async, CancellationToken cancellationToken)
     {
         Pop3Command.ValidateArgument(password, nameof(password));
-        ThrowIfPasswordWouldBeExposed("PASS");
+        ThrowIfInsecureLogin("PASS");
         using (Begin("PASS", Pop3SessionState.Authorization))
         {
             return await LogInAsync(Pop3Command.CreateSecret("PASS", password), "USER/PASS", async, cancellationToken).ConfigureAwait(false);
@@ -75,6 +77,7 @@ public sealed partial class Pop3Client
         ArgumentException.ThrowIfNullOrEmpty(secret);
         string timestamp = ApopTimestamp ?? throw new NotSupportedException(
             $"APOP is not available: {ApopUnavailableReason()}. Use another method, over TLS.");
+        ThrowIfInsecureLogin("APOP");
         string digest = ApopDigest.Compute(timestamp, secret);
         using (Begin("APOP", Pop3SessionState.Authorization))
         {
@@ -97,13 +100,19 @@ public sealed partial class Pop3Client
         }
     }
 
-    private void ThrowIfPasswordWouldBeExposed(string verb)
+    /// <summary>
+    /// Refuses, before anything is sent, a login on an unencrypted connection unless the caller opted
+    /// in. Every method that uses a password gives an eavesdropper either the password (PASS, PLAIN,
+    /// LOGIN) or what to crack it from offline (APOP, CRAM-MD5, SCRAM); RFC 8314 says: use TLS.
+    /// </summary>
+    private void ThrowIfInsecureLogin(string method)
     {
         if (!_connection.IsEncrypted && !_options.AllowInsecureAuthentication)
         {
             throw new Pop3AuthenticationException(
-                $"Refusing to send {verb} with a password over a connection that is not encrypted. " +
-                "Connect with ConnectSsl, or call Stls() first; to send it in the clear anyway, set Pop3ClientOptions.AllowInsecureAuthentication = true.",
+                $"Refusing to log in with {method} over a connection that is not encrypted: an eavesdropper would see the password, " +
+                $"or enough to crack it offline. Connect with ConnectSsl, or call Stls() first{(Capabilities.Stls ? " (the server offers STLS)" : "")}; " +
+                "to log in without encryption anyway, set Pop3ClientOptions.AllowInsecureAuthentication = true.",
                 null, Pop3AuthenticationFailure.InsecureConnection);
         }
     }

@@ -11,11 +11,24 @@ public interface ISaslMechanism
     string Name { get; }
 
     /// <summary>
-    /// Whether the exchange reveals the secret to anyone who can read it (PLAIN, LOGIN, bearer tokens).
-    /// Such mechanisms are refused on an unencrypted connection unless
-    /// <see cref="Pop3ClientOptions.AllowInsecureAuthentication"/> is set.
+    /// Whether the exchange reveals the secret itself to anyone who can read it (PLAIN, LOGIN, bearer
+    /// tokens), rather than something derived from it (CRAM-MD5, SCRAM). On an unencrypted connection
+    /// both kinds are refused unless <see cref="Pop3ClientOptions.AllowInsecureAuthentication"/> is set
+    /// (see <see cref="UsesSecret"/>); opted in, <see cref="Pop3Client.Login(string, string)"/> still
+    /// prefers mechanisms that do not reveal it.
     /// </summary>
     bool ExposesSecret { get; }
+
+    /// <summary>
+    /// Whether the exchange is made from a secret — a password or a token — and so gives an
+    /// eavesdropper the secret or what to crack it from offline (PLAIN and LOGIN show it; CRAM-MD5's
+    /// and SCRAM's messages are enough for a dictionary attack). Such mechanisms are refused on an
+    /// unencrypted connection unless <see cref="Pop3ClientOptions.AllowInsecureAuthentication"/> is
+    /// set. Default <see langword="true"/>, the safe assumption; a mechanism whose messages hold no
+    /// secret at all, such as EXTERNAL (the identity comes from a client certificate or the
+    /// transport) or ANONYMOUS, returns <see langword="false"/> and runs on any connection.
+    /// </summary>
+    bool UsesSecret => true;
 
     /// <summary>Whether the client speaks first (RFC 4422 initial response), sent with the AUTH command.</summary>
     bool HasInitialResponse { get; }

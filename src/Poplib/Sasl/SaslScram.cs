@@ -8,7 +8,8 @@ namespace Poplib.Sasl;
 /// <summary>
 /// SCRAM (RFC 5802, RFC 7677) without channel binding. The password never leaves the client, and the
 /// server proves that it knows the stored key: its final signature is verified, so a login to an
-/// impostor fails even when TLS is absent.
+/// impostor fails. An eavesdropper can still run a dictionary attack on the exchange (slowed by the
+/// iteration count), so without TLS it needs <see cref="Pop3ClientOptions.AllowInsecureAuthentication"/>.
 /// </summary>
 public abstract class SaslScram : ISaslMechanism
 {
