@@ -95,8 +95,7 @@ public sealed partial class Pop3Client
         Pop3Command.ValidateArgument(userName, nameof(userName));
         using (Begin("RPOP", Pop3SessionState.Authorization))
         {
-            Pop3Response response = await _connection.ExecuteAsync(Pop3Command.Create("RPOP", userName), async, cancellationToken).ConfigureAwait(false);
-            return await OnAuthenticatedAsync(response, "RPOP", async, cancellationToken).ConfigureAwait(false);
+            return await LogInAsync(Pop3Command.Create("RPOP", userName), "RPOP", async, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -118,50 +117,20 @@ public sealed partial class Pop3Client
     }
 
     /// <summary>
-    /// Sends a one-command login (PASS, APOP). When the capabilities are to be read again afterwards
-    /// and the server pipelines, CAPA goes out in the same write: one round trip instead of two.
-    /// CAPA is valid in both states, so if the login fails, its reply (the pre-login list) is read and
-    /// dropped, and the login's own error is what the caller sees.
+    /// Sends a one-command login (PASS, APOP, RPOP) and waits for its reply before anything else goes
+    /// out. Never pipelined, even when the server offers PIPELINING: Courier hands the connection
+    /// from its login process to the mailbox process after a successful login, and whatever the
+    /// client had sent behind the login command (a CAPA, say) is lost — the client would wait for
+    /// its reply until the timeout. The same holds for AUTH's last response (see ExchangeAsync).
     /// </summary>
     private async ValueTask<Pop3Response> LogInAsync(Pop3Command login, string method, bool async, CancellationToken cancellationToken)
     {
-        if (!(_options.QueryCapabilities && Capabilities.IsSupported && Capabilities.Pipelining))
-        {
-            Pop3Response response = await _connection.ExecuteAsync(login, async, cancellationToken).ConfigureAwait(false);
-            return await OnAuthenticatedAsync(response, method, async, cancellationToken).ConfigureAwait(false);
-        }
-
-        _connection.Enqueue(login);
-        _connection.Enqueue(Pop3Command.Create("CAPA"));
-        await _connection.FlushAsync(async, cancellationToken).ConfigureAwait(false);
-        Pop3Response reply = await _connection.ReadResponseAsync(async, cancellationToken).ConfigureAwait(false);
-        Pop3Capabilities before = Capabilities;
-        try
-        {
-            Pop3Response capa = await _connection.ReadResponseAsync(async, cancellationToken).ConfigureAwait(false);
-            if (capa.IsOk)
-                await ReadCapabilityLinesAsync(async, cancellationToken).ConfigureAwait(false);
-            else if (reply.IsOk)
-                Capabilities = Pop3Capabilities.None;
-        }
-        catch (Exception e) when (!reply.IsOk && e is not OperationCanceledException)
-        {
-            // A server may hang up after a failed login: the login's error is the one that matters.
-        }
-
-        if (!reply.IsOk)
-        {
-            Capabilities = before;
-            throw new Pop3CommandException(login.Verb, reply);
-        }
-
-        _state = Pop3SessionState.Transaction;
-        AuthenticationMethod = method;
-        return reply;
+        Pop3Response response = await _connection.ExecuteAsync(login, async, cancellationToken).ConfigureAwait(false);
+        return await OnAuthenticatedAsync(response, method, async, cancellationToken).ConfigureAwait(false);
     }
 
     // Servers change what they offer after login (Gmail adds PIPELINING, others drop USER and SASL),
-    // so the capabilities are read again.
+    // so the capabilities are read again — only now, after the login's reply (see LogInAsync).
     private async ValueTask<Pop3Response> OnAuthenticatedAsync(Pop3Response response, string method, bool async, CancellationToken cancellationToken)
     {
         _state = Pop3SessionState.Transaction;

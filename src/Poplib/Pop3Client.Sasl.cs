@@ -155,6 +155,8 @@ public sealed partial class Pop3Client
                     }
                 }
 
+                // Sent alone, and the reply awaited: the last response ends the AUTHORIZATION state,
+                // and a command behind it could be lost (Courier; see LogInAsync).
                 await _connection.SendAsync(Pop3Command.SaslResponse(response), async, cancellationToken).ConfigureAwait(false);
             }
         }
