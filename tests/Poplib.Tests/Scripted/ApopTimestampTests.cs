@@ -17,10 +17,7 @@ public class ApopTimestampTests
         Convert.ToHexStringLower(MD5.HashData(Encoding.UTF8.GetBytes(timestamp + secret)));
 #pragma warning restore CA5351
 
-    public static TheoryData<bool, string, string> RealGreetings()
-    {
-        var data = new TheoryData<bool, string, string>();
-        (string Greeting, string Timestamp)[] greetings =
+    public static TheoryData<bool, string, string> RealGreetings() => Both.Paths<string, string>(
         [
             ("+OK Dovecot (Debian) ready. <4de5.3.6b038a8e.fap1pmwAgZ9uWZjN7xgmbg==@vm>", "<4de5.3.6b038a8e.fap1pmwAgZ9uWZjN7xgmbg==@vm>"),
             ("+OK Dovecot ready. <11cd.1.5f7c3d3b.abc==@host>", "<11cd.1.5f7c3d3b.abc==@host>"),
@@ -29,15 +26,7 @@ public class ApopTimestampTests
             ("+OK Solid POP3 server ready <937.1795395662@localhost>", "<937.1795395662@localhost>"),
             ("+OK POP3 server ready <1896.697170952@dbc.mtview.ca.us>", "<1896.697170952@dbc.mtview.ca.us>"), // RFC 1939
             ("+OK <host.example> ready <a+b/c=d_e~f!#$%&'*?^`{|}@[192.0.2.1]>", "<a+b/c=d_e~f!#$%&'*?^`{|}@[192.0.2.1]>"), // every atext, a domain literal
-        ];
-        foreach ((string greeting, string timestamp) in greetings)
-        {
-            data.Add(false, greeting, timestamp);
-            data.Add(true, greeting, timestamp);
-        }
-
-        return data;
-    }
+        ]);
 
     [Theory]
     [MemberData(nameof(RealGreetings))]
@@ -53,10 +42,7 @@ public class ApopTimestampTests
         await server.VerifyAsync();
     }
 
-    public static TheoryData<bool, string> MalformedGreetings()
-    {
-        var data = new TheoryData<bool, string>();
-        string[] greetings =
+    public static TheoryData<bool, string> MalformedGreetings() => Both.Paths<string>(
         [
             "+OK ready <1896.697170952>",              // no @
             "+OK ready <1896@697170952@host>",         // two @
@@ -66,15 +52,7 @@ public class ApopTimestampTests
             "+OK ready <18(96)@host>",                 // a comment
             "+OK ready <1896\u0001\u00ff\u0080\u0017@host>", // what an MD5 collision block looks like
             "+OK ready <d\u00e9j\u00e0@host>",         // non-ASCII
-        ];
-        foreach (string greeting in greetings)
-        {
-            data.Add(false, greeting);
-            data.Add(true, greeting);
-        }
-
-        return data;
-    }
+        ]);
 
     [Theory]
     [MemberData(nameof(MalformedGreetings))]

@@ -27,17 +27,7 @@ public class AuthenticationTests
         Assert.False(client.Capabilities.User);
     }
 
-    public static TheoryData<bool, string> LoginCommands()
-    {
-        var data = new TheoryData<bool, string>();
-        foreach (string method in new[] { "PASS", "APOP", "AUTH PLAIN", "AUTH LOGIN", "RPOP" })
-        {
-            data.Add(false, method);
-            data.Add(true, method);
-        }
-
-        return data;
-    }
+    public static TheoryData<bool, string> LoginCommands() => Both.Paths("PASS", "APOP", "AUTH PLAIN", "AUTH LOGIN", "RPOP");
 
     [Theory]
     [MemberData(nameof(LoginCommands))]

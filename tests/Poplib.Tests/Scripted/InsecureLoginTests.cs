@@ -15,25 +15,14 @@ public class InsecureLoginTests
 
     private static Pop3ClientOptions Default() => new() { Timeout = TimeSpan.FromSeconds(10) };
 
-    public static TheoryData<bool, string, string[]> PasswordServers()
-    {
-        var data = new TheoryData<bool, string, string[]>();
-        (string Greeting, string[] Capabilities)[] servers =
+    public static TheoryData<bool, string, string[]> PasswordServers() => Both.Paths<string, string[]>(
         [
             ("+OK ready", ["SASL CRAM-MD5"]),                         // the audit's case
             ("+OK ready", ["SASL SCRAM-SHA-256 SCRAM-SHA-1"]),
             ("+OK ready" + Timestamp, ["TOP"]),                        // APOP only
             ("+OK ready" + Timestamp, ["USER", "SASL PLAIN LOGIN CRAM-MD5 SCRAM-SHA-1"]),
             ("+OK ready", ["USER"]),
-        ];
-        foreach ((string greeting, string[] capabilities) in servers)
-        {
-            data.Add(false, greeting, capabilities);
-            data.Add(true, greeting, capabilities);
-        }
-
-        return data;
-    }
+        ]);
 
     [Theory]
     [MemberData(nameof(PasswordServers))]
@@ -98,10 +87,8 @@ public class InsecureLoginTests
         await server.VerifyAsync();
     }
 
-    public static TheoryData<bool, string, string, string> OptedInChoices()
-    {
-        var data = new TheoryData<bool, string, string, string>();
-        (string Sasl, string Timestamp, string Expected)[] choices =
+    // offered SASL, the greeting's timestamp, the first command expected
+    public static TheoryData<bool, string, string, string> OptedInChoices() => Both.Paths<string, string, string>(
         [
             ("PLAIN LOGIN CRAM-MD5 SCRAM-SHA-1", Timestamp, "AUTH SCRAM-SHA-1"),
             ("PLAIN SCRAM-SHA-256 SCRAM-SHA-1", "", "AUTH SCRAM-SHA-256"),
@@ -109,15 +96,7 @@ public class InsecureLoginTests
             ("PLAIN LOGIN", Timestamp, "APOP"),   // in the clear, a digest beats the password itself
             ("LOGIN", "", "AUTH LOGIN"),
             ("", "", "USER"),
-        ];
-        foreach ((string sasl, string timestamp, string expected) in choices)
-        {
-            data.Add(false, sasl, timestamp, expected);
-            data.Add(true, sasl, timestamp, expected);
-        }
-
-        return data;
-    }
+        ]);
 
     [Theory]
     [MemberData(nameof(OptedInChoices))]

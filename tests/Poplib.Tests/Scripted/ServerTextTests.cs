@@ -31,21 +31,13 @@ public class ServerTextTests
         }
     }
 
-    private static async Task<Pop3Client> LoggedIn(bool async, ScriptedServer server, Pop3ClientOptions? options = null)
-    {
-        Pop3Client client = await Both.Connect(async, server.Port, options ?? Both.Plain());
-        await Both.Run(async, () => client.User("alice"), () => client.UserAsync("alice"));
-        await Both.Run(async, () => client.Pass("secret"), () => client.PassAsync("secret"));
-        return client;
-    }
-
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public async Task Err_text_is_escaped_in_the_message_and_raw_in_the_reply(bool async)
     {
         await using var server = ScriptedServer.Start(s => s.LoggedIn().On("STAT", "-ERR " + Hostile).On("NOOP", "+OK"));
-        using Pop3Client client = await LoggedIn(async, server);
+        using Pop3Client client = await Both.LogIn(async, server.Port);
 
         var error = await Assert.ThrowsAsync<Pop3CommandException>(() => Both.Run(async, client.Stat, () => client.StatAsync()));
         AssertShowable(error.Message);
@@ -56,10 +48,7 @@ public class ServerTextTests
         await server.VerifyAsync();
     }
 
-    public static TheoryData<bool, byte[], string> EscapedCharacters()
-    {
-        var data = new TheoryData<bool, byte[], string>();
-        (byte[] Sent, string Shown)[] cases =
+    public static TheoryData<bool, byte[], string> EscapedCharacters() => Both.Paths<byte[], string>(
         [
             ("\u001b[31m"u8.ToArray(), @"\x1B[31m"),
             ([0x9B, (byte)'2', (byte)'J'], @"\x9B2J"),              // a C1 CSI as one raw byte (not UTF-8)
@@ -70,22 +59,14 @@ public class ServerTextTests
             ("tag\U000E0041"u8.ToArray(), @"tag\U000E0041"),
             ([(byte)'b', 0xFF, 0xFE, 0x85, (byte)'c'], "b\u00FF\u00FE\\x85c"), // not UTF-8: read as Latin-1, where 0x80-0x9F are C1 controls
             ("Grüße 日本 🙂 ~\\"u8.ToArray(), "Grüße 日本 🙂 ~\\"),     // printable text stays as it is
-        ];
-        foreach ((byte[] sent, string shown) in cases)
-        {
-            data.Add(false, sent, shown);
-            data.Add(true, sent, shown);
-        }
-
-        return data;
-    }
+        ]);
 
     [Theory]
     [MemberData(nameof(EscapedCharacters))]
     public async Task Every_kind_of_control_character_is_escaped(bool async, byte[] sent, string shown)
     {
         await using var server = ScriptedServer.Start(s => s.LoggedIn().Expect("STAT").SendRaw([.. "-ERR "u8, .. sent, .. Crlf]));
-        using Pop3Client client = await LoggedIn(async, server);
+        using Pop3Client client = await Both.LogIn(async, server.Port);
 
         var error = await Assert.ThrowsAsync<Pop3CommandException>(() => Both.Run(async, client.Stat, () => client.StatAsync()));
         AssertShowable(error.Message);
@@ -113,7 +94,7 @@ public class ServerTextTests
     public async Task Malformed_replies_are_quoted_escaped(bool async, string command, string reply)
     {
         await using var server = ScriptedServer.Start(s => s.LoggedIn().On(command, reply));
-        using Pop3Client client = await LoggedIn(async, server);
+        using Pop3Client client = await Both.LogIn(async, server.Port);
 
         var error = await Assert.ThrowsAsync<Pop3ProtocolException>(() => command switch
         {
@@ -222,7 +203,7 @@ public class ServerTextTests
         // 0x9B is a one-byte CSI to a terminal that honours C1 controls.
         await using var server = ScriptedServer.Start(s => s.LoggedIn()
             .Expect("UIDL").SendRaw([.. "+OK\r\n1 abc\r\n2 ab"u8, 0x9B, .. "2J\r\n.\r\n"u8]));
-        using Pop3Client client = await LoggedIn(async, server);
+        using Pop3Client client = await Both.LogIn(async, server.Port);
 
         var error = await Assert.ThrowsAsync<Pop3ProtocolException>(() => Both.Run(async, client.Uidl, () => client.UidlAsync()));
         Assert.Contains("0x9B", error.Message);
@@ -242,7 +223,7 @@ public class ServerTextTests
     public async Task A_single_uidl_with_a_byte_outside_printable_ascii_is_a_protocol_error(bool async, byte[] bad, string named)
     {
         await using var server = ScriptedServer.Start(s => s.LoggedIn().Expect("UIDL 3").SendRaw([.. "+OK 3 x"u8, .. bad, .. "y\r\n"u8]));
-        using Pop3Client client = await LoggedIn(async, server);
+        using Pop3Client client = await Both.LogIn(async, server.Port);
 
         var error = await Assert.ThrowsAsync<Pop3ProtocolException>(() => Both.Run(async, () => client.Uidl(3), () => client.UidlAsync(3)));
         Assert.Contains(named, error.Message);
