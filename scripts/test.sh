@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: installs what the integration tests need (Dovecot, as root, from Debian's packages)
-# if it is missing, builds, runs the test projects, and ends with one line
+# if it is missing, starts the shared lab's Courier (as root; stopped again at the end if this run
+# started it), builds, runs the test projects, and ends with one line
 #   tests: N passed, N failed[, N skipped]
 # Exit status: 0 only if everything built and no test failed.
 set -uo pipefail
@@ -15,8 +16,30 @@ if ! bash scripts/install-deps.sh; then
   echo "warning: Dovecot could not be installed; its integration tests will be skipped." >&2
 fi
 
+# Courier, a real server that drops commands pipelined behind a login (tests/Poplib.Tests/Interop/
+# Courier*.cs). Its tests skip when it is not running; under CI they are required, like Dovecot's.
+courier_started=0
+if ! bash scripts/courier.sh status; then
+  started_ms=$(date +%s%3N)
+  if [ "$(id -u)" -eq 0 ] && bash scripts/courier.sh start; then
+    courier_started=1
+    echo "courier: started in $(( $(date +%s%3N) - started_ms )) ms" >&2
+  elif [ "${CI:-}" = "true" ]; then
+    echo "Courier could not be started (as root: scripts/courier.sh start); under CI its interop tests are required." >&2
+    echo "tests: 0 passed, 1 failed"
+    exit 1
+  else
+    echo "warning: Courier is not running (as root: scripts/courier.sh start); its interop tests will be skipped." >&2
+  fi
+fi
+
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+cleanup() {
+  rm -f "$log"
+  # Only what this run started: a Courier someone else runs stays up.
+  if [ "$courier_started" -eq 1 ]; then bash scripts/courier.sh stop >/dev/null 2>&1; fi
+}
+trap cleanup EXIT
 dotnet test Poplib.sln --nologo -c Debug "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 

@@ -33,8 +33,10 @@ internal static class ErrorReporter
         Output.BrokenPipeException => (ExitCodes.BrokenPipe, "standard output was closed"),
         OperationCanceledException => (ExitCodes.Interrupted, "interrupted; nothing was deleted that the server had not already committed."),
         Pop3CommandException command => (ExitCodes.ServerError, $"the server refused {command.Command}: {command.ResponseText}"),
-        Pop3AuthenticationException { Reason: Pop3AuthenticationFailure.InsecureConnection } auth =>
-            (ExitCodes.Authentication, auth.Message + " On the command line: --ssl or --starttls, or --allow-insecure-auth."),
+        // The library's message names its own API (ConnectSsl, Stls(), the option); say it in options.
+        Pop3AuthenticationException { Reason: Pop3AuthenticationFailure.InsecureConnection } =>
+            (ExitCodes.Authentication, "refusing to log in over a connection that is not encrypted: an eavesdropper would see the password, or enough to crack it offline " +
+                "(APOP, CRAM-MD5 and SCRAM too). Use --ssl or --starttls; to log in without encryption anyway, add --allow-insecure-auth."),
         Pop3AuthenticationException auth => (ExitCodes.Authentication, auth.Message),
         Pop3ProtocolException protocol => (ExitCodes.Protocol, $"protocol error: {protocol.Message}"),
         AuthenticationException tls => (ExitCodes.Connection, $"TLS failed: {tls.Message} (the certificate is checked; see --ca-file, or --insecure-skip-verify for testing only)"),

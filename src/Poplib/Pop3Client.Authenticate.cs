@@ -1,4 +1,5 @@
 using Poplib.Commands;
+using Poplib.Diagnostics;
 
 namespace Poplib;
 
@@ -27,9 +28,15 @@ public sealed partial class Pop3Client
 
     /// <summary>
     /// Logs in with APOP (RFC 1939 section 7): sends the MD5 digest of the greeting's timestamp and the
-    /// secret, never the secret itself, so it is allowed on a plain connection.
+    /// secret, never the secret itself — but a digest an eavesdropper can attack offline, so on an
+    /// unencrypted connection it is refused unless <see cref="Pop3ClientOptions.AllowInsecureAuthentication"/> is set.
     /// </summary>
-    /// <exception cref="NotSupportedException">The greeting carried no timestamp: the server offers no APOP.</exception>
+    /// <exception cref="Pop3AuthenticationException">The connection is not encrypted and insecure authentication is not allowed; nothing was sent.</exception>
+    /// <exception cref="NotSupportedException">
+    /// The greeting carried no timestamp (the server offers no APOP), or one that is not an RFC 5322
+    /// msg-id <c>&lt;…@…&gt;</c>: hashing a timestamp the server may choose freely can give the password
+    /// away (CVE-2007-1558), so it is refused, as fetchmail and mpop do. Nothing was sent.
+    /// </exception>
     public Pop3Response Apop(string userName, string secret) => RunSync(ApopCoreAsync(userName, secret, async: false, CancellationToken.None));
 
     /// <inheritdoc cref="Apop"/>
@@ -57,7 +64,7 @@ public sealed partial class Pop3Client
     private async ValueTask<Pop3Response> PassCoreAsync(string password, bool async, CancellationToken cancellationToken)
     {
         Pop3Command.ValidateArgument(password, nameof(password));
-        ThrowIfPasswordWouldBeExposed("PASS");
+        ThrowIfInsecureLogin("PASS");
         using (Begin("PASS", Pop3SessionState.Authorization))
         {
             return await LogInAsync(Pop3Command.CreateSecret("PASS", password), "USER/PASS", async, cancellationToken).ConfigureAwait(false);
@@ -69,7 +76,8 @@ public sealed partial class Pop3Client
         Pop3Command.ValidateArgument(userName, nameof(userName));
         ArgumentException.ThrowIfNullOrEmpty(secret);
         string timestamp = ApopTimestamp ?? throw new NotSupportedException(
-            "The server's greeting carries no APOP timestamp (<...>), so the server does not offer APOP; use USER/PASS over TLS instead.");
+            $"APOP is not available: {ApopUnavailableReason()}. Use another method, over TLS.");
+        ThrowIfInsecureLogin("APOP");
         string digest = ApopDigest.Compute(timestamp, secret);
         using (Begin("APOP", Pop3SessionState.Authorization))
         {
@@ -77,72 +85,52 @@ public sealed partial class Pop3Client
         }
     }
 
+    // Why ApopTimestamp is null, for the errors that say so; the timestamp is the server's text.
+    private string ApopUnavailableReason() => ApopDigest.FindCandidate(Greeting.Line) is { } malformed
+        ? $"the greeting's timestamp {ServerText.Escape(malformed)} is not an RFC 5322 msg-id (<...@...>), and a digest of a timestamp the server may choose freely can give the password away (CVE-2007-1558)"
+        : "the greeting carries no timestamp (<...@...>), so the server does not offer APOP";
+
     private async ValueTask<Pop3Response> RpopCoreAsync(string userName, bool async, CancellationToken cancellationToken)
     {
         Pop3Command.ValidateArgument(userName, nameof(userName));
         using (Begin("RPOP", Pop3SessionState.Authorization))
         {
-            Pop3Response response = await _connection.ExecuteAsync(Pop3Command.Create("RPOP", userName), async, cancellationToken).ConfigureAwait(false);
-            return await OnAuthenticatedAsync(response, "RPOP", async, cancellationToken).ConfigureAwait(false);
+            return await LogInAsync(Pop3Command.Create("RPOP", userName), "RPOP", async, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private void ThrowIfPasswordWouldBeExposed(string verb)
+    /// <summary>
+    /// Refuses, before anything is sent, a login on an unencrypted connection unless the caller opted
+    /// in. Every method that uses a password gives an eavesdropper either the password (PASS, PLAIN,
+    /// LOGIN) or what to crack it from offline (APOP, CRAM-MD5, SCRAM); RFC 8314 says: use TLS.
+    /// </summary>
+    private void ThrowIfInsecureLogin(string method)
     {
         if (!_connection.IsEncrypted && !_options.AllowInsecureAuthentication)
         {
             throw new Pop3AuthenticationException(
-                $"Refusing to send {verb} with a password over a connection that is not encrypted. " +
-                "Connect with ConnectSsl, or call Stls() first; to send it in the clear anyway, set Pop3ClientOptions.AllowInsecureAuthentication = true.",
+                $"Refusing to log in with {method} over a connection that is not encrypted: an eavesdropper would see the password, " +
+                $"or enough to crack it offline. Connect with ConnectSsl, or call Stls() first{(Capabilities.Stls ? " (the server offers STLS)" : "")}; " +
+                "to log in without encryption anyway, set Pop3ClientOptions.AllowInsecureAuthentication = true.",
                 null, Pop3AuthenticationFailure.InsecureConnection);
         }
     }
 
     /// <summary>
-    /// Sends a one-command login (PASS, APOP). When the capabilities are to be read again afterwards
-    /// and the server pipelines, CAPA goes out in the same write: one round trip instead of two.
-    /// CAPA is valid in both states, so if the login fails, its reply (the pre-login list) is read and
-    /// dropped, and the login's own error is what the caller sees.
+    /// Sends a one-command login (PASS, APOP, RPOP) and waits for its reply before anything else goes
+    /// out. Never pipelined, even when the server offers PIPELINING: Courier hands the connection
+    /// from its login process to the mailbox process after a successful login, and whatever the
+    /// client had sent behind the login command (a CAPA, say) is lost — the client would wait for
+    /// its reply until the timeout. The same holds for AUTH's last response (see ExchangeAsync).
     /// </summary>
     private async ValueTask<Pop3Response> LogInAsync(Pop3Command login, string method, bool async, CancellationToken cancellationToken)
     {
-        if (!(_options.QueryCapabilities && Capabilities.IsSupported && Capabilities.Pipelining))
-        {
-            Pop3Response response = await _connection.ExecuteAsync(login, async, cancellationToken).ConfigureAwait(false);
-            return await OnAuthenticatedAsync(response, method, async, cancellationToken).ConfigureAwait(false);
-        }
-
-        _connection.Enqueue(login);
-        _connection.Enqueue(Pop3Command.Create("CAPA"));
-        await _connection.FlushAsync(async, cancellationToken).ConfigureAwait(false);
-        Pop3Response reply = await _connection.ReadResponseAsync(async, cancellationToken).ConfigureAwait(false);
-        Pop3Capabilities before = Capabilities;
-        try
-        {
-            Pop3Response capa = await _connection.ReadResponseAsync(async, cancellationToken).ConfigureAwait(false);
-            if (capa.IsOk)
-                await ReadCapabilityLinesAsync(async, cancellationToken).ConfigureAwait(false);
-            else if (reply.IsOk)
-                Capabilities = Pop3Capabilities.None;
-        }
-        catch (Exception e) when (!reply.IsOk && e is not OperationCanceledException)
-        {
-            // A server may hang up after a failed login: the login's error is the one that matters.
-        }
-
-        if (!reply.IsOk)
-        {
-            Capabilities = before;
-            throw new Pop3CommandException(login.Verb, reply);
-        }
-
-        _state = Pop3SessionState.Transaction;
-        AuthenticationMethod = method;
-        return reply;
+        Pop3Response response = await _connection.ExecuteAsync(login, async, cancellationToken).ConfigureAwait(false);
+        return await OnAuthenticatedAsync(response, method, async, cancellationToken).ConfigureAwait(false);
     }
 
     // Servers change what they offer after login (Gmail adds PIPELINING, others drop USER and SASL),
-    // so the capabilities are read again.
+    // so the capabilities are read again — only now, after the login's reply (see LogInAsync).
     private async ValueTask<Pop3Response> OnAuthenticatedAsync(Pop3Response response, string method, bool async, CancellationToken cancellationToken)
     {
         _state = Pop3SessionState.Transaction;

@@ -10,7 +10,7 @@ public sealed partial class Pop3Client
 {
     /// <summary>
     /// Connects to a POP3 server and reads its greeting (poplib's <c>POP3(host, port, timeout)</c>).
-    /// The connection is not encrypted until <see cref="Stls"/>; passwords are refused on it unless
+    /// The connection is not encrypted until <see cref="Stls"/>; logging in is refused on it unless
     /// <see cref="Pop3ClientOptions.AllowInsecureAuthentication"/> is set.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The port, the timeout or a limit is out of range.</exception>

@@ -1,5 +1,6 @@
 using System.Text;
 using Poplib.Commands;
+using Poplib.Diagnostics;
 
 namespace Poplib;
 
@@ -30,7 +31,10 @@ public sealed partial class Pop3Client
     public Task<Pop3ListEntry> ListAsync(int number, CancellationToken cancellationToken = default) =>
         ListOneCoreAsync(number, async: true, cancellationToken).AsTask();
 
-    /// <summary>UIDL: every message's number and unique id.</summary>
+    /// <summary>
+    /// UIDL: every message's number and unique id. An id with a character outside 0x21–0x7E (RFC 1939
+    /// section 7), like a malformed, repeated or out-of-range entry, is a <see cref="Pop3ProtocolException"/>.
+    /// </summary>
     public IReadOnlyList<Pop3UidlEntry> Uidl() => RunSync(UidlCoreAsync(async: false, CancellationToken.None));
 
     /// <inheritdoc cref="Uidl()"/>
@@ -84,7 +88,7 @@ public sealed partial class Pop3Client
         using CommandScope scope = Begin("STAT", Pop3SessionState.Transaction);
         Pop3Response response = await _connection.ExecuteAsync(Pop3Command.Create("STAT"), async, cancellationToken).ConfigureAwait(false);
         if (!ListingParser.TryParseNumberAndSize(Encoding.UTF8.GetBytes(response.Text), out long count, out long size) || count > int.MaxValue)
-            throw _connection.Fail($"Malformed reply to STAT: \"{response.Line}\".");
+            throw _connection.Fail($"Malformed reply to STAT: \"{ServerText.Escape(response.Line)}\".");
         // Numbers stay fixed for the session while STAT's count shrinks with each DELE.
         _highestMessageNumber = (int)Math.Min(int.MaxValue, count + _deletedInSession);
         return new Pop3MailboxStatus((int)count, size);
@@ -104,21 +108,27 @@ public sealed partial class Pop3Client
 
     /// <summary>
     /// Parses one listing entry (<c>number size</c> or <c>number uid</c>); false if malformed. The
-    /// number comes out separately so that an out-of-range one can be reported as such.
+    /// number comes out separately so that an out-of-range one can be reported as such; a
+    /// well-formed entry that breaks a rule says which in <paramref name="invalid"/>.
     /// </summary>
-    private delegate bool EntryParser<T>(ReadOnlySpan<byte> text, bool utf8Mode, out long number, out T entry);
+    private delegate bool EntryParser<T>(ReadOnlySpan<byte> text, bool utf8Mode, out long number, out T entry, out string? invalid);
 
-    private static readonly EntryParser<Pop3ListEntry> s_parseListEntry = static (ReadOnlySpan<byte> text, bool _, out long number, out Pop3ListEntry entry) =>
+    private static readonly EntryParser<Pop3ListEntry> s_parseListEntry = static (ReadOnlySpan<byte> text, bool _, out long number, out Pop3ListEntry entry, out string? invalid) =>
     {
+        invalid = null;
         bool ok = ListingParser.TryParseNumberAndSize(text, out number, out long size);
         entry = ok && number <= int.MaxValue ? new Pop3ListEntry((int)number, size) : default;
         return ok;
     };
 
-    private static readonly EntryParser<Pop3UidlEntry> s_parseUidlEntry = static (ReadOnlySpan<byte> text, bool utf8Mode, out long number, out Pop3UidlEntry entry) =>
+    private static readonly EntryParser<Pop3UidlEntry> s_parseUidlEntry = static (ReadOnlySpan<byte> text, bool utf8Mode, out long number, out Pop3UidlEntry entry, out string? invalid) =>
     {
+        invalid = null;
         bool ok = ListingParser.TryParseNumberAndUid(text, out number, out ReadOnlySpan<byte> uid);
-        entry = ok && number <= int.MaxValue ? new Pop3UidlEntry((int)number, ReplyParser.Decode(uid, utf8Mode)) : default;
+        string id = ok ? ReplyParser.Decode(uid, utf8Mode) : "";
+        if (ok && ListingParser.FindInvalidUidCharacter(id) is { } character)
+            invalid = $"the unique-id of message {number} holds {character}, outside the 0x21–0x7E that RFC 1939 allows";
+        entry = ok && number <= int.MaxValue ? new Pop3UidlEntry((int)number, id) : default;
         return ok;
     };
 
@@ -132,8 +142,10 @@ public sealed partial class Pop3Client
         var validator = new ListingValidator(_options.MaxListEntries, _highestMessageNumber);
         while (await _connection.ReadListingLineAsync(async, cancellationToken).ConfigureAwait(false) is { } line)
         {
-            if (!parse(line.Span, IsUtf8, out long number, out T entry))
-                throw _connection.Fail($"Malformed {verb} line: \"{Engine.Pop3Connection.Printable(line.Span)}\".");
+            if (!parse(line.Span, IsUtf8, out long number, out T entry, out string? invalid))
+                throw _connection.Fail($"Malformed {verb} line: \"{ServerText.Escape(line.Span)}\".");
+            if (invalid is not null)
+                throw _connection.Fail($"Invalid {verb} listing: {invalid}: \"{ServerText.Escape(line.Span)}\".");
             string? problem;
             try
             {
@@ -160,8 +172,10 @@ public sealed partial class Pop3Client
         ValidateMessageNumber(number);
         using CommandScope scope = Begin(verb, Pop3SessionState.Transaction);
         Pop3Response response = await _connection.ExecuteAsync(Pop3Command.Create(verb, Number(number)), async, cancellationToken).ConfigureAwait(false);
-        if (!parse(Encoding.UTF8.GetBytes(response.Text), IsUtf8, out long answered, out T entry))
-            throw _connection.Fail($"Malformed reply to {verb} {number}: \"{response.Line}\".");
+        if (!parse(Encoding.UTF8.GetBytes(response.Text), IsUtf8, out long answered, out T entry, out string? invalid))
+            throw _connection.Fail($"Malformed reply to {verb} {number}: \"{ServerText.Escape(response.Line)}\".");
+        if (invalid is not null)
+            throw _connection.Fail($"Invalid reply to {verb} {number}: {invalid}: \"{ServerText.Escape(response.Line)}\".");
         if (answered != number)
             throw _connection.Fail($"The server answered {verb} {number} for message {answered}.");
         return entry;

@@ -1,4 +1,5 @@
 using Poplib.Commands;
+using Poplib.Diagnostics;
 using Poplib.Sasl;
 
 namespace Poplib;
@@ -11,18 +12,29 @@ public sealed partial class Pop3Client
     // RFC 5034 section 4: an AUTH line with its initial response may be at most 255 octets.
     private const int MaxAuthLineLength = 255;
 
-    // Strongest first. The first three never reveal the password; the last two need TLS.
-    private static readonly string[] PasswordMechanismPreference = ["SCRAM-SHA-256", "SCRAM-SHA-1", "CRAM-MD5", "PLAIN", "LOGIN"];
+    // Login's order, strongest first. SCRAM proves the server knows the password too; SCRAM,
+    // CRAM-MD5 and APOP never send the password, PLAIN, LOGIN and PASS do. Over TLS nobody else sees
+    // either, and PLAIN beats APOP (MD5 over a timestamp the server chose); without TLS (opted in)
+    // what reveals less comes first.
+    private static readonly string[] LoginOrderEncrypted = ["SCRAM-SHA-256", "SCRAM-SHA-1", "CRAM-MD5", "PLAIN", "LOGIN", "APOP", "USER"];
+    private static readonly string[] LoginOrderUnencrypted = ["SCRAM-SHA-256", "SCRAM-SHA-1", "CRAM-MD5", "APOP", "PLAIN", "LOGIN", "USER"];
 
     /// <summary>
     /// Authenticates with a SASL mechanism (AUTH, RFC 5034), for example
-    /// <c>client.Auth(new SaslScramSha256(user, password))</c>. A mechanism that reveals the secret
-    /// (PLAIN, LOGIN, OAuth tokens) is refused on an unencrypted connection unless
-    /// <see cref="Pop3ClientOptions.AllowInsecureAuthentication"/> is set. If the mechanism gives up
-    /// mid-exchange (say, a wrong SCRAM server signature) the client cancels with <c>*</c>.
+    /// <c>client.Auth(new SaslScramSha256(user, password))</c>. A mechanism that uses a secret — every
+    /// built-in one: PLAIN, LOGIN and OAuth show it, CRAM-MD5 and SCRAM show what it can be cracked
+    /// from — is refused on an unencrypted connection unless
+    /// <see cref="Pop3ClientOptions.AllowInsecureAuthentication"/> is set; one that declares
+    /// <see cref="ISaslMechanism.UsesSecret"/> false (EXTERNAL) runs anywhere. If the mechanism gives up
+    /// mid-exchange (a malformed challenge) the client cancels with <c>*</c> and the session goes on;
+    /// if the server fails to prove itself (a wrong or missing SCRAM server signature, or any
+    /// <see cref="SaslException.ServerNotAuthenticated"/>) the connection is closed.
     /// </summary>
     /// <exception cref="Pop3CommandException">The server refused (see <see cref="Pop3CommandException.ResponseCode"/> and, for OAuth, <see cref="Pop3CommandException.Details"/>).</exception>
-    /// <exception cref="Pop3AuthenticationException">The client refused or cancelled the exchange.</exception>
+    /// <exception cref="Pop3AuthenticationException">
+    /// The client refused or cancelled the exchange; with <see cref="Pop3AuthenticationFailure.ServerNotAuthenticated"/>
+    /// the server failed to prove itself and the connection is closed.
+    /// </exception>
     public Pop3Response Auth(ISaslMechanism mechanism) => RunSync(AuthCoreAsync(mechanism, async: false, CancellationToken.None));
 
     /// <inheritdoc cref="Auth(ISaslMechanism)"/>
@@ -30,13 +42,19 @@ public sealed partial class Pop3Client
         AuthCoreAsync(mechanism, async: true, cancellationToken).AsTask();
 
     /// <summary>
-    /// Logs in with the strongest method the server offers and this connection allows: SASL
-    /// SCRAM-SHA-256, SCRAM-SHA-1 or CRAM-MD5 (never revealing the password), then — on an encrypted
-    /// connection or with <see cref="Pop3ClientOptions.AllowInsecureAuthentication"/> — PLAIN or LOGIN,
-    /// then APOP if the greeting has a timestamp, then USER/PASS. A refusal is not retried with a
+    /// Logs in with the strongest method the server offers: SASL SCRAM-SHA-256, SCRAM-SHA-1 or
+    /// CRAM-MD5 (the password never leaves the client), then PLAIN or LOGIN, then APOP if the greeting
+    /// has a well-formed timestamp, then USER/PASS — APOP before PLAIN and LOGIN when the connection
+    /// is not encrypted. On an unencrypted connection nothing is sent unless
+    /// <see cref="Pop3ClientOptions.AllowInsecureAuthentication"/> is set: every one of these methods
+    /// lets an eavesdropper read the password or crack it offline. A refusal is not retried with a
     /// weaker method. Non-ASCII credentials switch on UTF-8 mode first when the server offers it.
     /// </summary>
-    /// <exception cref="Pop3AuthenticationException">No method the server offers is safe on this connection.</exception>
+    /// <exception cref="Pop3AuthenticationException">
+    /// The connection is not encrypted and insecure authentication is not allowed
+    /// (<see cref="Pop3AuthenticationFailure.InsecureConnection"/>), or the server offers no method this
+    /// client supports (<see cref="Pop3AuthenticationFailure.NoSupportedMethod"/>). Nothing was sent.
+    /// </exception>
     public Pop3Response Login(string userName, string password) => RunSync(LoginCoreAsync(userName, password, async: false, CancellationToken.None));
 
     /// <inheritdoc cref="Login(string, string)"/>
@@ -62,8 +80,8 @@ public sealed partial class Pop3Client
         Pop3Command.ValidateArgument(mechanism.Name, nameof(mechanism));
         if (mechanism.Name.Contains(' ', StringComparison.Ordinal))
             throw new ArgumentException("A SASL mechanism name cannot contain spaces.", nameof(mechanism));
-        if (mechanism.ExposesSecret)
-            ThrowIfPasswordWouldBeExposed("AUTH " + mechanism.Name);
+        if (mechanism.UsesSecret || mechanism.ExposesSecret)
+            ThrowIfInsecureLogin("AUTH " + mechanism.Name);
 
         using (Begin("AUTH", Pop3SessionState.Authorization))
         {
@@ -88,7 +106,7 @@ public sealed partial class Pop3Client
             }
             catch (SaslException e)
             {
-                throw new Pop3AuthenticationException($"{name}: {e.Message}", e, Pop3AuthenticationFailure.Cancelled);
+                throw new Pop3AuthenticationException($"{name}: {ServerText.Escape(e.Message)}", e, Pop3AuthenticationFailure.Cancelled);
             }
 
             string encoded = initial.Length == 0 ? "=" : Convert.ToBase64String(initial);
@@ -122,16 +140,23 @@ public sealed partial class Pop3Client
                         byte[] decoded = Convert.FromBase64String(challenge!);
                         response = Convert.ToBase64String(mechanism.Respond(decoded));
                     }
+                    catch (SaslException e) when (e.ServerNotAuthenticated)
+                    {
+                        throw ServerNotAuthenticated(name, e);
+                    }
                     catch (Exception e) when (e is not OperationCanceledException)
                     {
-                        // Whatever made the mechanism give up — a malformed challenge, a wrong server
-                        // signature, input it cannot encode, a bug in a custom mechanism — the server is
-                        // waiting for a response: cancel properly so the session stays in step.
+                        // Whatever else made the mechanism give up — a malformed challenge, input it
+                        // cannot encode, a bug in a custom mechanism — the server is waiting for a
+                        // response: cancel properly so the session stays in step.
                         await CancelExchangeAsync(name, async, cancellationToken).ConfigureAwait(false);
-                        throw new Pop3AuthenticationException($"The client cancelled {name} authentication: {e.Message}", e, Pop3AuthenticationFailure.Cancelled);
+                        // A mechanism's message may quote the challenge, which the server chose.
+                        throw new Pop3AuthenticationException($"The client cancelled {name} authentication: {ServerText.Escape(e.Message)}", e, Pop3AuthenticationFailure.Cancelled);
                     }
                 }
 
+                // Sent alone, and the reply awaited: the last response ends the AUTHORIZATION state,
+                // and a command behind it could be lost (Courier; see LogInAsync).
                 await _connection.SendAsync(Pop3Command.SaslResponse(response), async, cancellationToken).ConfigureAwait(false);
             }
         }
@@ -160,12 +185,20 @@ public sealed partial class Pop3Client
         }
         catch (SaslException e)
         {
-            // The server let us in without proving who it is: nothing on this session can be trusted.
-            _connection.Fail(e.Message);
-            throw new Pop3AuthenticationException($"{mechanism.Name}: {e.Message} The connection is closed.", e, Pop3AuthenticationFailure.ServerNotAuthenticated);
+            // The server let us in without proving who it is.
+            throw ServerNotAuthenticated(mechanism.Name, e);
         }
 
         return status;
+    }
+
+    // The server failed to prove who it is (a wrong SCRAM signature, say): it may be an impostor, so
+    // nothing it says is believed and nothing more is said to it, not even "*": the connection is closed.
+    private Pop3AuthenticationException ServerNotAuthenticated(string name, SaslException e)
+    {
+        string reason = ServerText.Escape(e.Message);
+        _connection.Fail($"The server failed to authenticate itself in {name}: {reason}");
+        return new Pop3AuthenticationException($"{name}: {reason} The connection is closed.", e, Pop3AuthenticationFailure.ServerNotAuthenticated);
     }
 
     // RFC 5034: "*" cancels; the server must answer -ERR and the session stays in AUTHORIZATION.
@@ -181,14 +214,25 @@ public sealed partial class Pop3Client
     {
         Pop3Command.ValidateArgument(userName, nameof(userName));
         Pop3Command.ValidateArgument(password, nameof(password));
-        bool mayRevealPassword = _connection.IsEncrypted || _options.AllowInsecureAuthentication;
         IReadOnlyList<string> offered = Capabilities.SaslMechanisms;
-
-        foreach (string name in PasswordMechanismPreference)
+        string? method = (_connection.IsEncrypted ? LoginOrderEncrypted : LoginOrderUnencrypted).FirstOrDefault(name => name switch
         {
-            if (!offered.Contains(name, StringComparer.Ordinal))
-                continue;
-            ISaslMechanism mechanism = name switch
+            "APOP" => ApopTimestamp is not null,
+            "USER" => Capabilities.User || !Capabilities.IsSupported,
+            _ => offered.Contains(name, StringComparer.Ordinal),
+        });
+        if (method is null)
+        {
+            throw new Pop3AuthenticationException(
+                $"The server offers no login method this client supports (SASL: {ServerText.Escape(string.Join(' ', offered))}; no USER; no APOP: {ApopUnavailableReason()}).",
+                null, Pop3AuthenticationFailure.NoSupportedMethod);
+        }
+
+        // Chosen first, refused second: the error can say what would have been sent.
+        ThrowIfInsecureLogin(method is "APOP" or "USER" ? method : "AUTH " + method);
+        if (method is not ("APOP" or "USER"))
+        {
+            ISaslMechanism mechanism = method switch
             {
                 "SCRAM-SHA-256" => new SaslScramSha256(userName, password),
                 "SCRAM-SHA-1" => new SaslScramSha1(userName, password),
@@ -196,8 +240,7 @@ public sealed partial class Pop3Client
                 "PLAIN" => new SaslPlain(userName, password),
                 _ => new SaslLogin(userName, password),
             };
-            if (!mechanism.ExposesSecret || mayRevealPassword)
-                return await AuthCoreAsync(mechanism, async, cancellationToken).ConfigureAwait(false);
+            return await AuthCoreAsync(mechanism, async, cancellationToken).ConfigureAwait(false);
         }
 
         // USER, PASS and APOP carry the credentials as command arguments: non-ASCII needs UTF8 mode.
@@ -205,23 +248,10 @@ public sealed partial class Pop3Client
         if (needsUtf8 && !IsUtf8 && Capabilities.Utf8)
             await Utf8CoreAsync(async, cancellationToken).ConfigureAwait(false);
 
-        if (ApopTimestamp is not null)
+        if (method == "APOP")
             return await ApopCoreAsync(userName, password, async, cancellationToken).ConfigureAwait(false);
-
-        if (mayRevealPassword && (Capabilities.User || !Capabilities.IsSupported))
-        {
-            await UserCoreAsync(userName, async, cancellationToken).ConfigureAwait(false);
-            return await PassCoreAsync(password, async, cancellationToken).ConfigureAwait(false);
-        }
-
-        throw mayRevealPassword
-            ? new Pop3AuthenticationException(
-                $"The server offers no login method this client supports (SASL: {string.Join(' ', offered)}; no APOP timestamp; no USER).",
-                null, Pop3AuthenticationFailure.NoSupportedMethod)
-            : new Pop3AuthenticationException(
-                "None of the login methods the server offers keeps the password secret on this unencrypted connection. " +
-                "Connect with ConnectSsl, or call Stls() first; to send it in the clear anyway, set Pop3ClientOptions.AllowInsecureAuthentication = true.",
-                null, Pop3AuthenticationFailure.InsecureConnection);
+        await UserCoreAsync(userName, async, cancellationToken).ConfigureAwait(false);
+        return await PassCoreAsync(password, async, cancellationToken).ConfigureAwait(false);
     }
 
     private async ValueTask<Pop3Response> LoginOAuthCoreAsync(string userName, OAuth2AccessToken accessToken, bool async, CancellationToken cancellationToken)
@@ -231,7 +261,7 @@ public sealed partial class Pop3Client
         ISaslMechanism mechanism =
             offered.Contains("OAUTHBEARER") ? new SaslOAuthBearer(userName, accessToken.Value, Host, Port)
             : offered.Contains("XOAUTH2") ? new SaslXOAuth2(userName, accessToken.Value)
-            : throw new NotSupportedException($"The server offers neither OAUTHBEARER nor XOAUTH2 (SASL: {string.Join(' ', offered)}).");
+            : throw new NotSupportedException($"The server offers neither OAUTHBEARER nor XOAUTH2 (SASL: {ServerText.Escape(string.Join(' ', offered))}).");
         return await AuthCoreAsync(mechanism, async, cancellationToken).ConfigureAwait(false);
     }
 }

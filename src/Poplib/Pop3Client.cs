@@ -45,7 +45,11 @@ public sealed partial class Pop3Client : IDisposable, IAsyncDisposable
     /// <summary>The server's greeting as a parsed reply.</summary>
     public Pop3Response Greeting { get; private set; } = null!;
 
-    /// <summary>The APOP timestamp in the greeting (<c>&lt;…&gt;</c>), or <see langword="null"/> when the server offers no APOP.</summary>
+    /// <summary>
+    /// The APOP timestamp in the greeting (<c>&lt;…@…&gt;</c>, an RFC 5322 msg-id as RFC 1939 requires), or
+    /// <see langword="null"/> when the server offers no APOP — or offers it with a timestamp of another
+    /// shape, which is never hashed (<see cref="Apop"/> says why; <see cref="Welcome"/> still holds it).
+    /// </summary>
     public string? ApopTimestamp { get; private set; }
 
     /// <summary>

@@ -32,9 +32,13 @@ public sealed class Pop3ClientOptions
     public SslClientAuthenticationOptions? SslOptions { get; set; }
 
     /// <summary>
-    /// Allow a password (PASS) to be sent over a connection that is not encrypted. Off by default:
-    /// the client refuses with <see cref="Pop3AuthenticationException"/> before anything is sent.
-    /// APOP, which never sends the password itself, is always allowed.
+    /// Allow logging in over a connection that is not encrypted. Off by default: PASS, APOP and every
+    /// SASL mechanism that uses a secret (<see cref="Sasl.ISaslMechanism.UsesSecret"/>: all the built-in
+    /// ones) are refused with <see cref="Pop3AuthenticationException"/>
+    /// (<see cref="Pop3AuthenticationFailure.InsecureConnection"/>) before anything is sent, because an
+    /// eavesdropper would see the password (PASS, PLAIN, LOGIN, OAuth tokens) or what to crack it from
+    /// offline (APOP, CRAM-MD5, SCRAM). RFC 8314: use TLS. Opted in, <see cref="Pop3Client.Login(string, string)"/>
+    /// still prefers the methods that do not reveal the password.
     /// </summary>
     public bool AllowInsecureAuthentication { get; set; }
 

@@ -30,7 +30,7 @@ internal sealed class ConnectionOptions
 
     public Option<string?> Auth { get; } = new("--auth")
     {
-        Description = "The login method: auto (the strongest safe one), user (USER/PASS), apop, or a SASL mechanism (plain, login, cram-md5, scram-sha-1, scram-sha-256)",
+        Description = "The login method: auto (the strongest the server offers), user (USER/PASS), apop, or a SASL mechanism (plain, login, cram-md5, scram-sha-1, scram-sha-256); without TLS each needs --allow-insecure-auth",
         DefaultValueFactory = _ => null,
     };
 
@@ -38,7 +38,10 @@ internal sealed class ConnectionOptions
 
     public Option<bool> InsecureSkipVerify { get; } = new("--insecure-skip-verify") { Description = "Accept ANY server certificate (testing only: anyone in the path can read your password)" };
 
-    public Option<bool> AllowInsecureAuth { get; } = new("--allow-insecure-auth") { Description = "Allow sending the password over a connection that is not encrypted" };
+    public Option<bool> AllowInsecureAuth { get; } = new("--allow-insecure-auth")
+    {
+        Description = "Allow logging in over a connection that is not encrypted, by any method (an eavesdropper sees the password, or with APOP, CRAM-MD5 and SCRAM enough to crack it offline)",
+    };
 
     public Option<double> Timeout { get; } = new("--timeout") { Description = "Seconds to wait for the server at each step", DefaultValueFactory = _ => 60 };
 

@@ -4,8 +4,8 @@ namespace Poplib.Testing.Faults;
 
 /// <summary>
 /// The one place where <see cref="Pop3Fault"/> records take effect. The session calls it at fixed
-/// points — the greeting, before each reply, instead of a command, when the maildrop opens, while a
-/// body streams, when the connection drops — and each point folds over the faults. Command handlers
+/// points — the greeting, before each reply, instead of a command, after a login, when the maildrop
+/// opens, while a body streams, when the connection drops — and each point folds over the faults. Command handlers
 /// never look at faults.
 /// </summary>
 internal sealed class FaultInterpreter(IReadOnlyList<Pop3Fault> faults)
@@ -21,6 +21,13 @@ internal sealed class FaultInterpreter(IReadOnlyList<Pop3Fault> faults)
 
     /// <summary>Whether deletions are committed when the connection drops without QUIT.</summary>
     public bool CommitOnDisconnect => faults.Any(f => f is DeleteOnDisconnect);
+
+    /// <summary>Called when a command has just logged the session in; may drop the client's input already read.</summary>
+    public void OnLoggedIn(CommandReader reader)
+    {
+        if (faults.Any(f => f is DiscardInputAfterLogin))
+            reader.DiscardBufferedInput();
+    }
 
     public string ShapeGreeting(string greeting)
     {

@@ -56,3 +56,11 @@ public sealed record LoginInUse() : Pop3Fault;
 
 /// <summary>Removes the APOP timestamp (<c>&lt;…&gt;</c>) from the greeting, so APOP is not offered.</summary>
 public sealed record GreetingWithoutTimestamp() : Pop3Fault;
+
+/// <summary>
+/// After a successful login (PASS, APOP, AUTH), drops whatever the client had already sent behind the
+/// login command — in practice everything sent in the same write — as Courier does when its login
+/// process hands the connection over to the mailbox process: a CAPA pipelined behind PASS is never
+/// answered. A failed login drops nothing.
+/// </summary>
+public sealed record DiscardInputAfterLogin() : Pop3Fault;

@@ -95,10 +95,13 @@ internal sealed partial class Pop3Session
             {
                 Pop3Request request = Pop3Request.Parse(line);
                 await DelayReplyAsync().ConfigureAwait(false);
+                SessionState before = _state;
                 if (_faults.Intercept(request) is { } forced)
                     await _writer.LineAsync(forced).ConfigureAwait(false);
                 else
                     await DispatchAsync(request).ConfigureAwait(false);
+                if (before == SessionState.Authorization && _state == SessionState.Transaction)
+                    _faults.OnLoggedIn(_reader);
 
                 // PIPELINING (RFC 2449): answer what is buffered first, then flush once.
                 if (!_reader.HasBufferedInput)

@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Buffers.Text;
+using System.Text;
 
 namespace Poplib.Commands;
 
@@ -15,22 +17,37 @@ internal static class ListingParser
         return TryReadCount(ref text, out number) && TryReadCount(ref text, out size);
     }
 
-    /// <summary>Parses <c>number unique-id …</c> (a UIDL line or a <c>UIDL n</c> reply).</summary>
+    /// <summary>
+    /// Parses <c>number unique-id …</c> (a UIDL line or a <c>UIDL n</c> reply). The unique-id is any
+    /// run of bytes up to a space or tab; whether its characters are allowed is
+    /// <see cref="FindInvalidUidCharacter"/>'s business, so that the error can say which one is not.
+    /// </summary>
     public static bool TryParseNumberAndUid(ReadOnlySpan<byte> text, out long number, out ReadOnlySpan<byte> uid)
     {
         uid = default;
         if (!TryReadCount(ref text, out number))
             return false;
         uid = NextToken(ref text);
-        if (uid.IsEmpty)
-            return false;
-        foreach (byte b in uid)
+        return !uid.IsEmpty;
+    }
+
+    /// <summary>
+    /// Names the first character of a unique-id outside 0x21–0x7E (<c>0x9B</c>, <c>U+65E5</c>), or
+    /// returns null. RFC 1939 section 7 allows only those, and RFC 6856 keeps them so in UTF-8 mode;
+    /// anything else is a broken server, or one that aims control characters (a C1 CSI is the one
+    /// byte 0x9B) at whoever prints the id.
+    /// </summary>
+    public static string? FindInvalidUidCharacter(string uid)
+    {
+        for (int i = 0; i < uid.Length; i++)
         {
-            if (b < 0x21 || b == 0x7F)
-                return false;
+            if (uid[i] is >= '\u0021' and <= '\u007E')
+                continue;
+            int value = Rune.DecodeFromUtf16(uid.AsSpan(i), out Rune rune, out _) == OperationStatus.Done ? rune.Value : uid[i];
+            return value <= 0xFF ? $"0x{value:X2}" : $"U+{value:X4}";
         }
 
-        return true;
+        return null;
     }
 
     /// <summary>Reads a non-negative decimal number (digits only, no sign) as the next field.</summary>

@@ -5,7 +5,8 @@ namespace Poplib.Diagnostics;
 /// <summary>
 /// The protocol transcript: poplib's debug output (levels 1 and 2, as <c>C:</c>/<c>S:</c> lines on a
 /// <see cref="TextWriter"/>) and the same events to an <see cref="ILogger"/>. It is only ever handed
-/// masked command text, so no password reaches either sink.
+/// masked command text, so no password reaches either sink; what the server sent is shown escaped
+/// (<see cref="ServerText"/>), so no escape sequence of its choosing reaches a terminal.
 /// </summary>
 internal sealed class Pop3Transcript
 {
@@ -46,6 +47,7 @@ internal sealed class Pop3Transcript
     /// <summary>A status line received (level 1 and up).</summary>
     public void ReceivedStatus(string line)
     {
+        line = ServerText.Escape(line);
         if (DebugLevel >= 1)
             Write("S: " + line);
         if (_logger is not null)
@@ -57,6 +59,7 @@ internal sealed class Pop3Transcript
 
     public void ReceivedListingLine(string line)
     {
+        line = ServerText.Escape(line);
         if (DebugLevel >= 2)
             Write("S: " + line);
         if (_logger is not null)
@@ -80,6 +83,7 @@ internal sealed class Pop3Transcript
 
     public void Broken(string reason)
     {
+        reason = ServerText.Escape(reason);
         if (DebugLevel >= 1)
             Write("*closed* " + reason);
         if (_logger is not null)

@@ -165,8 +165,8 @@ internal sealed class Pop3Connection : IDisposable
             }
 
             throw new Pop3ProtocolException(allowChallenge
-                ? $"The server sent a reply that is neither +OK, -ERR nor a SASL challenge: \"{Printable(line.Span)}\"."
-                : $"The server sent a reply that is neither +OK nor -ERR: \"{Printable(line.Span)}\".");
+                ? $"The server sent a reply that is neither +OK, -ERR nor a SASL challenge: \"{ServerText.Escape(line.Span)}\"."
+                : $"The server sent a reply that is neither +OK nor -ERR: \"{ServerText.Escape(line.Span)}\".");
         }
         catch (Exception e)
         {
@@ -322,15 +322,6 @@ internal sealed class Pop3Connection : IDisposable
         }
 
         _disposed = true;
-    }
-
-    internal static string Printable(ReadOnlySpan<byte> line)
-    {
-        const int Shown = 80;
-        var chars = new char[Math.Min(line.Length, Shown)];
-        for (int i = 0; i < chars.Length; i++)
-            chars[i] = line[i] is >= 0x20 and < 0x7F ? (char)line[i] : '?';
-        return new string(chars) + (line.Length > Shown ? "…" : "");
     }
 
     public void Dispose() => Dispose(commandInFlight: false);

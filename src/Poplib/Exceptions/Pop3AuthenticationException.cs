@@ -1,10 +1,11 @@
 namespace Poplib;
 
 /// <summary>
-/// The client refused or abandoned a login: before sending anything, because doing so would expose a
-/// secret (a password or token over a connection that is not encrypted while
-/// <see cref="Pop3ClientOptions.AllowInsecureAuthentication"/> is off, or no safe method is offered);
-/// or during a SASL exchange, because the server failed to prove itself (a wrong SCRAM signature).
+/// The client refused or abandoned a login: before sending anything, because the connection is not
+/// encrypted while <see cref="Pop3ClientOptions.AllowInsecureAuthentication"/> is off (anything derived
+/// from a password could be read or cracked), or because the server offers no method this client
+/// supports; or during a SASL exchange, because the mechanism gave up or the server failed to prove
+/// itself (a wrong SCRAM signature: the connection is then closed).
 /// Unless <see cref="Pop3Client.IsConnected"/> says otherwise, the session is still usable (call
 /// <see cref="Pop3Client.Stls(System.Net.Security.SslClientAuthenticationOptions?)"/> first, for instance).
 /// A server's <c>-ERR</c> to a login command is a <see cref="Pop3CommandException"/> instead.
@@ -28,7 +29,7 @@ public sealed class Pop3AuthenticationException : Pop3Exception
 /// <summary>Why a <see cref="Pop3AuthenticationException"/> was thrown.</summary>
 public enum Pop3AuthenticationFailure
 {
-    /// <summary>The connection is not encrypted and the method would reveal the secret: use TLS, or opt in.</summary>
+    /// <summary>The connection is not encrypted and the method uses a password or token: use TLS, or opt in.</summary>
     InsecureConnection,
 
     /// <summary>The server offers no method this client can use.</summary>
@@ -37,6 +38,9 @@ public enum Pop3AuthenticationFailure
     /// <summary>The mechanism gave up mid-exchange (malformed challenge, unusable input) and cancelled it.</summary>
     Cancelled,
 
-    /// <summary>The server failed to prove its identity (a wrong or missing SCRAM signature): possibly an impostor.</summary>
+    /// <summary>
+    /// The server failed to prove its identity (a wrong or missing SCRAM signature, or a mechanism's
+    /// <see cref="Sasl.SaslException.ServerNotAuthenticated"/>): possibly an impostor. The connection is closed.
+    /// </summary>
     ServerNotAuthenticated,
 }

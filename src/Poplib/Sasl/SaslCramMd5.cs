@@ -5,8 +5,9 @@ namespace Poplib.Sasl;
 
 /// <summary>
 /// CRAM-MD5 (RFC 2195): an HMAC-MD5 of the server's challenge keyed by the password. The password is
-/// never sent, so it is allowed without TLS; the server must store it in the clear, and the server is
-/// not authenticated — prefer SCRAM.
+/// never sent, but challenge and response together let an eavesdropper try passwords offline at MD5
+/// speed, so without TLS it needs <see cref="Pop3ClientOptions.AllowInsecureAuthentication"/>; the
+/// server must store the password in the clear, and it is not authenticated — prefer SCRAM.
 /// </summary>
 public sealed class SaslCramMd5 : ISaslMechanism
 {

@@ -1,13 +1,15 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using Poplib.Diagnostics;
 
 namespace Poplib.Sasl;
 
 /// <summary>
 /// SCRAM (RFC 5802, RFC 7677) without channel binding. The password never leaves the client, and the
 /// server proves that it knows the stored key: its final signature is verified, so a login to an
-/// impostor fails even when TLS is absent.
+/// impostor fails. An eavesdropper can still run a dictionary attack on the exchange (slowed by the
+/// iteration count), so without TLS it needs <see cref="Pop3ClientOptions.AllowInsecureAuthentication"/>.
 /// </summary>
 public abstract class SaslScram : ISaslMechanism
 {
@@ -68,7 +70,7 @@ public abstract class SaslScram : ISaslMechanism
         // RFC 5034 sends the server's final message as a last challenge; a server that says +OK
         // without it has not proven it knows the password.
         if (!_serverVerified)
-            throw new SaslException($"The server accepted {Name} without sending its signature; it is not authenticated.");
+            throw new SaslException($"The server accepted {Name} without sending its signature; it is not authenticated.") { ServerNotAuthenticated = true };
     }
 
     private byte[] ClientFinal(string serverFirst)
@@ -103,10 +105,10 @@ public abstract class SaslScram : ISaslMechanism
     {
         Dictionary<char, string> fields = ParseFields(serverFinal);
         if (fields.TryGetValue('e', out string? error))
-            throw new SaslException($"The server rejected the {Name} proof: {error}.");
+            throw new SaslException($"The server rejected the {Name} proof: {ServerText.Escape(error)}.");
         if (!fields.TryGetValue('v', out string? verifier) || !TryFromBase64(verifier, out byte[] signature)
             || !CryptographicOperations.FixedTimeEquals(signature, _expectedServerSignature))
-            throw new SaslException($"The server's {Name} signature is wrong: it does not know the password (an impostor?).");
+            throw new SaslException($"The server's {Name} signature is wrong: it does not know the password (an impostor?).") { ServerNotAuthenticated = true };
         _serverVerified = true;
     }
 
@@ -120,7 +122,7 @@ public abstract class SaslScram : ISaslMechanism
         foreach (string part in message.Split(','))
         {
             if (part.Length < 2 || part[1] != '=')
-                throw new SaslException($"Malformed SCRAM message from the server: \"{message}\".");
+                throw new SaslException($"Malformed SCRAM message from the server: \"{ServerText.Escape(message)}\".");
             fields.TryAdd(part[0], part[2..]);
         }
 

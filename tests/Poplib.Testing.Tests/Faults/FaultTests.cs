@@ -179,6 +179,79 @@ public class FaultTests
         await Assert.ThrowsAsync<NotSupportedException>(() => Both.Run(async, () => client.Apop(TestServer.User, TestServer.Password), () => client.ApopAsync(TestServer.User, TestServer.Password)));
     }
 
+    [Theory]
+    [InlineData("USER alice\r\nPASS secret\r\n", true)]
+    [InlineData("AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n", true)]
+    [InlineData("USER alice\r\nPASS secret\r\n", false)]
+    public async Task DiscardInputAfterLogin_drops_what_was_pipelined_behind_a_successful_login(string login, bool faulty)
+    {
+        // Like Courier: "PASS …\r\nCAPA\r\n" in one write gets "+OK logged in." and then nothing for CAPA.
+        await using Pop3TestServer server = StartWith(faulty ? [new DiscardInputAfterLogin()] : []);
+        using RawConnection raw = await RawConnection.OpenAsync(server);
+        Assert.StartsWith("+OK", await raw.ReadLineAsync());
+
+        await raw.SendAsync(login + "CAPA\r\n");
+        if (login.StartsWith("USER", StringComparison.Ordinal))
+            Assert.Equal("+OK", await raw.ReadLineAsync());
+        Assert.StartsWith("+OK Logged in", await raw.ReadLineAsync());
+        await Task.Delay(200); // CAPA's reply, if any, has been written by now
+        await raw.SendAsync("NOOP\r\n");
+        Assert.Equal(faulty ? "+OK" : "+OK Capability list follows", await raw.ReadLineAsync());
+    }
+
+    [Fact]
+    public async Task DiscardInputAfterLogin_leaves_a_failed_login_and_later_commands_alone()
+    {
+        await using Pop3TestServer server = StartWith(new DiscardInputAfterLogin());
+        using RawConnection raw = await RawConnection.OpenAsync(server);
+        await raw.ReadLineAsync();
+        await raw.SendAsync("USER alice\r\nPASS wrong\r\nNOOP\r\n");
+        Assert.Equal("+OK", await raw.ReadLineAsync());
+        Assert.StartsWith("-ERR [AUTH]", await raw.ReadLineAsync());
+        Assert.StartsWith("-ERR NOOP is not valid", await raw.ReadLineAsync()); // still there: no login, nothing dropped
+
+        await raw.SendAsync("USER alice\r\n");
+        Assert.Equal("+OK", await raw.ReadLineAsync());
+        await raw.SendAsync("PASS secret\r\n");
+        Assert.StartsWith("+OK Logged in", await raw.ReadLineAsync());
+        await raw.SendAsync("STAT\r\nNOOP\r\n"); // after the login, pipelining works as ever
+        Assert.StartsWith("+OK 3 ", await raw.ReadLineAsync());
+        Assert.Equal("+OK", await raw.ReadLineAsync());
+    }
+
+    [Theory]
+    [InlineData(false, "pass")]
+    [InlineData(true, "pass")]
+    [InlineData(false, "apop")]
+    [InlineData(true, "login")]
+    public async Task DiscardInputAfterLogin_the_client_logs_in_without_waiting_for_a_lost_reply(bool async, string method)
+    {
+        await using Pop3TestServer server = StartWith(new DiscardInputAfterLogin());
+        Pop3ClientOptions options = TestServer.ClientOptions(server);
+        options.Timeout = TimeSpan.FromSeconds(3); // a CAPA lost behind the login would end in a TimeoutException
+        using Pop3Client client = await TestServer.Connect(async, server, options);
+        Assert.True(client.Capabilities.Pipelining);
+
+        switch (method)
+        {
+            case "pass":
+                await Both.Run(async, () => client.User(TestServer.User), () => client.UserAsync(TestServer.User));
+                await Both.Run(async, () => client.Pass(TestServer.Password), () => client.PassAsync(TestServer.Password));
+                break;
+            case "apop":
+                await Both.Run(async, () => client.Apop(TestServer.User, TestServer.Password), () => client.ApopAsync(TestServer.User, TestServer.Password));
+                break;
+            default:
+                await Both.Run(async, () => client.Login(TestServer.User, TestServer.Password), () => client.LoginAsync(TestServer.User, TestServer.Password));
+                break;
+        }
+
+        Assert.True(client.IsAuthenticated);
+        Assert.True(client.Capabilities.IsSupported);
+        Assert.False(client.Capabilities.User); // read again after the login
+        Assert.Equal(3, (await Both.Run(async, client.Stat, () => client.StatAsync())).Count);
+    }
+
     [Fact]
     public async Task Faults_set_at_run_time_apply_to_new_sessions()
     {

@@ -75,6 +75,24 @@ public class CliParsingTests
     }
 
     [Theory]
+    [InlineData("auto")]
+    [InlineData("cram-md5")]
+    [InlineData("apop")]
+    public async Task A_plain_text_login_is_refused_with_the_options_that_fix_it(string method)
+    {
+        await using var server = ScriptedServer.Start(s => s.Greet("+OK ready <1.2@host>").Capa("SASL CRAM-MD5", "STLS"));
+        Environment.SetEnvironmentVariable("POPLIB_TEST_PW", "secret");
+        CliRunner.Outcome outcome = await CliRunner.RunAsync("stat", "--host", "127.0.0.1", "--port", server.Port.ToString(),
+            "--user", "alice", "--password-env", "POPLIB_TEST_PW", "--auth", method);
+        Assert.Equal(ExitCodes.Authentication, outcome.ExitCode);
+        Assert.Contains("--starttls", outcome.Error);
+        Assert.Contains("--allow-insecure-auth", outcome.Error);
+        Assert.DoesNotContain("AllowInsecureAuthentication", outcome.Error); // the CLI speaks in options
+        await server.VerifyAsync();
+        Assert.Equal(["CAPA"], server.Received);
+    }
+
+    [Theory]
     [InlineData(new[] { "stat", "--bogus" }, "Unrecognized")]
     [InlineData(new[] { "stat" }, "no server")]
     [InlineData(new[] { "stat", "--host", "h", "--ssl", "--starttls" }, "exclude each other")]
@@ -243,7 +261,11 @@ public class CliDovecotTests(DovecotFixture fixture)
             Assert.Equal(ExitCodes.Authentication, refused.ExitCode);
             Assert.Contains("allow", refused.Error, StringComparison.OrdinalIgnoreCase);
             Assert.Equal(0, (await CliRunner.RunAsync([.. plain, "--auth", "user", "--allow-insecure-auth"])).ExitCode);
-            Assert.Equal(0, (await CliRunner.RunAsync([.. plain, "--auth", "scram-sha-256"])).ExitCode);
+            // SCRAM never sends the password, but its exchange can be cracked offline: opt in as well.
+            CliRunner.Outcome scram = await CliRunner.RunAsync([.. plain, "--auth", "scram-sha-256"]);
+            Assert.Equal(ExitCodes.Authentication, scram.ExitCode);
+            Assert.Contains("--allow-insecure-auth", scram.Error);
+            Assert.Equal(0, (await CliRunner.RunAsync([.. plain, "--auth", "scram-sha-256", "--allow-insecure-auth"])).ExitCode);
         }
         finally
         {

@@ -20,6 +20,54 @@ internal static class Both
     public static Task<Pop3Client> ConnectSsl(bool async, string host, int port, Pop3ClientOptions? options = null) =>
         Run(async, () => Pop3Client.ConnectSsl(host, port, options), () => Pop3Client.ConnectSslAsync(host, port, options));
 
+    /// <summary>Connects and logs in with USER alice / PASS secret (what <c>ScriptedServer.Script.LoggedIn</c> expects).</summary>
+    public static async Task<Pop3Client> LogIn(bool async, int port, Pop3ClientOptions? options = null)
+    {
+        Pop3Client client = await Connect(async, port, options ?? Plain());
+        await Run(async, () => client.User("alice"), () => client.UserAsync("alice"));
+        await Run(async, () => client.Pass("secret"), () => client.PassAsync("secret"));
+        return client;
+    }
+
+    /// <summary>Theory data: every case once down the sync path and once down the async one.</summary>
+    public static TheoryData<bool, T> Paths<T>(params T[] cases)
+    {
+        var data = new TheoryData<bool, T>();
+        foreach (T item in cases)
+        {
+            data.Add(false, item);
+            data.Add(true, item);
+        }
+
+        return data;
+    }
+
+    /// <inheritdoc cref="Paths{T}(T[])"/>
+    public static TheoryData<bool, T1, T2> Paths<T1, T2>(params (T1, T2)[] cases)
+    {
+        var data = new TheoryData<bool, T1, T2>();
+        foreach ((T1 first, T2 second) in cases)
+        {
+            data.Add(false, first, second);
+            data.Add(true, first, second);
+        }
+
+        return data;
+    }
+
+    /// <inheritdoc cref="Paths{T}(T[])"/>
+    public static TheoryData<bool, T1, T2, T3> Paths<T1, T2, T3>(params (T1, T2, T3)[] cases)
+    {
+        var data = new TheoryData<bool, T1, T2, T3>();
+        foreach ((T1 first, T2 second, T3 third) in cases)
+        {
+            data.Add(false, first, second, third);
+            data.Add(true, first, second, third);
+        }
+
+        return data;
+    }
+
     /// <summary>Options for the scripted server: short timeout, plaintext passwords allowed.</summary>
     public static Pop3ClientOptions Plain(bool queryCapabilities = true) => new()
     {

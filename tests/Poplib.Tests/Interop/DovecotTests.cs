@@ -177,7 +177,8 @@ public class DovecotTests(DovecotFixture fixture)
     public async Task Apop_logs_in(bool async)
     {
         var (user, password) = Dovecot.AddUser([SampleMail.Message(1)]);
-        using Pop3Client client = await Both.Connect(async, Dovecot.PlainPort, Dovecot.Options());
+        // A plain link: APOP needs the opt-in (DovecotStrictTests checks the refusal without it).
+        using Pop3Client client = await Both.Connect(async, Dovecot.PlainPort, Dovecot.Options(allowInsecure: true));
         await Both.Run(async, () => client.Apop(user, password), () => client.ApopAsync(user, password));
         Assert.Equal(Pop3SessionState.Transaction, client.State);
         Assert.Equal(1, (await Both.Run(async, client.Stat, () => client.StatAsync())).Count);
@@ -326,8 +327,16 @@ public class DovecotStrictTests(DovecotFixture fixture)
             Assert.True(client.IsConnected);
         }
 
-        // APOP sends only a digest: allowed by both sides without TLS.
+        // APOP sends only a digest, which Dovecot accepts without TLS; but an eavesdropper can crack
+        // it offline, so the client sends it only when opted in.
         using (Pop3Client client = await Connect(Dovecot.Options()))
+        {
+            var refused = await Assert.ThrowsAsync<Pop3AuthenticationException>(() => Both.Run(async, () => client.Apop(user, password), () => client.ApopAsync(user, password)));
+            Assert.Equal(Pop3AuthenticationFailure.InsecureConnection, refused.Reason);
+            Assert.True(client.IsConnected);
+        }
+
+        using (Pop3Client client = await Connect(Dovecot.Options(allowInsecure: true)))
         {
             await Both.Run(async, () => client.Apop(user, password), () => client.ApopAsync(user, password));
             Assert.Equal(Pop3SessionState.Transaction, client.State);
@@ -400,20 +409,30 @@ public class DovecotSaslTests(DovecotFixture fixture)
     [DovecotTheory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task Login_on_a_plain_link_uses_scram_sha_256(bool async)
+    public async Task Login_on_a_plain_link_needs_opt_in_and_then_uses_scram_sha_256(bool async)
     {
         DovecotInstance dovecot = fixture.StrictServer;
         var (user, password) = dovecot.AddUser([SampleMail.Message(1)]);
         var transcript = new StringWriter();
-        Pop3ClientOptions options = dovecot.Options();
-        options.DebugLevel = 1;
-        options.DebugWriter = transcript;
-        using Pop3Client client = await Both.Run(async,
+        Task<Pop3Client> Connect(Pop3ClientOptions options) => Both.Run(async,
             () => Pop3Client.Connect(dovecot.Host, dovecot.PlainPort, options),
             () => Pop3Client.ConnectAsync(dovecot.Host, dovecot.PlainPort, options));
 
-        await Both.Run(async, () => client.Login(user, password), () => client.LoginAsync(user, password));
-        Assert.True(client.IsAuthenticated);
+        // Only CRAM-MD5 and SCRAM are on offer without TLS: an eavesdropper could crack either offline.
+        using (Pop3Client client = await Connect(dovecot.Options()))
+        {
+            var refused = await Assert.ThrowsAsync<Pop3AuthenticationException>(() => Both.Run(async, () => client.Login(user, password), () => client.LoginAsync(user, password)));
+            Assert.Equal(Pop3AuthenticationFailure.InsecureConnection, refused.Reason);
+            Assert.Contains("AUTH SCRAM-SHA-256", refused.Message);
+        }
+
+        Pop3ClientOptions options = dovecot.Options(allowInsecure: true);
+        options.DebugLevel = 1;
+        options.DebugWriter = transcript;
+        using Pop3Client opted = await Connect(options);
+        await Both.Run(async, () => opted.Login(user, password), () => opted.LoginAsync(user, password));
+        Assert.True(opted.IsAuthenticated);
+        Assert.Equal("AUTH SCRAM-SHA-256", opted.AuthenticationMethod);
         Assert.Contains("C: AUTH SCRAM-SHA-256 ****", transcript.ToString());
         Assert.DoesNotContain(password, transcript.ToString());
     }

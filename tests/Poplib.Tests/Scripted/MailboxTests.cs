@@ -4,13 +4,7 @@ namespace Poplib.Tests.Scripted;
 
 public class MailboxTests
 {
-    private static async Task<Pop3Client> LoggedInClient(bool async, ScriptedServer server)
-    {
-        Pop3Client client = await Both.Connect(async, server.Port, Both.Plain());
-        await Both.Run(async, () => client.User("alice"), () => client.UserAsync("alice"));
-        await Both.Run(async, () => client.Pass("secret"), () => client.PassAsync("secret"));
-        return client;
-    }
+    private static Task<Pop3Client> LoggedInClient(bool async, ScriptedServer server) => Both.LogIn(async, server.Port);
 
     [Theory]
     [InlineData(false)]

@@ -69,8 +69,7 @@ public class SaslTests
         await using var server = ScriptedServer.Start(s => Greeted(s, "CRAM-MD5")
             .Expect("AUTH CRAM-MD5").Send("+ PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+")
             .Expect("dGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNzMzNGQzODkw").Send("+OK").Capa("TOP"));
-        // Never reveals the password: allowed without TLS even with the default policy.
-        using Pop3Client client = await Connect(async, server, allowInsecure: false);
+        using Pop3Client client = await Connect(async, server); // a plain link: opted in (InsecureLoginTests covers the refusal)
         await Auth(async, client, new SaslCramMd5("tim", "tanstaaftanstaaf"));
         Assert.True(client.IsAuthenticated);
     }
@@ -84,7 +83,7 @@ public class SaslTests
             .Expect("AUTH SCRAM-SHA-1 " + ScramSha1ClientFirst).Send("+ " + ScramSha1ServerFirst)
             .Expect(ScramSha1ClientFinal).Send("+ " + ScramSha1ServerFinal)
             .Expect("").Send("+OK").Capa("TOP"));
-        using Pop3Client client = await Connect(async, server, allowInsecure: false);
+        using Pop3Client client = await Connect(async, server); // a plain link: opted in (InsecureLoginTests covers the refusal)
         await Auth(async, client, new SaslScramSha1("user", "pencil", "fyko+d2lbbFgONRv9qkxdawL"));
         Assert.True(client.IsAuthenticated);
         await server.VerifyAsync();
@@ -99,7 +98,7 @@ public class SaslTests
             .Expect("AUTH SCRAM-SHA-256 " + ScramSha256ClientFirst).Send("+ " + ScramSha256ServerFirst)
             .Expect(ScramSha256ClientFinal).Send("+ " + ScramSha256ServerFinal)
             .Expect("").Send("+OK").Capa("TOP"));
-        using Pop3Client client = await Connect(async, server, allowInsecure: false);
+        using Pop3Client client = await Connect(async, server); // a plain link: opted in (InsecureLoginTests covers the refusal)
         await Auth(async, client, new SaslScramSha256("user", "pencil", "rOprNGfwEbeRWgbNEkqO"));
         Assert.True(client.IsAuthenticated);
         await server.VerifyAsync();
@@ -108,30 +107,58 @@ public class SaslTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task Wrong_scram_server_signature_cancels_and_the_session_goes_on(bool async)
+    public async Task Wrong_scram_server_signature_closes_the_connection_as_an_impostor(bool async)
     {
+        // The server does not know the password: whatever it says next cannot be trusted, so the
+        // client neither cancels nor sends anything else; it hangs up.
         await using var server = ScriptedServer.Start(s => Greeted(s, "SCRAM-SHA-1")
             .Expect("AUTH SCRAM-SHA-1 " + ScramSha1ClientFirst).Send("+ " + ScramSha1ServerFirst)
             .Expect(ScramSha1ClientFinal).Send("+ dj1BQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE9")
-            .On("*", "-ERR [AUTH] Authentication cancelled"));
+            .ExpectHangUp());
         using Pop3Client client = await Connect(async, server);
 
         var error = await Assert.ThrowsAsync<Pop3AuthenticationException>(() => Auth(async, client, new SaslScramSha1("user", "pencil", "fyko+d2lbbFgONRv9qkxdawL")));
+        Assert.Equal(Pop3AuthenticationFailure.ServerNotAuthenticated, error.Reason);
         Assert.Contains("signature", error.Message);
-        Assert.True(client.IsConnected);
-        Assert.Equal(Pop3SessionState.Authorization, client.State);
+        Assert.True(Assert.IsType<SaslException>(error.InnerException).ServerNotAuthenticated);
+        Assert.False(client.IsConnected);
+        Assert.Equal(Pop3SessionState.Closed, client.State);
         await server.VerifyAsync();
     }
 
-    [Fact]
-    public async Task Scram_success_without_the_server_signature_is_refused_and_closes()
+    [Theory]
+    [InlineData(false, "+OK trust me")]
+    [InlineData(true, "+OK trust me")]
+    [InlineData(false, "+OK dj1ybUY5cHFWOFM3c3VBb1pXamE0ZEpSa0ZzS1E9")] // even the right signature, but not as the challenge RFC 5034 requires
+    [InlineData(true, "+OK dj1BQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE9")]
+    public async Task Scram_success_without_a_verified_server_signature_is_refused_and_closes(bool async, string success)
     {
         await using var server = ScriptedServer.Start(s => Greeted(s, "SCRAM-SHA-1")
             .Expect("AUTH SCRAM-SHA-1 " + ScramSha1ClientFirst).Send("+ " + ScramSha1ServerFirst)
-            .Expect(ScramSha1ClientFinal).Send("+OK trust me"));
-        using Pop3Client client = await Connect(async: false, server);
-        await Assert.ThrowsAsync<Pop3AuthenticationException>(() => client.AuthAsync(new SaslScramSha1("user", "pencil", "fyko+d2lbbFgONRv9qkxdawL")));
+            .Expect(ScramSha1ClientFinal).Send(success)
+            .ExpectHangUp());
+        using Pop3Client client = await Connect(async, server);
+        var error = await Assert.ThrowsAsync<Pop3AuthenticationException>(() => Auth(async, client, new SaslScramSha1("user", "pencil", "fyko+d2lbbFgONRv9qkxdawL")));
+        Assert.Equal(Pop3AuthenticationFailure.ServerNotAuthenticated, error.Reason);
         Assert.False(client.IsConnected);
+        Assert.False(client.IsAuthenticated);
+        await server.VerifyAsync();
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_custom_mechanism_can_say_the_server_failed_to_authenticate(bool async)
+    {
+        await using var server = ScriptedServer.Start(s => Greeted(s, "X-MUTUAL")
+            .Expect("AUTH X-MUTUAL").Send("+ " + Convert.ToBase64String("not the proof"u8))
+            .ExpectHangUp());
+        using Pop3Client client = await Connect(async, server);
+        var error = await Assert.ThrowsAsync<Pop3AuthenticationException>(() => Auth(async, client, new MutualMechanism()));
+        Assert.Equal(Pop3AuthenticationFailure.ServerNotAuthenticated, error.Reason);
+        Assert.Contains("proof", error.Message);
+        Assert.False(client.IsConnected);
+        await server.VerifyAsync();
     }
 
     [Theory]
@@ -258,31 +285,6 @@ public class SaslTests
         Assert.Contains("C: ****", transcript);
     }
 
-    public static TheoryData<string, string, bool, string> LoginChoices => new()
-    {
-        // offered SASL, greeting timestamp?, encrypted-or-allowed, expected first command
-        { "PLAIN LOGIN CRAM-MD5 SCRAM-SHA-1", "", false, "AUTH SCRAM-SHA-1" },
-        { "PLAIN SCRAM-SHA-256 SCRAM-SHA-1", "", true, "AUTH SCRAM-SHA-256" },
-        { "PLAIN LOGIN CRAM-MD5", "", false, "AUTH CRAM-MD5" },
-        { "PLAIN LOGIN", " <1.2@host>", false, "APOP" },
-        { "PLAIN LOGIN", " <1.2@host>", true, "AUTH PLAIN" },
-        { "LOGIN", "", true, "AUTH LOGIN" },
-        { "", "", true, "USER" },
-    };
-
-    [Theory]
-    [MemberData(nameof(LoginChoices))]
-    public async Task Login_picks_the_strongest_safe_method(string sasl, string timestamp, bool allowInsecure, string expected)
-    {
-        await using var server = ScriptedServer.Start(s => s.Greet("+OK ready" + timestamp)
-            .Capa(sasl.Length > 0 ? ["USER", "SASL " + sasl] : ["USER"])
-            .Expect(null).Send("-ERR [AUTH] stop here"));
-        using Pop3Client client = await Connect(async: false, server, allowInsecure);
-        await Assert.ThrowsAsync<Pop3CommandException>(() => client.LoginAsync("tim", "tanstaaf"));
-        await server.VerifyAsync();
-        Assert.StartsWith(expected, server.Received[1], StringComparison.Ordinal);
-    }
-
     [Fact]
     public async Task Login_with_nothing_safe_on_offer_says_how_to_fix_it()
     {
@@ -367,6 +369,23 @@ public class SaslTests
         using Pop3Client client = await Connect(async: false, server, allowInsecure: false);
         var error = Assert.Throws<Pop3AuthenticationException>(() => client.Auth(new SaslPlain("u", "p")));
         Assert.Equal(Pop3AuthenticationFailure.InsecureConnection, error.Reason);
+    }
+
+    /// <summary>A third-party mechanism that authenticates the server, as SCRAM does.</summary>
+    private sealed class MutualMechanism : ISaslMechanism
+    {
+        public string Name => "X-MUTUAL";
+
+        public bool ExposesSecret => false;
+
+        public bool HasInitialResponse => false;
+
+        public byte[] Respond(ReadOnlySpan<byte> challenge) =>
+            throw new SaslException("the server's proof is wrong") { ServerNotAuthenticated = true };
+
+        public void Complete()
+        {
+        }
     }
 
     private sealed class ThrowingMechanism : ISaslMechanism
