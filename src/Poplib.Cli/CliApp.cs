@@ -32,7 +32,7 @@ internal static partial class CliApp
     // Options that take no value: a token after any other option is that option's value.
     private static readonly HashSet<string> Flags = new(StringComparer.Ordinal)
     {
-        "--ssl", "--starttls", "--insecure-skip-verify", "--allow-insecure-auth", "--verbose", "-v", "-vv", "--json", "--yes", "-y", "--help", "-h", "-?",
+        "--ssl", "--starttls", "--no-starttls", "--insecure-skip-verify", "--allow-insecure-auth", "--verbose", "-v", "-vv", "--json", "--yes", "-y", "--help", "-h", "-?",
         "--keep", "--delete", "--quiet", "-q",
     };
 

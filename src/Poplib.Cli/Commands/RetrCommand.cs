@@ -36,7 +36,12 @@ internal static class RetrCommand
     {
         var output = new Option<FileInfo?>("--output", "-o") { Description = "Write to this file instead of standard output (replaced atomically)" };
         command.Add(output);
-        CommandRunner.SetMailAction(command, connection, console, async (context, client) =>
+        // The message itself goes to standard output: there is no room there for a JSON document.
+        int? CheckFirst(ParseResult result) => result.GetValue(connection.Json) && result.GetValue(output) is null
+            ? throw new CliException(ExitCodes.Usage, $"{command.Name} --json needs -o FILE: without it the message itself goes to standard output")
+            : null;
+
+        CommandRunner.SetMailAction(command, connection, console, _ => true, async (context, client) =>
         {
             int n = context.Result.GetValue(number);
             int? count = lines is null ? null : context.Result.GetValue(lines);
@@ -58,7 +63,7 @@ internal static class RetrCommand
             }
 
             return ExitCodes.Ok;
-        });
+        }, CheckFirst);
         return command;
     }
 

@@ -28,9 +28,14 @@ internal sealed class ConnectionOptions
 
     public Option<string?> PasswordFile { get; } = new("--password-file") { Description = "Read the password from the first line of this file" };
 
+    public Option<string?> PasswordCommand { get; } = new("--password-command") { Description = "Run this command (by /bin/sh) and use the first line it prints as the password, e.g. \"pass show mail/work\"" };
+
+    public Option<bool> NoStartTls { get; } = new("--no-starttls") { Description = "Stay in plain text even when the server offers STLS (by default poplib switches to TLS whenever it is offered)" };
+
     public Option<string?> Auth { get; } = new("--auth")
     {
-        Description = "The login method: auto (the strongest the server offers), user (USER/PASS), apop, or a SASL mechanism (plain, login, cram-md5, scram-sha-1, scram-sha-256); without TLS each needs --allow-insecure-auth",
+        Description = "The login method: auto (the strongest the server offers), user (USER/PASS), apop, or a SASL mechanism: plain, login, cram-md5, scram-sha-1, scram-sha-256, " +
+            "xoauth2 or oauthbearer (then the password is an OAuth 2.0 access token, read as passwords are: --password-env, --password-file or --password-command); without TLS each needs --allow-insecure-auth",
         DefaultValueFactory = _ => null,
     };
 
@@ -53,7 +58,7 @@ internal sealed class ConnectionOptions
 
     public void AddTo(Command command)
     {
-        foreach (Option option in new Option[] { Url, Host, Port, Ssl, StartTls, User, PasswordEnv, PasswordFile, Auth, CaFile, InsecureSkipVerify, AllowInsecureAuth, Timeout, Verbose, VeryVerbose, Json })
+        foreach (Option option in new Option[] { Url, Host, Port, Ssl, StartTls, NoStartTls, User, PasswordEnv, PasswordFile, PasswordCommand, Auth, CaFile, InsecureSkipVerify, AllowInsecureAuth, Timeout, Verbose, VeryVerbose, Json })
             command.Add(option);
     }
 
@@ -84,6 +89,8 @@ internal sealed class ConnectionOptions
             throw new CliException(ExitCodes.Usage, $"--port must be between 1 and 65535, not {port}");
         if (ssl && result.GetValue(StartTls))
             throw new CliException(ExitCodes.Usage, "--ssl and --starttls exclude each other");
+        if (result.GetValue(NoStartTls) && (ssl || result.GetValue(StartTls)))
+            throw new CliException(ExitCodes.Usage, ssl ? "--no-starttls and TLS from the first byte (--ssl, pops://) exclude each other" : "--starttls and --no-starttls exclude each other");
         double timeout = result.GetValue(Timeout);
         if (!(timeout > 0 && timeout <= 24 * 3600))
             throw new CliException(ExitCodes.Usage, "--timeout must be a number of seconds between 0 and 86400");
@@ -101,7 +108,12 @@ internal sealed class ConnectionOptions
             InsecureSkipVerify: result.GetValue(InsecureSkipVerify),
             AllowInsecureAuth: result.GetValue(AllowInsecureAuth),
             Timeout: TimeSpan.FromSeconds(timeout),
-            DebugLevel: DebugLevel(result));
+            DebugLevel: DebugLevel(result))
+        {
+            PasswordCommand = result.GetValue(PasswordCommand),
+            // Neither TLS option given: TLS all the same whenever the server offers STLS.
+            OpportunisticStartTls = !ssl && !result.GetValue(StartTls) && !result.GetValue(NoStartTls),
+        };
     }
 }
 
@@ -121,6 +133,15 @@ internal sealed record ConnectionSettings(
     TimeSpan Timeout,
     int DebugLevel)
 {
+    /// <summary>Read the password from the first line this command prints.</summary>
+    public string? PasswordCommand { get; init; }
+
+    /// <summary>
+    /// Switch to TLS with STLS whenever the server offers it (the command line's default), failing
+    /// closed if it then fails. <see cref="StartTls"/> requires it; neither: plain text.
+    /// </summary>
+    public bool OpportunisticStartTls { get; init; }
+
     /// <summary>host:port, as error messages name the server ([host]:port for an IPv6 address).</summary>
     public string Address => Host.Contains(':', StringComparison.Ordinal) ? $"[{Host}]:{Port.ToString(System.Globalization.CultureInfo.InvariantCulture)}" : $"{Host}:{Port.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
 }

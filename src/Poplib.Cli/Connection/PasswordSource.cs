@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Text;
+using Poplib.Cli.Fetch;
 
 namespace Poplib.Cli.Connection;
 
@@ -8,10 +10,15 @@ namespace Poplib.Cli.Connection;
 /// </summary>
 internal static class PasswordSource
 {
-    public static string Read(string? environmentVariable, string? file, CliConsole console)
+    public static string Read(string? environmentVariable, string? file, CliConsole console) => Read(environmentVariable, file, command: null, console);
+
+    /// <summary>The password from the one source given, or a prompt when none is.</summary>
+    public static string Read(string? environmentVariable, string? file, string? command, CliConsole console)
     {
-        if (environmentVariable is not null && file is not null)
-            throw new CliException(ExitCodes.Usage, "give either --password-env or --password-file, not both");
+        if ((environmentVariable is null ? 0 : 1) + (file is null ? 0 : 1) + (command is null ? 0 : 1) > 1)
+            throw new CliException(ExitCodes.Usage, "give one of --password-env, --password-file and --password-command");
+        if (command is not null)
+            return FromCommand(command, ChildEnvironment.None, ExitCodes.Usage);
         if (environmentVariable is not null)
         {
             return Environment.GetEnvironmentVariable(environmentVariable) is { Length: > 0 } value
@@ -38,6 +45,38 @@ internal static class PasswordSource
         if (!console.IsInteractive)
             throw new CliException(ExitCodes.Usage, "no password: use --password-env VAR or --password-file FILE (there is no terminal to ask on)");
         return Prompt(console.Error);
+    }
+
+    private static readonly TimeSpan CommandPatience = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// The first line a command prints (<c>pass show mail/work</c>, <c>secret-tool lookup …</c>: a password
+    /// manager's way of handing over a secret), the command run by /bin/sh without the variables in
+    /// <paramref name="hidden"/>. Failures are reported with <paramref name="exitCode"/>.
+    /// </summary>
+    public static string FromCommand(string commandLine, ChildEnvironment hidden, int exitCode)
+    {
+        if (string.IsNullOrWhiteSpace(commandLine))
+            throw new CliException(exitCode, "the password command is empty");
+        ProcessStartInfo start = ShellCommand.StartInfo(commandLine, hidden);
+        start.RedirectStandardOutput = true;
+        using Process process = Process.Start(start) ?? throw new CliException(exitCode, $"cannot start the password command: {commandLine}");
+        // The first line is the password (pass, gopass and secret-tool all print it first).
+        Task<string?> firstLine = process.StandardOutput.ReadLineAsync();
+        Task rest = firstLine.ContinueWith(_ => process.StandardOutput.ReadToEndAsync(), TaskScheduler.Default).Unwrap();
+        if (!process.WaitForExit(CommandPatience))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new CliException(exitCode, $"the password command did not finish within {CommandPatience.TotalSeconds:0} s: {commandLine}");
+        }
+
+        rest.Wait(CommandPatience);
+        if (process.ExitCode != 0)
+            throw new CliException(exitCode, $"the password command failed with exit status {process.ExitCode}: {commandLine}");
+        string? password = firstLine.Result;
+        return string.IsNullOrEmpty(password)
+            ? throw new CliException(exitCode, $"the password command printed nothing: {commandLine}")
+            : password;
     }
 
     private static string Prompt(TextWriter stderr)

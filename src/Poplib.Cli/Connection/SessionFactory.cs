@@ -12,7 +12,7 @@ internal static class SessionFactory
     public static Task<Pop3Client> OpenAsync(ConnectionSettings settings, bool login, CliConsole console, CancellationToken cancellationToken)
     {
         // Read the password before connecting: a prompt must not eat into the server's timeout.
-        string? password = login ? PasswordSource.Read(settings.PasswordEnv, settings.PasswordFile, console) : null;
+        string? password = login ? PasswordSource.Read(settings.PasswordEnv, settings.PasswordFile, settings.PasswordCommand, console) : null;
         return OpenAsync(settings, password, console, cancellationToken);
     }
 
@@ -35,8 +35,19 @@ internal static class SessionFactory
         Pop3Client client = await ConnectAsync(settings, options, cancellationToken);
         try
         {
-            if (settings.StartTls)
-                await client.StlsAsync(cancellationToken: cancellationToken);
+            if (settings.StartTls || (settings.OpportunisticStartTls && client.Capabilities.Stls))
+            {
+                try
+                {
+                    await client.StlsAsync(cancellationToken: cancellationToken);
+                }
+                catch (Pop3CommandException refused) when (!settings.StartTls)
+                {
+                    // Offered, then refused: never carry on in plain text as if nothing happened.
+                    throw new CliException(ExitCodes.ServerError,
+                        $"the server offered STLS but refused it ({refused.ResponseText}); poplib does not go on in plain text. To do so anyway: --no-starttls", refused);
+                }
+            }
             if (login)
             {
                 try

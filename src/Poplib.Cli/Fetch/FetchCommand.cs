@@ -61,7 +61,7 @@ internal static class FetchCommand
                 int? configParallel = null;
                 if (result.GetValue(config) is { } file)
                 {
-                    foreach (Option option in new Option[] { connection.Url, connection.Host, connection.User, connection.PasswordEnv, connection.PasswordFile, maildir, mbox, mda })
+                    foreach (Option option in new Option[] { connection.Url, connection.Host, connection.User, connection.PasswordEnv, connection.PasswordFile, connection.PasswordCommand, maildir, mbox, mda })
                     {
                         if (result.GetResult(option) is not null)
                             throw new CliException(ExitCodes.Usage, $"{option.Name} cannot be combined with --config: set it in the config file");
@@ -84,7 +84,7 @@ internal static class FetchCommand
                     FetchPolicy policy = Override(new FetchPolicy(false, null, OversizeAction.Skip, null, UidlResetAction.Refuse, FetchPolicy.DefaultBatchSize),
                         result, keep, delete, maxSize, oversize, limit, onReset, batch, maxRunTime);
                     // Read the password now, once: a prompt must come before any connection starts.
-                    string password = PasswordSource.Read(settings.PasswordEnv, settings.PasswordFile, console);
+                    string password = PasswordSource.Read(settings.PasswordEnv, settings.PasswordFile, settings.PasswordCommand, console);
                     accounts = [new AccountSettings($"{settings.User}@{settings.Host}", settings, () => password, destination, policy)];
                 }
 

@@ -187,3 +187,33 @@ public class CliMessagesTests
         return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 }
+
+/// <summary>Options that work the same way in every command.</summary>
+public class CliConsistencyTests
+{
+    [Fact]
+    public async Task Retr_and_top_json_without_an_output_file_are_refused_before_connecting()
+    {
+        CliRunner.Outcome retr = await CliRunner.RunAsync("retr", "1", "--json", "--host", "127.0.0.1", "--port", "1", "--user", "u", "--password-env", "PATH");
+        Assert.Equal(ExitCodes.Usage, retr.ExitCode);
+        Assert.Contains("retr --json needs -o FILE", retr.Error);
+        CliRunner.Outcome top = await CliRunner.RunAsync("top", "1", "0", "--json", "--host", "127.0.0.1", "--port", "1", "--user", "u", "--password-env", "PATH");
+        Assert.Contains("top --json needs -o FILE", top.Error);
+    }
+
+    [Fact]
+    public async Task The_password_can_come_from_a_command()
+    {
+        await using Pop3TestServer server = await Pop3TestServer.StartAsync(new Pop3TestServerOptions { Tls = Pop3TlsMode.None });
+        server.AddUser("alice", "from-a-command", Pop3Mailbox.FromMessages(["Subject: 1\n\none\n"u8.ToArray()]));
+        string[] login = ["--host", "127.0.0.1", "--port", server.Port.ToString(), "--user", "alice", "--auth", "user", "--allow-insecure-auth"];
+        CliRunner.Outcome stat = await CliRunner.RunAsync(["stat", .. login, "--password-command", "printf 'from-a-command\\nsecond line\\n'"]);
+        Assert.True(stat.ExitCode == 0, stat.Error);
+        Assert.StartsWith("1 messages", stat.Out);
+        CliRunner.Outcome both = await CliRunner.RunAsync(["stat", .. login, "--password-command", "echo x", "--password-env", "PATH"]);
+        Assert.Equal(ExitCodes.Usage, both.ExitCode);
+        CliRunner.Outcome failing = await CliRunner.RunAsync(["stat", .. login, "--password-command", "exit 3"]);
+        Assert.Equal(ExitCodes.Usage, failing.ExitCode);
+        Assert.Contains("failed with exit status 3", failing.Error);
+    }
+}

@@ -82,8 +82,9 @@ public class CliParsingTests
     {
         await using var server = ScriptedServer.Start(s => s.Greet("+OK ready <1.2@host>").Capa("SASL CRAM-MD5", "STLS"));
         Environment.SetEnvironmentVariable("POPLIB_TEST_PW", "secret");
+        // --no-starttls: otherwise poplib takes the STLS the server offers.
         CliRunner.Outcome outcome = await CliRunner.RunAsync("stat", "--host", "127.0.0.1", "--port", server.Port.ToString(),
-            "--user", "alice", "--password-env", "POPLIB_TEST_PW", "--auth", method);
+            "--user", "alice", "--password-env", "POPLIB_TEST_PW", "--auth", method, "--no-starttls");
         Assert.Equal(ExitCodes.Authentication, outcome.ExitCode);
         Assert.Contains("--starttls", outcome.Error);
         Assert.Contains("--allow-insecure-auth", outcome.Error);
@@ -92,8 +93,23 @@ public class CliParsingTests
         Assert.Equal(["CAPA"], server.Received);
     }
 
+    [Fact]
+    public async Task Stls_is_taken_whenever_offered_and_a_refusal_stops_the_command()
+    {
+        await using var server = ScriptedServer.Start(s => s.Greet("+OK ready <1.2@host>").Capa("USER", "STLS").On("STLS", "-ERR [SYS/TEMP] not now"));
+        Environment.SetEnvironmentVariable("POPLIB_TEST_PW", "secret");
+        CliRunner.Outcome outcome = await CliRunner.RunAsync("stat", "--host", "127.0.0.1", "--port", server.Port.ToString(),
+            "--user", "alice", "--password-env", "POPLIB_TEST_PW", "--allow-insecure-auth");
+        Assert.Equal(ExitCodes.ServerError, outcome.ExitCode);
+        Assert.Contains("offered STLS but refused it", outcome.Error);
+        Assert.Contains("--no-starttls", outcome.Error);
+        await server.VerifyAsync();
+        Assert.Equal(["CAPA", "STLS"], server.Received); // never the password in plain text after a failed STLS
+    }
+
     [Theory]
     [InlineData(new[] { "stat", "--bogus" }, "Unrecognized")]
+    [InlineData(new[] { "stat", "--host", "h", "--starttls", "--no-starttls" }, "exclude each other")]
     [InlineData(new[] { "stat" }, "no server")]
     [InlineData(new[] { "stat", "--host", "h", "--ssl", "--starttls" }, "exclude each other")]
     [InlineData(new[] { "stat", "--host", "h", "--port", "70000" }, "between 1 and 65535")]
@@ -164,11 +180,17 @@ public class CliDovecotTests(DovecotFixture fixture)
         Assert.Contains("SASL", table.Out);
         Assert.Contains("TLS: Tls", table.Out);
 
-        CliRunner.Outcome json = await CliRunner.RunAsync("capa", "--host", "localhost", "--port", Dovecot.PlainPort.ToString(), "--json");
+        CliRunner.Outcome json = await CliRunner.RunAsync("capa", "--host", "localhost", "--port", Dovecot.PlainPort.ToString(), "--json", "--no-starttls");
         using JsonDocument document = JsonDocument.Parse(json.Out);
         Assert.False(document.RootElement.GetProperty("tls").GetBoolean());
         Assert.True(document.RootElement.GetProperty("capabilities").TryGetProperty("STLS", out _));
         Assert.StartsWith("+OK", document.RootElement.GetProperty("greeting").GetString());
+        Assert.Contains("\"greeting\": \"+OK", json.Out); // relaxed escaping: "+", "<" and ">" as they are
+
+        // Neither --starttls nor --no-starttls: TLS all the same, since the server offers it.
+        CliRunner.Outcome automatic = await CliRunner.RunAsync("capa", "--host", "localhost", "--port", Dovecot.PlainPort.ToString(), "--json", "--ca-file", caFile);
+        using JsonDocument secured = JsonDocument.Parse(automatic.Out);
+        Assert.True(secured.RootElement.GetProperty("tls").GetBoolean());
     }
 
     [DovecotFact]
@@ -256,7 +278,7 @@ public class CliDovecotTests(DovecotFixture fixture)
         File.WriteAllText(file, Environment.GetEnvironmentVariable(common[4]) + "\n");
         try
         {
-            string[] plain = ["stat", "--host", "127.0.0.1", "--port", Dovecot.PlainPort.ToString(), "--user", user, "--password-file", file];
+            string[] plain = ["stat", "--host", "127.0.0.1", "--port", Dovecot.PlainPort.ToString(), "--user", user, "--password-file", file, "--no-starttls"];
             CliRunner.Outcome refused = await CliRunner.RunAsync([.. plain, "--auth", "user"]);
             Assert.Equal(ExitCodes.Authentication, refused.ExitCode);
             Assert.Contains("allow", refused.Error, StringComparison.OrdinalIgnoreCase);

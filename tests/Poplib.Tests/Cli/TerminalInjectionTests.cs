@@ -32,6 +32,16 @@ public class TerminalInjectionTests
     }
 
     [Fact]
+    public async Task Capa_json_escapes_them_as_json_does()
+    {
+        await using var server = ScriptedServer.Start(s => s.Greet("+OK ready " + Evil).Capa("USER", "X-EVIL " + Evil).On("QUIT", "+OK"));
+        CliRunner.Outcome outcome = await CliRunner.RunAsync("capa", "--host", "127.0.0.1", "--port", server.Port.ToString(), "--json");
+        Assert.True(outcome.ExitCode == 0, outcome.Error);
+        Assert.Contains("\\u001B", outcome.Out);
+        AssertPrintable(outcome.Out + outcome.Error);
+    }
+
+    [Fact]
     public async Task A_refused_login_is_reported_escaped()
     {
         await using var server = ScriptedServer.Start(s => s.Greet().Capa("USER").On("USER alice", "+OK").On("PASS secret", "-ERR [AUTH] no " + Evil));

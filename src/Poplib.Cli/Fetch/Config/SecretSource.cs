@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Poplib.Cli.Connection;
 
 namespace Poplib.Cli.Fetch.Config;
@@ -38,29 +37,6 @@ internal abstract record SecretSource
     /// <param name="SecretVariables">The config's password variables (complete once the config is read): the command does not see them.</param>
     public sealed record Command(string CommandLine, IReadOnlySet<string> SecretVariables) : SecretSource
     {
-        private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
-
-        public override string Read(CliConsole console)
-        {
-            ProcessStartInfo start = ShellCommand.StartInfo(CommandLine, new ChildEnvironment(SecretVariables, []));
-            start.RedirectStandardOutput = true;
-            using Process process = Process.Start(start) ?? throw new CliException(ExitCodes.Config, $"cannot start the password command: {CommandLine}");
-            // The first line is the password (pass, gopass and secret-tool all print it first).
-            Task<string?> firstLine = process.StandardOutput.ReadLineAsync();
-            Task rest = firstLine.ContinueWith(_ => process.StandardOutput.ReadToEndAsync(), TaskScheduler.Default).Unwrap();
-            if (!process.WaitForExit(Patience))
-            {
-                process.Kill(entireProcessTree: true);
-                throw new CliException(ExitCodes.Config, $"the password command did not finish within {Patience.TotalSeconds:0} s: {CommandLine}");
-            }
-
-            rest.Wait(Patience);
-            if (process.ExitCode != 0)
-                throw new CliException(ExitCodes.Config, $"the password command failed with exit status {process.ExitCode}: {CommandLine}");
-            string? password = firstLine.Result;
-            return string.IsNullOrEmpty(password)
-                ? throw new CliException(ExitCodes.Config, $"the password command printed nothing: {CommandLine}")
-                : password;
-        }
+        public override string Read(CliConsole console) => PasswordSource.FromCommand(CommandLine, new ChildEnvironment(SecretVariables, []), ExitCodes.Config);
     }
 }
