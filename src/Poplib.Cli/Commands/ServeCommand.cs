@@ -24,9 +24,10 @@ internal static class ServeCommand
         var tls = new Option<string>("--tls") { Description = "TLS: none, starttls (STLS offered) or implicit (POP3S)", DefaultValueFactory = _ => "starttls" };
         tls.AcceptOnlyFromAmong("none", "starttls", "implicit");
         var certificateOut = new Option<FileInfo?>("--write-certificate") { Description = "Write the server's self-signed certificate (PEM) here, for clients' --ca-file" };
+        var readOnly = new Option<bool>("--read-only") { Description = "Refuse DELE (-ERR [SYS/PERM]): clients read the mail but cannot remove any" };
         var command = new Command("serve", "Serve a Maildir over POP3 with the in-process test server (until Ctrl-C)")
         {
-            maildir, port, listen, user, passwordEnv, passwordFile, tls, certificateOut,
+            maildir, port, listen, user, passwordEnv, passwordFile, tls, certificateOut, readOnly,
         };
 
         command.SetAction(async (result, cancellationToken) =>
@@ -63,7 +64,12 @@ internal static class ServeCommand
                 }
 
                 await using var serving = server;
-                server.AddUser(result.GetValue(user)!, password, Pop3Mailbox.FromMaildir(directory.FullName));
+                IPop3Mailbox mailbox = Pop3Mailbox.FromMaildir(directory.FullName);
+                if (result.GetValue(readOnly))
+                    mailbox = Pop3Mailbox.ReadOnly(mailbox);
+                else
+                    console.Error.WriteLine($"poplib: WARNING: a client's DELE removes files from {directory.FullName} when it quits; --read-only keeps them.");
+                server.AddUser(result.GetValue(user)!, password, mailbox);
                 if (result.GetValue(certificateOut) is { } pem)
                     await File.WriteAllTextAsync(pem.FullName, server.Certificate.ExportCertificatePem(), cancellationToken);
 

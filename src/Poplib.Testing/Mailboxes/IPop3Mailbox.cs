@@ -13,4 +13,10 @@ public interface IPop3Mailbox
 
     /// <summary>Removes <paramref name="deleted"/> (messages this mailbox returned from <see cref="OpenAsync"/>) for good.</summary>
     ValueTask CommitAsync(IReadOnlyList<Pop3MailboxMessage> deleted, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Whether nothing may be deleted: the server then answers DELE with <c>-ERR [SYS/PERM]</c> and
+    /// never calls <see cref="CommitAsync"/>. Default false; see <see cref="Pop3Mailbox.ReadOnly"/>.
+    /// </summary>
+    bool IsReadOnly => false;
 }

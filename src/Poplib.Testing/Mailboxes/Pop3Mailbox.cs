@@ -31,6 +31,26 @@ public static class Pop3Mailbox
     }
 
     /// <summary>
+    /// <paramref name="mailbox"/> as a read-only mailbox: clients can list and read it, and their DELE
+    /// is refused (<c>-ERR [SYS/PERM]</c>), so serving someone's real mail never loses any of it.
+    /// </summary>
+    public static IPop3Mailbox ReadOnly(IPop3Mailbox mailbox)
+    {
+        ArgumentNullException.ThrowIfNull(mailbox);
+        return new ReadOnlyMailbox(mailbox);
+    }
+
+    private sealed class ReadOnlyMailbox(IPop3Mailbox inner) : IPop3Mailbox
+    {
+        public bool IsReadOnly => true;
+
+        public ValueTask<IReadOnlyList<Pop3MailboxMessage>> OpenAsync(CancellationToken cancellationToken) => inner.OpenAsync(cancellationToken);
+
+        public ValueTask CommitAsync(IReadOnlyList<Pop3MailboxMessage> deleted, CancellationToken cancellationToken) =>
+            deleted.Count == 0 ? ValueTask.CompletedTask : throw new InvalidOperationException("A read-only mailbox deletes nothing.");
+    }
+
+    /// <summary>
     /// An mbox file (mboxrd or mboxo): messages start after each line beginning with <c>From </c>, the
     /// blank line before the next one is the separator, and one <c>&gt;</c> is removed from lines matching
     /// <c>&gt;+From </c>. UIDL is a digest of the message (with a counter for identical copies). A file

@@ -46,6 +46,8 @@ internal sealed partial class Pop3Session
     {
         if (Drop.TryFind(request.Arguments.FirstOrDefault() ?? "", out int number, out _) is { } error)
             return _writer.LineAsync(error);
+        if (_user!.Mailbox.IsReadOnly)
+            return _writer.LineAsync("-ERR [SYS/PERM] This mailbox is read-only: nothing can be deleted.");
         Drop.Delete(number);
         return _writer.LineAsync($"+OK Message {number} deleted.");
     }

@@ -38,6 +38,28 @@ public class DeletionTests
         Assert.Equal(3, mailbox.Count);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_read_only_mailbox_refuses_dele_and_keeps_everything(bool async)
+    {
+        Pop3MemoryMailbox mailbox = Pop3Mailbox.FromMessages(["Subject: 1\n\none\n"u8.ToArray(), "Subject: 2\n\ntwo\n"u8.ToArray()]);
+        await using Pop3TestServer server = await Pop3TestServer.StartAsync(new Pop3TestServerOptions { Tls = Pop3TlsMode.None });
+        server.AddUser("alice", "secret", Pop3Mailbox.ReadOnly(mailbox));
+        using (Pop3Client client = await Both.Run(async,
+            () => Pop3Client.Connect("127.0.0.1", server.Port, new Pop3ClientOptions { AllowInsecureAuthentication = true }),
+            () => Pop3Client.ConnectAsync("127.0.0.1", server.Port, new Pop3ClientOptions { AllowInsecureAuthentication = true })))
+        {
+            await Both.Run(async, () => client.Login("alice", "secret"), () => client.LoginAsync("alice", "secret"));
+            var refused = await Assert.ThrowsAsync<Pop3CommandException>(() => Both.Run(async, () => client.Dele(1), () => client.DeleAsync(1)));
+            Assert.Equal(Pop3ResponseCode.SysPerm, refused.ResponseCode);
+            Assert.Equal(2, client.Stat().Count); // the session goes on, nothing marked
+            await Both.Run(async, () => client.Quit(), () => client.QuitAsync());
+        }
+
+        Assert.Equal(2, mailbox.Count);
+    }
+
     internal static async Task Eventually(Func<bool> condition)
     {
         for (int i = 0; i < 200 && !condition(); i++)

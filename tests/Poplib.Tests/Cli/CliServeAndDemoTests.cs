@@ -50,7 +50,8 @@ public class CliServeAndDemoTests
         Environment.SetEnvironmentVariable("POPLIB_SERVE_TEST_PW", "serve-secret");
 
         var output = new StringWriter();
-        var console = new CliConsole(TextWriter.Synchronized(output), new StringWriter(), new StringReader(""), () => Stream.Null, isTerminal: false);
+        var warnings = new StringWriter();
+        var console = new CliConsole(TextWriter.Synchronized(output), TextWriter.Synchronized(warnings), new StringReader(""), () => Stream.Null, isTerminal: false);
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         Task<int> serving = CliApp.RunAsync(
             ["serve", "--maildir", maildir, "--user", "bob", "--password-env", "POPLIB_SERVE_TEST_PW", "--write-certificate", certificate], console, stop.Token);
@@ -65,6 +66,39 @@ public class CliServeAndDemoTests
             Assert.Equal(first, (await client.RetrAsync(1)).ToArray());
             Assert.Equal(second, (await client.RetrAsync(2)).ToArray());
             await client.QuitAsync();
+            Assert.Contains("WARNING: a client's DELE removes files", warnings.ToString());
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            Assert.Equal(0, await serving);
+            Directory.Delete(maildir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Serve_read_only_refuses_dele_and_keeps_every_file()
+    {
+        string maildir = Path.Combine(Path.GetTempPath(), "poplib-serve-ro-" + Guid.NewGuid().ToString("N")[..8]);
+        foreach (string sub in new[] { "cur", "new", "tmp" })
+            Directory.CreateDirectory(Path.Combine(maildir, sub));
+        File.WriteAllBytes(Path.Combine(maildir, "cur", "0001.eml"), SampleMail.Message(1));
+        Environment.SetEnvironmentVariable("POPLIB_SERVE_TEST_PW", "serve-secret");
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var console = new CliConsole(TextWriter.Synchronized(output), TextWriter.Synchronized(error), new StringReader(""), () => Stream.Null, isTerminal: false);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        Task<int> serving = CliApp.RunAsync(["serve", "--maildir", maildir, "--user", "bob", "--password-env", "POPLIB_SERVE_TEST_PW", "--tls", "none", "--read-only"], console, stop.Token);
+        try
+        {
+            int port = await WaitForPortAsync(output, serving);
+            using Pop3Client client = await Pop3Client.ConnectAsync("127.0.0.1", port, new Pop3ClientOptions { AllowInsecureAuthentication = true });
+            await client.LoginAsync("bob", "serve-secret");
+            var refused = await Assert.ThrowsAsync<Pop3CommandException>(() => client.DeleAsync(1));
+            Assert.Equal(Pop3ResponseCode.SysPerm, refused.ResponseCode);
+            await client.QuitAsync();
+            Assert.Single(Directory.GetFiles(Path.Combine(maildir, "cur")));
+            Assert.DoesNotContain("WARNING", error.ToString());
         }
         finally
         {
