@@ -78,6 +78,10 @@ counted() { # NAME PATTERN COMMAND...
 # benchmark once, its result checked, nothing timed. A few seconds.
 counted "benchmark smoke run" '^benchmark smoke' dotnet run --project benchmarks/Poplib.Benchmarks -c Debug -- --smoke
 
+# The dotnet tool as a user installs it: packed as a release is, its contents checked, installed,
+# run. Half a minute.
+counted "package check" '^package check' bash scripts/check-package.sh
+
 # The crash test of `poplib fetch` (tests/Poplib.CrashTest, not in Poplib.sln): SIGKILLs the CLI at
 # random moments, 50 times in each mode, and checks that no message is lost, duplicated or corrupted.
 # A fresh random seed each time (printed, to replay); each mode counts as one test.

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Packs the poplib dotnet tool as a release would and checks what a user gets: the package carries
+# what runs (no .pdb, no .xml, no translations, SQLite only for Linux/macOS/Windows on x64/arm64),
+# records its sources' commit, installs as a tool and calls itself poplib.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+dotnet pack src/Poplib.Cli -c Release -o "$work/pkg" --nologo -v quiet >"$work/pack.log" 2>&1 || { cat "$work/pack.log"; exit 1; }
+nupkg=$(ls "$work"/pkg/Poplib.Cli.*.nupkg)
+fail() { echo "package check: $*" >&2; exit 1; }
+
+size=$(stat -c %s "$nupkg")
+((size < 10 * 1024 * 1024)) || fail "$(basename "$nupkg") is $size bytes (over 10 MiB)"
+files=$(unzip -Z1 "$nupkg")
+tooling=$(grep '^tools/' <<<"$files" | grep -v '/DotnetToolSettings.xml$' || true)
+! grep -qE '\.(pdb|xml)$' <<<"$tooling" || fail "debug or documentation files packed: $(grep -E '\.(pdb|xml)$' <<<"$tooling" | head -3)"
+! grep -qE '/any/[a-z]{2}(-[A-Za-z]+)?/' <<<"$files" || fail "translations packed"
+runtimes=$(grep -oE 'runtimes/[^/]+/' <<<"$files" | sort -u | sed 's|runtimes/||; s|/||' | tr '\n' ' ')
+[[ "$runtimes" == "linux-arm64 linux-musl-arm64 linux-musl-x64 linux-x64 osx-arm64 osx-x64 win-arm64 win-x64 " ]] || fail "native builds for: $runtimes"
+unzip -p "$nupkg" Poplib.Cli.nuspec | grep -qE '<repository [^>]*commit="[0-9a-f]{40}"' || fail "the nuspec records no commit (SourceLink off?)"
+unzip -p "$nupkg" Poplib.Cli.nuspec | grep -q 'fetch' || fail "the description does not mention fetch"
+
+dotnet tool install --tool-path "$work/tool" --add-source "$work/pkg" Poplib.Cli --version "$(basename "$nupkg" .nupkg | sed 's/^Poplib.Cli.//')" >"$work/install.log" 2>&1 || { cat "$work/install.log"; exit 1; }
+help=$("$work/tool/poplib" --help)
+grep -q '^  poplib \[command\] \[options\]' <<<"$help" || fail "the installed tool's usage line: $(grep -A1 Usage <<<"$help" | tail -1)"
+echo "package check: $(basename "$nupkg") $((size / 1024)) KiB, native builds for ${runtimes% }, installs and runs as poplib"
