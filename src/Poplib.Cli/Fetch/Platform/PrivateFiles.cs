@@ -74,7 +74,16 @@ internal static class PrivateFiles
         }
 
         string folder = Path.Combine(directory, string.Create(CultureInfo.InvariantCulture, $"{SpoolFolderPrefix}{Environment.ProcessId}-{Guid.NewGuid():N}"));
-        Directory.CreateDirectory(folder, FolderMode);
+        try
+        {
+            Directory.CreateDirectory(folder, FolderMode);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Name the folder the user chose (TMPDIR, the mbox's), not our scratch name inside it.
+            throw new IOException($"cannot create a spool file in {directory}: {(e is UnauthorizedAccessException ? "permission denied" : e.Message.Replace(folder, directory, StringComparison.Ordinal))}", e);
+        }
+
         try
         {
             string path = Path.Combine(folder, "message");

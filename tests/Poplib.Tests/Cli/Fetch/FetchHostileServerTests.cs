@@ -175,3 +175,19 @@ public class FetchDestinationValidationTests
         Assert.Equal(1, world.Memory.Count);
     }
 }
+
+/// <summary>Errors name the paths the user gave, never poplib's scratch names inside them.</summary>
+public class FetchPathMessagesTests
+{
+    [Fact]
+    public async Task A_spool_folder_that_cannot_take_files_is_named_as_given()
+    {
+        await using FetchWorld world = await FetchWorld.StartAsync([FetchWorld.Message(1)]);
+        CliProcess.Outcome outcome = await CliProcess.RunAsync([.. world.ConnectionArgs(), "--state", world.State, "--mda", "cat >/dev/null", "--quiet"],
+            environment: new Dictionary<string, string> { [FetchWorld.PasswordVariable] = FetchWorld.Password, ["TMPDIR"] = "/proc", ["DOTNET_EnableDiagnostics"] = "0" });
+        Assert.Equal(ExitCodes.LocalIo, outcome.ExitCode);
+        Assert.Contains("cannot create a spool file in /proc", outcome.Error);
+        Assert.DoesNotContain(".poplib-spool", outcome.Error);
+        Assert.Equal(1, world.Memory.Count);
+    }
+}
