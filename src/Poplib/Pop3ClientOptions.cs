@@ -66,8 +66,16 @@ public sealed class Pop3ClientOptions
     /// </summary>
     public int MaxLineLength { get; set; } = 8192;
 
-    /// <summary>The most entries a LIST, UIDL or LANG reply may have. Default 10,000,000. (CAPA replies stop at 1,000 lines.)</summary>
+    /// <summary>The most entries a LIST or UIDL reply may have. Default 10,000,000. (CAPA and LANG replies stop at 1,000 lines.)</summary>
     public int MaxListEntries { get; set; } = 10_000_000;
+
+    /// <summary>
+    /// The most octets, line endings included, of one multi-line LIST, UIDL, LANG or CAPA reply.
+    /// Default 128 MiB: a UIDL of a million messages with the 70-character UIDs RFC 1939 allows is
+    /// 79 MB on the wire and in memory (36 MB for LIST and UIDL with 16-character UIDs), while a LIST
+    /// that never ends stops after holding 116 MB. At most 1 GiB.
+    /// </summary>
+    public long MaxListingOctets { get; set; } = 128L * 1024 * 1024;
 
     /// <summary>
     /// The largest message that <see cref="Pop3Client.Retr(int)"/> and <see cref="Pop3Client.Top(int, int)"/>
@@ -107,6 +115,9 @@ public sealed class Pop3ClientOptions
         if (MaxLineLength > 16 * 1024 * 1024)
             throw new ArgumentOutOfRangeException(nameof(MaxLineLength), MaxLineLength, "At most 16 MiB.");
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxListEntries);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxListingOctets);
+        // The stored UIDs of one listing are addressed by int offsets.
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxListingOctets, 1L << 30);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxInMemoryMessageSize);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxInMemoryMessageSize, Array.MaxLength);
         if (DebugLevel < 0)

@@ -24,6 +24,8 @@ internal sealed class Pop3Connection : IDisposable
     private int _pending;
     private bool _pendingSecret;
     private long _bodyOctets;
+    private readonly long _maxListingOctets;
+    private long _listingOctets;
     private Exception? _closeReason;
     private bool _disposed;
 
@@ -32,6 +34,7 @@ internal sealed class Pop3Connection : IDisposable
         _transport = transport;
         _transcript = transcript;
         _reader = new Pop3Reader(transport, options.MaxLineLength);
+        _maxListingOctets = options.MaxListingOctets;
         _reader.BeforeNetworkRead = FlushQueuedAsync;
     }
 
@@ -152,6 +155,8 @@ internal sealed class Pop3Connection : IDisposable
                 _transport.ArmQuickAck();
             }
             ReadOnlyMemory<byte> line = await _reader.ReadLineAsync(async, cancellationToken).ConfigureAwait(false);
+            // A status line starts a reply: the lines of a listing that may follow are counted afresh.
+            _listingOctets = 0;
             if (ReplyParser.TryParseStatus(line.Span, Utf8Mode) is { } response)
             {
                 _transcript.ReceivedStatus(response.Line);
@@ -185,30 +190,55 @@ internal sealed class Pop3Connection : IDisposable
 
     /// <summary>
     /// Reads the next line of a multi-line listing, dot-unstuffed, or returns null at the terminating
-    /// '.'. The line points into the read buffer and is valid until the next read.
+    /// '.'. The line points into the read buffer and is valid until the next read. A line already
+    /// buffered is returned without an async state machine: listings run to millions of lines.
     /// </summary>
-    public async ValueTask<ReadOnlyMemory<byte>?> ReadListingLineAsync(bool async, CancellationToken cancellationToken)
+    public ValueTask<ReadOnlyMemory<byte>?> ReadListingLineAsync(bool async, CancellationToken cancellationToken)
     {
         ThrowIfClosed();
         try
         {
-            ReadOnlyMemory<byte> line = await _reader.ReadLineAsync(async, cancellationToken).ConfigureAwait(false);
-            if (line.Length > 0 && line.Span[0] == (byte)'.')
-            {
-                if (line.Length == 1)
-                    return null;
-                line = line[1..];
-            }
-
-            if (_transcript.WantsListingLines)
-                _transcript.ReceivedListingLine(ReplyParser.Decode(line.Span, Utf8Mode));
-            return line;
+            if (_reader.TryReadLine(out ReadOnlyMemory<byte> line))
+                return new ValueTask<ReadOnlyMemory<byte>?>(ListingLine(line));
         }
         catch (Exception e)
         {
             Close(e);
             throw;
         }
+
+        return ReadListingLineSlowAsync(async, cancellationToken);
+    }
+
+    private async ValueTask<ReadOnlyMemory<byte>?> ReadListingLineSlowAsync(bool async, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return ListingLine(await _reader.ReadLineAsync(async, cancellationToken).ConfigureAwait(false));
+        }
+        catch (Exception e)
+        {
+            Close(e);
+            throw;
+        }
+    }
+
+    // Counts the line's octets against the listing's bound, removes dot-stuffing, spots the terminator.
+    private ReadOnlyMemory<byte>? ListingLine(ReadOnlyMemory<byte> line)
+    {
+        _listingOctets += _reader.LastLineOctets;
+        if (_listingOctets > _maxListingOctets)
+            throw new Pop3LimitExceededException(nameof(Pop3ClientOptions.MaxListingOctets), _maxListingOctets, "The server sent a multi-line reply longer than the limit");
+        if (line.Length > 0 && line.Span[0] == (byte)'.')
+        {
+            if (line.Length == 1)
+                return null;
+            line = line[1..];
+        }
+
+        if (_transcript.WantsListingLines)
+            _transcript.ReceivedListingLine(ReplyParser.Decode(line.Span, Utf8Mode));
+        return line;
     }
 
     public void BeginBody()
