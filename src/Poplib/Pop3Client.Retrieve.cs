@@ -91,22 +91,12 @@ public sealed partial class Pop3Client
     {
         using CommandScope scope = Begin(command.Verb, Pop3SessionState.Transaction);
         Pop3Response response = await StartBodyAsync(command, async, cancellationToken).ConfigureAwait(false);
-        long limit = _options.MaxInMemoryMessageSize;
-        var content = new ArrayBufferWriter<byte>(CopyBufferSize);
-        while (true)
-        {
-            int read = await _connection.ReadBodyAsync(content.GetMemory(CopyBufferSize), async, cancellationToken).ConfigureAwait(false);
-            if (read == 0)
-                break;
-            content.Advance(read);
-            if (content.WrittenCount > limit)
-            {
-                throw _connection.Fail(new Pop3LimitExceededException(nameof(Pop3ClientOptions.MaxInMemoryMessageSize), limit,
-                    $"Message is larger than the in-memory limit; use {(command.Verb == "RETR" ? "RetrTo or OpenRetr" : "TopTo or OpenTop")} to stream it"));
-            }
-        }
-
-        return new Pop3Message(response, content.WrittenMemory);
+        bool retr = command.Verb == "RETR";
+        // Only RETR's announced size is the size of what follows; TOP sends a part of the message.
+        long? announced = retr && ReplyParser.TryParseAnnouncedSize(response.Text, out long octets) ? octets : null;
+        ReadOnlyMemory<byte> content = await MessageCollector.ReadAsync(_connection, announced, _options.MaxInMemoryMessageSize,
+            retr ? "RetrTo or OpenRetr" : "TopTo or OpenTop", async, cancellationToken).ConfigureAwait(false);
+        return new Pop3Message(response, content);
     }
 
     private async ValueTask<long> CopyMessageCoreAsync(Pop3Command command, Stream destination, bool async, CancellationToken cancellationToken)

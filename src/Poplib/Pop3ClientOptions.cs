@@ -79,7 +79,8 @@ public sealed class Pop3ClientOptions
 
     /// <summary>
     /// The largest message that <see cref="Pop3Client.Retr(int)"/> and <see cref="Pop3Client.Top(int, int)"/>
-    /// will hold in memory, in octets. Default 64 MiB. The streaming forms
+    /// will hold in memory, in octets. Default 64 MiB. The buffer never grows past it, so a larger
+    /// message costs at most a buffer of this size before the client gives up. The streaming forms
     /// (<c>RetrTo</c>, <c>OpenRetr</c>, <c>TopTo</c>, <c>OpenTop</c>) have no such limit.
     /// </summary>
     public long MaxInMemoryMessageSize { get; set; } = 64L * 1024 * 1024;

@@ -25,32 +25,13 @@ public sealed class Pop3Message
     /// <summary>The size of <see cref="Content"/> in octets (poplib's <c>octets</c>).</summary>
     public long Octets => Content.Length;
 
-    /// <summary>The message's lines without their line endings (poplib's list of lines).</summary>
-    public IReadOnlyList<ReadOnlyMemory<byte>> Lines => _lines ??= SplitLines(Content);
+    /// <summary>
+    /// The message's lines without their line endings (poplib's list of lines). They are found in
+    /// <see cref="Content"/> as they are asked for, not stored: counting, enumerating and reading them
+    /// in order cost no memory.
+    /// </summary>
+    public IReadOnlyList<ReadOnlyMemory<byte>> Lines => _lines ??= new MessageLines(Content);
 
     /// <summary>Copies <see cref="Content"/> into a new array.</summary>
     public byte[] ToArray() => Content.ToArray();
-
-    private static List<ReadOnlyMemory<byte>> SplitLines(ReadOnlyMemory<byte> content)
-    {
-        var lines = new List<ReadOnlyMemory<byte>>();
-        ReadOnlySpan<byte> span = content.Span;
-        int start = 0;
-        while (start < span.Length)
-        {
-            int lf = span[start..].IndexOf((byte)'\n');
-            if (lf < 0)
-            {
-                lines.Add(content[start..]);
-                break;
-            }
-
-            int end = start + lf;
-            int lineEnd = end > start && span[end - 1] == (byte)'\r' ? end - 1 : end;
-            lines.Add(content[start..lineEnd]);
-            start = end + 1;
-        }
-
-        return lines;
-    }
 }
