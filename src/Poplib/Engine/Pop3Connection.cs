@@ -27,6 +27,7 @@ internal sealed class Pop3Connection : IDisposable
     private readonly long _maxListingOctets;
     private long _listingOctets;
     private Exception? _closeReason;
+    private bool _closedByCaller;
     private bool _disposed;
 
     public Pop3Connection(Pop3Transport transport, Pop3ClientOptions options, Pop3Transcript transcript)
@@ -55,8 +56,25 @@ internal sealed class Pop3Connection : IDisposable
     public void ThrowIfClosed()
     {
         ObjectDisposedException.ThrowIf(_disposed, typeof(Pop3Client));
-        if (_closeReason is not null)
-            throw new InvalidOperationException($"The POP3 connection is closed: {_closeReason.Message}", _closeReason);
+        if (_closeReason is { } reason)
+            throw ClosedError(reason);
+    }
+
+    /// <summary>
+    /// What a call on the closed connection throws. Callers sort errors by type (connect again? give
+    /// up on this server? fix the calling code?), so a connection closed by a failure is reported as
+    /// that failure's kind, with the failure inside: a timeout as a <see cref="TimeoutException"/>,
+    /// anything else the server or the network did as a <see cref="Pop3ProtocolException"/>. Only
+    /// what the caller did (QUIT, a cancellation, a reply left half-read) is a usage error. A batch
+    /// that fails while draining after the caller stopped early relies on this: it does not throw
+    /// from the caller's loop exit, the next call does.
+    /// </summary>
+    private Exception ClosedError(Exception reason)
+    {
+        string message = $"The POP3 connection was closed earlier: {reason.Message}";
+        return _closedByCaller ? new InvalidOperationException(message, reason)
+            : reason is TimeoutException ? new TimeoutException(message, reason)
+            : new Pop3ProtocolException(message, reason);
     }
 
     /// <summary>Sends one command at once: <see cref="Enqueue"/> and <see cref="FlushAsync"/>.</summary>
@@ -318,17 +336,20 @@ internal sealed class Pop3Connection : IDisposable
         return error;
     }
 
-    /// <summary>Closes the connection because the reply in progress was abandoned half-read.</summary>
-    public void Abandon(string reason) => Close(new Pop3ProtocolException($"The connection was closed because {reason}."));
+    /// <summary>Closes the connection because the caller abandoned the reply in progress half-read.</summary>
+    public void Abandon(string reason) => Close(new InvalidOperationException($"The connection was closed because {reason}."), byCaller: true);
 
     /// <summary>Closes the connection on purpose (after QUIT), so later calls report why.</summary>
-    public void CloseAfterQuit() => Close(new InvalidOperationException("the session ended with QUIT"), quietly: true);
+    public void CloseAfterQuit() => Close(new InvalidOperationException("the session ended with QUIT"), byCaller: true, quietly: true);
 
-    private void Close(Exception reason, bool quietly = false)
+    private void Close(Exception reason, bool byCaller = false, bool quietly = false)
     {
         if (_closeReason is not null || _disposed)
             return;
         _closeReason = reason;
+        // The caller's token is the only source of a cancellation here: the transport turns its own
+        // timer into a TimeoutException.
+        _closedByCaller = byCaller || reason is OperationCanceledException;
         if (!quietly)
             _transcript.Broken(reason.Message);
         _transport.Dispose();

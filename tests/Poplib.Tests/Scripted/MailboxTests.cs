@@ -87,7 +87,7 @@ public class MailboxTests
         Assert.Contains(expected, error.Message);
         Assert.False(client.IsConnected);
         Assert.Equal(Pop3SessionState.Closed, client.State);
-        var after = Assert.Throws<InvalidOperationException>(() => client.Noop());
+        var after = Assert.Throws<Pop3ProtocolException>(() => client.Noop());
         Assert.Same(error, after.InnerException);
     }
 
