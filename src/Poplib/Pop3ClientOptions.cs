@@ -86,6 +86,16 @@ public sealed class Pop3ClientOptions
     public long MaxInMemoryMessageSize { get; set; } = 64L * 1024 * 1024;
 
     /// <summary>
+    /// How much of a message a TOP reply may carry past the header and the lines asked for. TOP never
+    /// gives more than was asked: the rest is read and dropped, and <c>ExcessDiscarded</c> says so
+    /// (GNU mailutils sends one empty line too many, some servers the whole message). Past this many
+    /// octets the client stops reading and closes the connection with
+    /// <see cref="Pop3LimitExceededException"/> rather than drain an endless reply. Default 64 MiB
+    /// (the default <see cref="MaxInMemoryMessageSize"/>); 0 refuses any excess.
+    /// </summary>
+    public long MaxTopExcessOctets { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>
     /// The most commands a pipelined batch (<see cref="Pop3Client.RetrMany(IEnumerable{int})"/> and
     /// kin) keeps in flight when the server advertises PIPELINING (RFC 2449). Default 1,024; 1 means
     /// lockstep. Servers without PIPELINING always get lockstep. Replies are streamed, never
@@ -120,6 +130,7 @@ public sealed class Pop3ClientOptions
         // The stored UIDs of one listing are addressed by int offsets.
         ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxListingOctets, 1L << 30);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxInMemoryMessageSize);
+        ArgumentOutOfRangeException.ThrowIfNegative(MaxTopExcessOctets);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxInMemoryMessageSize, Array.MaxLength);
         if (DebugLevel < 0)
             throw new ArgumentOutOfRangeException(nameof(DebugLevel), DebugLevel, "The debug level cannot be negative.");

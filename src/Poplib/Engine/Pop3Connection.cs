@@ -25,6 +25,7 @@ internal sealed class Pop3Connection : IDisposable
     private bool _pendingSecret;
     private long _bodyOctets;
     private readonly long _maxListingOctets;
+    private readonly long _maxTopExcess;
     private long _listingOctets;
     private Exception? _closeReason;
     private bool _closedByCaller;
@@ -36,6 +37,7 @@ internal sealed class Pop3Connection : IDisposable
         _transcript = transcript;
         _reader = new Pop3Reader(transport, options.MaxLineLength);
         _maxListingOctets = options.MaxListingOctets;
+        _maxTopExcess = options.MaxTopExcessOctets;
         _reader.BeforeNetworkRead = FlushQueuedAsync;
     }
 
@@ -259,11 +261,15 @@ internal sealed class Pop3Connection : IDisposable
         return line;
     }
 
-    public void BeginBody()
+    /// <summary>Starts reading a message body; for TOP, <paramref name="topLines"/> is the number of body lines asked for.</summary>
+    public void BeginBody(int? topLines = null)
     {
         _bodyOctets = 0;
-        _reader.BeginBody();
+        _reader.BeginBody(topLines, _maxTopExcess);
     }
+
+    /// <summary>The octets of the current (or last) TOP body that the server sent past the lines asked for, dropped.</summary>
+    public long BodyExcessOctets => _reader.ExcessOctets;
 
     public bool InBody => IsOpen && _reader.InBody;
 
@@ -278,7 +284,12 @@ internal sealed class Pop3Connection : IDisposable
             int read = await _reader.ReadBodyAsync(destination, async, cancellationToken).ConfigureAwait(false);
             _bodyOctets += read;
             if (!_reader.InBody)
+            {
                 _transcript.ReceivedBody(_bodyOctets);
+                if (_reader.ExcessOctets > 0)
+                    _transcript.DroppedExcess(_reader.ExcessOctets);
+            }
+
             return read;
         }
         catch (Exception e)

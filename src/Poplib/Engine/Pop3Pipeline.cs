@@ -2,8 +2,11 @@ using Poplib.Commands;
 
 namespace Poplib.Engine;
 
-/// <summary>One command of a batch: what to send, which message it is about, how big its reply may be.</summary>
-internal readonly record struct BatchCommand(Pop3Command Command, int Number, long ExpectedSize, bool HasBody);
+/// <summary>
+/// One command of a batch: what to send, which message it is about, how big its reply may be, whether
+/// a body follows its +OK, and for TOP the number of body lines asked for.
+/// </summary>
+internal readonly record struct BatchCommand(Pop3Command Command, int Number, long ExpectedSize, bool HasBody, int? TopLines = null);
 
 /// <summary>
 /// Runs a batch of commands with RFC 2449 pipelining: keeps up to a window of commands in flight
@@ -53,7 +56,7 @@ internal sealed class Pop3Pipeline
         _bytesInFlight -= command.ExpectedSize;
         Pop3Response response = await _connection.ReadResponseAsync(async, cancellationToken).ConfigureAwait(false);
         if (response.IsOk && command.HasBody)
-            _connection.BeginBody();
+            _connection.BeginBody(command.TopLines);
         return (command, response);
     }
 
@@ -73,7 +76,7 @@ internal sealed class Pop3Pipeline
             Pop3Response response = await _connection.ReadResponseAsync(async, cancellationToken).ConfigureAwait(false);
             if (response.IsOk && command.HasBody)
             {
-                _connection.BeginBody();
+                _connection.BeginBody(command.TopLines);
                 await _connection.SkipBodyAsync(async, cancellationToken).ConfigureAwait(false);
             }
         }

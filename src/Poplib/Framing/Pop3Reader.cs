@@ -25,6 +25,12 @@ internal sealed class Pop3Reader : IDisposable
     private bool _atLineStart;
     private bool _inBody;
 
+    // TOP: where the lines asked for end (null for RETR), and whether that point has passed, so that
+    // the rest is read and dropped up to the terminator, but no more than the bound.
+    private TopLineCounter? _topLines;
+    private bool _discarding;
+    private long _maxExcess;
+
     public Pop3Reader(Pop3Transport transport, int maxLineLength)
         : this(maxLineLength) => _transport = transport;
 
@@ -102,12 +108,24 @@ internal sealed class Pop3Reader : IDisposable
         return true;
     }
 
-    /// <summary>Starts reading a dot-stuffed body that ends with a line holding only '.'.</summary>
-    public void BeginBody()
+    /// <summary>
+    /// Starts reading a dot-stuffed body that ends with a line holding only '.'. For TOP,
+    /// <paramref name="topLines"/> is the number of body lines asked for: the body then ends after the
+    /// header and that many lines, and what the server sends beyond them is dropped, up to
+    /// <paramref name="maxExcess"/> octets (past that, <see cref="Pop3LimitExceededException"/>).
+    /// </summary>
+    public void BeginBody(int? topLines = null, long maxExcess = 0)
     {
         _inBody = true;
         _atLineStart = true;
+        _topLines = topLines is int lines ? new TopLineCounter(lines) : null;
+        _discarding = false;
+        _maxExcess = maxExcess;
+        ExcessOctets = 0;
     }
+
+    /// <summary>The octets of the current (or last) TOP body dropped past the lines asked for.</summary>
+    public long ExcessOctets { get; private set; }
 
     /// <summary>
     /// Copies the next bytes of the current body into <paramref name="destination"/>, with the leading
@@ -157,14 +175,32 @@ internal sealed class Pop3Reader : IDisposable
             }
 
             // Copy up to the next line that starts with '.', the only place where anything needs doing:
-            // one vectorised search covers many ordinary lines.
-            var chunk = _buffer.AsSpan(_start, Math.Min(available, destination.Length - written));
+            // one vectorised search covers many ordinary lines. Bytes being dropped need no room.
+            var chunk = _buffer.AsSpan(_start, _discarding ? available : Math.Min(available, destination.Length - written));
             int dotLine = chunk.IndexOf("\n."u8);
             int count = dotLine >= 0 ? dotLine + 1 : chunk.Length;
-            chunk[..count].CopyTo(destination.Span[written..]);
+            if (_discarding)
+            {
+                ExcessOctets += count;
+                if (ExcessOctets > _maxExcess)
+                    throw new Pop3LimitExceededException(nameof(Pop3ClientOptions.MaxTopExcessOctets), _maxExcess, "The server sent more of the message than TOP asked for, past the limit");
+            }
+            else
+            {
+                // Only TOP pays for counting lines, and only until the lines asked for are in.
+                if (_topLines is { } top)
+                {
+                    TopLineCounter counter = top;
+                    count = counter.Keep(chunk[..count], out _discarding);
+                    _topLines = counter;
+                }
+
+                chunk[..count].CopyTo(destination.Span[written..]);
+                written += count;
+            }
+
             _atLineStart = chunk[count - 1] == (byte)'\n';
             _start += count;
-            written += count;
         }
 
         return written;

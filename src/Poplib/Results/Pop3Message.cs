@@ -10,10 +10,11 @@ public sealed class Pop3Message
 {
     private IReadOnlyList<ReadOnlyMemory<byte>>? _lines;
 
-    internal Pop3Message(Pop3Response response, ReadOnlyMemory<byte> content)
+    internal Pop3Message(Pop3Response response, ReadOnlyMemory<byte> content, bool excessDiscarded = false)
     {
         Response = response;
         Content = content;
+        ExcessDiscarded = excessDiscarded;
     }
 
     /// <summary>The server's <c>+OK</c> line.</summary>
@@ -21,6 +22,13 @@ public sealed class Pop3Message
 
     /// <summary>The message bytes, dot-unstuffed, line endings as received (normally CRLF).</summary>
     public ReadOnlyMemory<byte> Content { get; }
+
+    /// <summary>
+    /// For TOP: whether the server sent more than the header and the lines asked for (GNU mailutils
+    /// adds an empty line, some servers send the whole message). <see cref="Content"/> never holds
+    /// more than was asked; the rest was read and dropped. Always false for RETR.
+    /// </summary>
+    public bool ExcessDiscarded { get; }
 
     /// <summary>The size of <see cref="Content"/> in octets (poplib's <c>octets</c>).</summary>
     public long Octets => Content.Length;

@@ -111,6 +111,14 @@ public class ConnectTests
     }
 
     [Fact]
+    public async Task Top_excess_bound_cannot_be_negative()
+    {
+        var options = new Pop3ClientOptions { MaxTopExcessOctets = -1 };
+        Assert.Throws<ArgumentOutOfRangeException>(() => Pop3Client.Connect("127.0.0.1", 110, options));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Pop3Client.ConnectAsync("127.0.0.1", 110, options));
+    }
+
+    [Fact]
     public void Bad_arguments_are_refused_before_connecting()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => Pop3Client.Connect("127.0.0.1", 0));
