@@ -23,6 +23,18 @@ public sealed class Pop3ClientOptions
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>
+    /// How long one command may wait for the server in all, from sending it to the end of its reply
+    /// (status line, listing or message), before the client gives up with a
+    /// <see cref="TimeoutException"/> and closes the connection: <see cref="Timeout"/> bounds each
+    /// read, this bounds their sum, so a server that sends a byte just inside each timeout cannot hold
+    /// a command for ever. Only waiting counts, not the caller's own time between reads of a streamed
+    /// message. Each message of a pipelined batch has its own; connecting, the TLS handshake and the
+    /// greeting share one. Default 10 minutes: a 60 MB message needs 100 KB/s.
+    /// <see cref="System.Threading.Timeout.InfiniteTimeSpan"/> turns it off.
+    /// </summary>
+    public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
     /// TLS settings for <see cref="Pop3Client.ConnectSsl(string, int, Pop3ClientOptions?)"/> and
     /// <see cref="Pop3Client.Stls(SslClientAuthenticationOptions?)"/> (poplib's <c>ssl.SSLContext</c>):
     /// client certificates, protocols, a custom validation callback. When <see langword="null"/> or
@@ -121,6 +133,8 @@ public sealed class Pop3ClientOptions
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(PipelineMaxBytes);
         if (Timeout <= TimeSpan.Zero || Timeout.TotalMilliseconds > int.MaxValue)
             throw new ArgumentOutOfRangeException(nameof(Timeout), Timeout, "The timeout must be positive and at most int.MaxValue milliseconds.");
+        if (CommandTimeout <= TimeSpan.Zero && CommandTimeout != System.Threading.Timeout.InfiniteTimeSpan)
+            throw new ArgumentOutOfRangeException(nameof(CommandTimeout), CommandTimeout, "The command timeout must be positive, or Timeout.InfiniteTimeSpan.");
         if (MaxLineLength < 512)
             throw new ArgumentOutOfRangeException(nameof(MaxLineLength), MaxLineLength, "RFC 2449 allows status lines of 512 octets; the limit cannot be lower.");
         if (MaxLineLength > 16 * 1024 * 1024)

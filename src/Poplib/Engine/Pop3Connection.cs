@@ -110,8 +110,23 @@ internal sealed class Pop3Connection : IDisposable
         _pendingSecret |= command.SecretArgument != 0;
     }
 
-    /// <summary>Writes every queued command in one write.</summary>
-    public async ValueTask FlushAsync(bool async, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes every queued command in one write. Sending in lockstep (a command, or a group such as
+    /// PASS and CAPA) starts the budget of waiting for its replies (<see cref="Pop3ClientOptions.CommandTimeout"/>).
+    /// </summary>
+    public ValueTask FlushAsync(bool async, CancellationToken cancellationToken)
+    {
+        _transport.StartDeadline();
+        return WriteQueuedAsync(async, cancellationToken);
+    }
+
+    /// <summary>
+    /// Starts the budget of waiting for the next reply of a pipelined batch: each message has its
+    /// own, and the commands queued meanwhile go out within it.
+    /// </summary>
+    public void StartDeadline() => _transport.StartDeadline();
+
+    private async ValueTask WriteQueuedAsync(bool async, CancellationToken cancellationToken)
     {
         ThrowIfClosed();
         if (_pending == 0)
@@ -140,7 +155,7 @@ internal sealed class Pop3Connection : IDisposable
 
     // Before a read from the network: whatever is queued goes out first.
     private ValueTask FlushQueuedAsync(bool async, CancellationToken cancellationToken) =>
-        _pending == 0 ? default : FlushAsync(async, cancellationToken);
+        _pending == 0 ? default : WriteQueuedAsync(async, cancellationToken);
 
     private void Discard()
     {

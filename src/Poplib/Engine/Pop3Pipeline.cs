@@ -54,6 +54,7 @@ internal sealed class Pop3Pipeline
 
         BatchCommand command = _inFlight.Dequeue();
         _bytesInFlight -= command.ExpectedSize;
+        _connection.StartDeadline();
         Pop3Response response = await _connection.ReadResponseAsync(async, cancellationToken).ConfigureAwait(false);
         if (response.IsOk && command.HasBody)
             _connection.BeginBody(command.TopLines);
@@ -73,6 +74,7 @@ internal sealed class Pop3Pipeline
             await _connection.SkipBodyAsync(async, cancellationToken).ConfigureAwait(false);
         while (_inFlight.TryDequeue(out BatchCommand command))
         {
+            _connection.StartDeadline();
             Pop3Response response = await _connection.ReadResponseAsync(async, cancellationToken).ConfigureAwait(false);
             if (response.IsOk && command.HasBody)
             {
