@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections;
 using System.Runtime.InteropServices;
 using Poplib.Commands;
@@ -18,26 +19,46 @@ internal interface IListingEntries
     bool TryAdd(ReadOnlySpan<byte> line, out long number);
 }
 
-/// <summary>A LIST reply: 12 bytes an entry, in chunks (see <see cref="ChunkedList{T}"/>).</summary>
-internal sealed class Pop3ListEntries : IReadOnlyList<Pop3ListEntry>, IListingEntries
+/// <summary>What the two listings share: a read-only list whose entries are made from compact storage when read.</summary>
+internal abstract class ListingEntries<T> : IReadOnlyList<T>, IListingEntries
 {
-    private readonly ChunkedList<Slot> _slots = new();
+    public abstract int Count { get; }
 
-    public int Count => _slots.Count;
-
-    public Pop3ListEntry this[int index]
+    public T this[int index]
     {
         get
         {
             ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)Count, nameof(index));
-            Slot slot = _slots[index];
-            return new Pop3ListEntry(slot.Number, slot.Size);
+            return Entry(index);
         }
     }
 
-    public int NumberAt(int index) => _slots[index].Number;
+    public abstract int NumberAt(int index);
 
-    public bool TryAdd(ReadOnlySpan<byte> line, out long number)
+    public abstract bool TryAdd(ReadOnlySpan<byte> line, out long number);
+
+    public IEnumerator<T> GetEnumerator()
+    {
+        for (int i = 0; i < Count; i++)
+            yield return Entry(i);
+    }
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    /// <summary>The entry at <paramref name="index"/>, already checked to be in range.</summary>
+    protected abstract T Entry(int index);
+}
+
+/// <summary>A LIST reply: 12 bytes an entry, in chunks (see <see cref="ChunkedList{T}"/>).</summary>
+internal sealed class Pop3ListEntries : ListingEntries<Pop3ListEntry>
+{
+    private readonly ChunkedList<Slot> _slots = new();
+
+    public override int Count => _slots.Count;
+
+    public override int NumberAt(int index) => _slots[index].Number;
+
+    public override bool TryAdd(ReadOnlySpan<byte> line, out long number)
     {
         if (!ListingParser.TryParseNumberAndSize(line, out number, out long size))
             return false;
@@ -46,13 +67,11 @@ internal sealed class Pop3ListEntries : IReadOnlyList<Pop3ListEntry>, IListingEn
         return true;
     }
 
-    public IEnumerator<Pop3ListEntry> GetEnumerator()
+    protected override Pop3ListEntry Entry(int index)
     {
-        for (int i = 0; i < Count; i++)
-            yield return this[i];
+        Slot slot = _slots[index];
+        return new Pop3ListEntry(slot.Number, slot.Size);
     }
-
-    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
     // Packed: 12 bytes rather than the 16 of an aligned int and long.
     [StructLayout(LayoutKind.Sequential, Pack = 4)]
@@ -64,41 +83,18 @@ internal sealed class Pop3ListEntries : IReadOnlyList<Pop3ListEntry>, IListingEn
 /// a string only when an entry is read: a string costs some 60 bytes for a 16-character UID, the
 /// bytes 16 (plus 8 for the entry), and most callers look at each entry once.
 /// </summary>
-internal sealed class Pop3UidlEntries(bool utf8Mode) : IReadOnlyList<Pop3UidlEntry>, IListingEntries
+internal sealed class Pop3UidlEntries(bool utf8Mode) : ListingEntries<Pop3UidlEntry>
 {
     private const int StackScratch = 256;
 
     private readonly ChunkedList<Slot> _slots = new();
     private readonly ChunkedList<byte> _uids = new();
 
-    public int Count => _slots.Count;
+    public override int Count => _slots.Count;
 
-    public Pop3UidlEntry this[int index]
-    {
-        get
-        {
-            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)Count, nameof(index));
-            Slot slot = _slots[index];
-            int start = index == 0 ? 0 : _slots[index - 1].End;
-            int length = slot.End - start;
-            // Only a UID that straddles two chunks is copied, into the scratch.
-            byte[]? rented = length > StackScratch ? System.Buffers.ArrayPool<byte>.Shared.Rent(length) : null;
-            try
-            {
-                Span<byte> scratch = rented ?? stackalloc byte[StackScratch];
-                return new Pop3UidlEntry(slot.Number, ReplyParser.Decode(_uids.Slice(start, length, scratch), utf8Mode));
-            }
-            finally
-            {
-                if (rented is not null)
-                    System.Buffers.ArrayPool<byte>.Shared.Return(rented);
-            }
-        }
-    }
+    public override int NumberAt(int index) => _slots[index].Number;
 
-    public int NumberAt(int index) => _slots[index].Number;
-
-    public bool TryAdd(ReadOnlySpan<byte> line, out long number)
+    public override bool TryAdd(ReadOnlySpan<byte> line, out long number)
     {
         if (!ListingParser.TryParseNumberAndUid(line, out number, out ReadOnlySpan<byte> uid))
             return false;
@@ -111,13 +107,24 @@ internal sealed class Pop3UidlEntries(bool utf8Mode) : IReadOnlyList<Pop3UidlEnt
         return true;
     }
 
-    public IEnumerator<Pop3UidlEntry> GetEnumerator()
+    protected override Pop3UidlEntry Entry(int index)
     {
-        for (int i = 0; i < Count; i++)
-            yield return this[i];
+        Slot slot = _slots[index];
+        int start = index == 0 ? 0 : _slots[index - 1].End;
+        int length = slot.End - start;
+        // Only a UID that straddles two chunks is copied, into the scratch.
+        byte[]? rented = length > StackScratch ? ArrayPool<byte>.Shared.Rent(length) : null;
+        try
+        {
+            Span<byte> scratch = rented ?? stackalloc byte[StackScratch];
+            return new Pop3UidlEntry(slot.Number, ReplyParser.Decode(_uids.Slice(start, length, scratch), utf8Mode));
+        }
+        finally
+        {
+            if (rented is not null)
+                ArrayPool<byte>.Shared.Return(rented);
+        }
     }
-
-    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
     /// <summary>A message number and where its UID ends; it starts where the previous one ends.</summary>
     private readonly record struct Slot(int Number, int End);

@@ -182,41 +182,11 @@ internal sealed class Pop3Transport : IDisposable
 
     public async ValueTask StartTlsAsync(SslClientAuthenticationOptions options, bool async, CancellationToken cancellationToken)
     {
-        const string What = "The TLS handshake";
-        TimeSpan wait = NextWait(What, out bool byDeadline);
-        long started = Stopwatch.GetTimestamp();
         var ssl = new SslStream(_network, leaveInnerStreamOpen: false);
         try
         {
-            if (async)
-            {
-                CancellationToken token = StartTimer(wait, cancellationToken, out var registration);
-                try
-                {
-                    await ssl.AuthenticateAsClientAsync(options, token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException e)
-                {
-                    throw Canceled(e, What, byDeadline, cancellationToken);
-                }
-                finally
-                {
-                    StopTimer(registration);
-                }
-            }
-            else
-            {
-                // The socket's timeouts bound each read and write of the handshake, not all of it.
-                SetSocketTimeouts(wait);
-                try
-                {
-                    ssl.AuthenticateAsClient(options);
-                }
-                catch (IOException e) when (IsSocketTimeout(e))
-                {
-                    throw Expired(What, byDeadline, e);
-                }
-            }
+            // On the sync path the socket's timeouts bound each read and write of the handshake, not all of it.
+            await WaitAsync<int, Handshake>("The TLS handshake", new Handshake(ssl, options), async, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -225,10 +195,6 @@ internal sealed class Pop3Transport : IDisposable
             else
                 ssl.Dispose();
             throw;
-        }
-        finally
-        {
-            _budget.Spend(started);
         }
 
         _stream = ssl;
@@ -256,10 +222,21 @@ internal sealed class Pop3Transport : IDisposable
     /// <summary>Starts a command's budget of waiting afresh (see <see cref="WaitBudget"/>).</summary>
     public void StartDeadline() => _budget.Restart();
 
-    public async ValueTask<int> ReadAsync(Memory<byte> buffer, bool async, CancellationToken cancellationToken)
+    public ValueTask<int> ReadAsync(Memory<byte> buffer, bool async, CancellationToken cancellationToken) =>
+        WaitAsync<int, Read>("Waiting for the server", new Read(_stream, buffer), async, cancellationToken);
+
+    public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, bool async, CancellationToken cancellationToken) =>
+        await WaitAsync<int, Write>("Sending to the server", new Write(_stream, data), async, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// Runs one operation that waits for the server, sync or async, within the per-operation timeout
+    /// and what is left of the command's budget, and takes the time it waited from that budget. Written
+    /// once for reads, writes and the handshake; the operation is a struct, so nothing is allocated.
+    /// </summary>
+    private async ValueTask<T> WaitAsync<T, TOperation>(string what, TOperation operation, bool async, CancellationToken cancellationToken)
+        where TOperation : struct, ITransportOperation<T>
     {
-        const string What = "Waiting for the server";
-        TimeSpan wait = NextWait(What, out bool byDeadline);
+        TimeSpan wait = NextWait(what, out bool byDeadline);
         long started = Stopwatch.GetTimestamp();
         try
         {
@@ -268,65 +245,22 @@ internal sealed class Pop3Transport : IDisposable
                 SetSocketTimeouts(wait);
                 try
                 {
-                    return _stream.Read(buffer.Span);
+                    return operation.Run();
                 }
                 catch (IOException e) when (IsSocketTimeout(e))
                 {
-                    throw Expired(What, byDeadline, e);
+                    throw Expired(what, byDeadline, e);
                 }
             }
 
             CancellationToken token = StartTimer(wait, cancellationToken, out var registration);
             try
             {
-                return await _stream.ReadAsync(buffer, token).ConfigureAwait(false);
+                return await operation.RunAsync(token).ConfigureAwait(false);
             }
             catch (OperationCanceledException e)
             {
-                throw Canceled(e, What, byDeadline, cancellationToken);
-            }
-            finally
-            {
-                StopTimer(registration);
-            }
-        }
-        finally
-        {
-            _budget.Spend(started);
-        }
-    }
-
-    public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, bool async, CancellationToken cancellationToken)
-    {
-        const string What = "Sending to the server";
-        TimeSpan wait = NextWait(What, out bool byDeadline);
-        long started = Stopwatch.GetTimestamp();
-        try
-        {
-            if (!async)
-            {
-                SetSocketTimeouts(wait);
-                try
-                {
-                    _stream.Write(data.Span);
-                    _stream.Flush();
-                    return;
-                }
-                catch (IOException e) when (IsSocketTimeout(e))
-                {
-                    throw Expired(What, byDeadline, e);
-                }
-            }
-
-            CancellationToken token = StartTimer(wait, cancellationToken, out var registration);
-            try
-            {
-                await _stream.WriteAsync(data, token).ConfigureAwait(false);
-                await _stream.FlushAsync(token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException e)
-            {
-                throw Canceled(e, What, byDeadline, cancellationToken);
+                throw Canceled(e, what, byDeadline, cancellationToken);
             }
             finally
             {

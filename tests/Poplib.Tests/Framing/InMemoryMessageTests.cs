@@ -13,14 +13,11 @@ public class InMemoryMessageTests(ITestOutputHelper output)
 {
     private const int MiB = 1024 * 1024;
 
-    private static async Task<Pop3Client> LoggedIn(bool async, ScriptedServer server, long limit = 64L * MiB)
+    private static Task<Pop3Client> LoggedIn(bool async, ScriptedServer server, long limit = 64L * MiB)
     {
         Pop3ClientOptions options = Both.Plain();
         options.MaxInMemoryMessageSize = limit;
-        Pop3Client client = await Both.Connect(async, server.Port, options);
-        await Both.Run(async, () => client.User("alice"), () => client.UserAsync("alice"));
-        await Both.Run(async, () => client.Pass("secret"), () => client.PassAsync("secret"));
-        return client;
+        return Both.LoggedIn(async, server.Port, options);
     }
 
     /// <summary>A message body of <paramref name="size"/> octets in 100-octet CRLF lines, and its wire form.</summary>

@@ -14,14 +14,6 @@ public class ListingMemoryTests(ITestOutputHelper output)
 {
     private const int MiB = 1024 * 1024;
 
-    private static async Task<Pop3Client> LoggedIn(bool async, ScriptedServer server, Pop3ClientOptions? options = null)
-    {
-        Pop3Client client = await Both.Connect(async, server.Port, options ?? Both.Plain());
-        await Both.Run(async, () => client.User("alice"), () => client.UserAsync("alice"));
-        await Both.Run(async, () => client.Pass("secret"), () => client.PassAsync("secret"));
-        return client;
-    }
-
     /// <summary>A listing reply, "+OK" to ".", made before any measurement starts.</summary>
     private static byte[] Listing(int count, Func<int, string> line)
     {
@@ -41,7 +33,7 @@ public class ListingMemoryTests(ITestOutputHelper output)
         byte[] list = Listing(Count, n => $"{n} {3000 + (n * 7919L % 60000)}");
         byte[] uidl = Listing(Count, n => $"{n} {n:X8}{(uint)(n * 2654435761):X8}");
         await using var server = ScriptedServer.Start(s => s.LoggedIn().Expect("LIST").SendRaw(list).Expect("UIDL").SendRaw(uidl));
-        using Pop3Client client = await LoggedIn(async, server);
+        using Pop3Client client = await Both.LoggedIn(async, server.Port);
 
         long liveBefore = Allocations.Live(null);
         var ((sizes, uids), allocated) = await Allocations.Measure(async () =>
@@ -87,7 +79,7 @@ public class ListingMemoryTests(ITestOutputHelper output)
                 // The client gave up, as it should.
             }
         }));
-        using Pop3Client client = await LoggedIn(async, server);
+        using Pop3Client client = await Both.LoggedIn(async, server.Port);
 
         var (error, allocated) = await Allocations.Measure(() =>
             Assert.ThrowsAsync<Pop3LimitExceededException>(() => Both.Run(async, client.List, () => client.ListAsync())));

@@ -16,17 +16,7 @@ public class RetrieveTests
         OpenRetrAsync,
     }
 
-    public static TheoryData<Form, bool> FormsAndSplits()
-    {
-        var data = new TheoryData<Form, bool>();
-        foreach (Form form in Enum.GetValues<Form>())
-        {
-            data.Add(form, false);
-            data.Add(form, true);
-        }
-
-        return data;
-    }
+    public static TheoryData<Form, bool> FormsAndSplits() => Both.FormsAndSplits<Form>();
 
     private static async Task<byte[]> Retrieve(Pop3Client client, Form form, int number = 1)
     {

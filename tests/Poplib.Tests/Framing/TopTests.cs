@@ -22,17 +22,7 @@ public class TopTests
         TopManyAsync,
     }
 
-    public static TheoryData<Form, bool> FormsAndSplits()
-    {
-        var data = new TheoryData<Form, bool>();
-        foreach (Form form in Enum.GetValues<Form>())
-        {
-            data.Add(form, false);
-            data.Add(form, true);
-        }
-
-        return data;
-    }
+    public static TheoryData<Form, bool> FormsAndSplits() => Both.FormsAndSplits<Form>();
 
     private static bool IsAsync(Form form) => form is Form.TopAsync or Form.TopToAsync or Form.OpenTopAsync or Form.TopManyAsync;
 
@@ -131,81 +121,55 @@ public class TopTests
     private static string Body(int lines, string ending = "\r\n") =>
         string.Concat(Enumerable.Range(1, lines).Select(i => $"body line {i}{ending}"));
 
-    [Theory]
-    [MemberData(nameof(FormsAndSplits))]
-    public async Task A_server_that_sends_the_whole_message_gives_only_the_header(Form form, bool byteByByte)
+    /// <summary>
+    /// Serves <paramref name="wire"/> to TOP <paramref name="number"/> <paramref name="lines"/>, checks
+    /// what the form returns and its flag (TopTo has none), and that the session is still in step.
+    /// </summary>
+    private static async Task Check(Form form, bool byteByByte, int number, int lines, string wire, string expected, bool excess)
     {
-        await using var server = Serving("TOP 1 0", "+OK\r\n" + Header + "\r\n" + Body(10) + ".\r\n", byteByByte);
+        await using var server = Serving($"TOP {number} {lines}", wire, byteByByte);
         using Pop3Client client = await LoggedIn(server, form);
 
-        var (content, excess) = await Top(client, form, 1, 0);
+        var (content, flagged) = await Top(client, form, number, lines);
 
-        Assert.Equal(Header + "\r\n", content);
-        Assert.Equal(form is not (Form.TopToSync or Form.TopToAsync), excess);
+        Assert.Equal(expected, content);
+        Assert.Equal(excess && form is not (Form.TopToSync or Form.TopToAsync), flagged);
         Assert.Equal("still in step", (await Both.Run(IsAsync(form), client.Noop, () => client.NoopAsync())).Text);
         await server.VerifyAsync();
     }
 
     [Theory]
     [MemberData(nameof(FormsAndSplits))]
-    public async Task Top_5_3_gives_three_body_lines_of_ten_with_dots_and_bare_line_feeds(Form form, bool byteByByte)
+    public Task A_server_that_sends_the_whole_message_gives_only_the_header(Form form, bool byteByByte) =>
+        Check(form, byteByByte, 1, 0, "+OK\r\n" + Header + "\r\n" + Body(10) + ".\r\n", Header + "\r\n", excess: true);
+
+    [Theory]
+    [MemberData(nameof(FormsAndSplits))]
+    public Task Top_5_3_gives_three_body_lines_of_ten_with_dots_and_bare_line_feeds(Form form, bool byteByByte)
     {
         // Bare LFs; the third body line is dot-stuffed (one line, its dot removed), an excess line too.
         string header = Header.Replace("\r\n", "\n", StringComparison.Ordinal);
         string wire = "+OK\n" + header + "\n" + "one\n" + "two\n" + "..three\n" + "four\n" + "..five\n" + Body(5, "\n") + ".\n";
-        await using var server = Serving("TOP 5 3", wire, byteByByte);
-        using Pop3Client client = await LoggedIn(server, form);
-
-        var (content, excess) = await Top(client, form, 5, 3);
-
-        Assert.Equal(header + "\n" + "one\ntwo\n.three\n", content);
-        Assert.Equal(form is not (Form.TopToSync or Form.TopToAsync), excess);
-        await Both.Run(IsAsync(form), client.Noop, () => client.NoopAsync());
+        return Check(form, byteByByte, 5, 3, wire, header + "\n" + "one\ntwo\n.three\n", excess: true);
     }
 
     [Theory]
     [MemberData(nameof(FormsAndSplits))]
-    public async Task Mailutils_extra_empty_line_is_dropped_and_flagged_not_an_error(Form form, bool byteByByte)
-    {
-        await using var server = Serving("TOP 1 0", "+OK\r\n" + Header + "\r\n\r\n.\r\n", byteByByte);
-        using Pop3Client client = await LoggedIn(server, form);
-
-        var (content, excess) = await Top(client, form, 1, 0);
-
-        Assert.Equal(Header + "\r\n", content);
-        Assert.Equal(form is not (Form.TopToSync or Form.TopToAsync), excess);
-        await Both.Run(IsAsync(form), client.Noop, () => client.NoopAsync());
-    }
+    public Task Mailutils_extra_empty_line_is_dropped_and_flagged_not_an_error(Form form, bool byteByByte) =>
+        Check(form, byteByByte, 1, 0, "+OK\r\n" + Header + "\r\n\r\n.\r\n", Header + "\r\n", excess: true);
 
     [Theory]
     [MemberData(nameof(FormsAndSplits))]
-    public async Task A_server_that_sends_what_was_asked_is_not_flagged(Form form, bool byteByByte)
-    {
+    public Task A_server_that_sends_what_was_asked_is_not_flagged(Form form, bool byteByByte) =>
         // Stuffed lines in the header and body; a header line that is only a CR is not its end.
-        string wire = "+OK\r\n" + "..X: dotted\r\n" + "\r\r\n" + Header + "\r\n" + "..a\r\n" + "b\r\n" + ".\r\n";
-        await using var server = Serving("TOP 2 2", wire, byteByByte);
-        using Pop3Client client = await LoggedIn(server, form);
-
-        var (content, excess) = await Top(client, form, 2, 2);
-
-        Assert.Equal(".X: dotted\r\n\r\r\n" + Header + "\r\n.a\r\nb\r\n", content);
-        Assert.False(excess);
-        await Both.Run(IsAsync(form), client.Noop, () => client.NoopAsync());
-    }
+        Check(form, byteByByte, 2, 2, "+OK\r\n" + "..X: dotted\r\n" + "\r\r\n" + Header + "\r\n" + "..a\r\n" + "b\r\n" + ".\r\n",
+            ".X: dotted\r\n\r\r\n" + Header + "\r\n.a\r\nb\r\n", excess: false);
 
     [Theory]
     [MemberData(nameof(FormsAndSplits))]
-    public async Task A_message_without_a_body_keeps_its_whole_header(Form form, bool byteByByte)
-    {
+    public Task A_message_without_a_body_keeps_its_whole_header(Form form, bool byteByByte) =>
         // No empty line at all: everything is header, nothing is counted as body.
-        await using var server = Serving("TOP 3 0", "+OK\r\n" + Header + "X-Last: 1\r\n.\r\n", byteByByte);
-        using Pop3Client client = await LoggedIn(server, form);
-
-        var (content, excess) = await Top(client, form, 3, 0);
-
-        Assert.Equal(Header + "X-Last: 1\r\n", content);
-        Assert.False(excess);
-    }
+        Check(form, byteByByte, 3, 0, "+OK\r\n" + Header + "X-Last: 1\r\n.\r\n", Header + "X-Last: 1\r\n", excess: false);
 
     [Theory]
     [InlineData(Form.TopSync, 500)]

@@ -20,6 +20,29 @@ internal static class Both
     public static Task<Pop3Client> ConnectSsl(bool async, string host, int port, Pop3ClientOptions? options = null) =>
         Run(async, () => Pop3Client.ConnectSsl(host, port, options), () => Pop3Client.ConnectSslAsync(host, port, options));
 
+    /// <summary>Connects and logs in as the scripted server's <c>LoggedIn()</c> expects (alice, secret), down the chosen path.</summary>
+    public static async Task<Pop3Client> LoggedIn(bool async, int port, Pop3ClientOptions? options = null)
+    {
+        Pop3Client client = await Connect(async, port, options ?? Plain());
+        await Run(async, () => client.User("alice"), () => client.UserAsync("alice"));
+        await Run(async, () => client.Pass("secret"), () => client.PassAsync("secret"));
+        return client;
+    }
+
+    /// <summary>Every value of a test's form enum, each with bytes sent whole and one byte at a time.</summary>
+    public static TheoryData<TForm, bool> FormsAndSplits<TForm>()
+        where TForm : struct, Enum
+    {
+        var data = new TheoryData<TForm, bool>();
+        foreach (TForm form in Enum.GetValues<TForm>())
+        {
+            data.Add(form, false);
+            data.Add(form, true);
+        }
+
+        return data;
+    }
+
     /// <summary>Options for the scripted server: short timeout, plaintext passwords allowed.</summary>
     public static Pop3ClientOptions Plain(bool queryCapabilities = true) => new()
     {

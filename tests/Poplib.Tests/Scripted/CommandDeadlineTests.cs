@@ -34,14 +34,6 @@ public class CommandDeadlineTests
         }
     };
 
-    private static async Task<Pop3Client> LoggedIn(bool async, ScriptedServer server, Pop3ClientOptions options)
-    {
-        Pop3Client client = await Both.Connect(async, server.Port, options);
-        await Both.Run(async, () => client.User("alice"), () => client.UserAsync("alice"));
-        await Both.Run(async, () => client.Pass("secret"), () => client.PassAsync("secret"));
-        return client;
-    }
-
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
@@ -49,7 +41,7 @@ public class CommandDeadlineTests
     {
         // "+OK 1 120" at 300 ms a byte takes 3.3 s: every read is well within the 1 s timeout.
         await using var server = ScriptedServer.Start(s => s.LoggedIn().Expect("STAT").Do(Dribble("+OK 1 120\r\n")));
-        using Pop3Client client = await LoggedIn(async, server, Options());
+        using Pop3Client client = await Both.LoggedIn(async, server.Port, Options());
 
         var clock = Stopwatch.StartNew();
         var error = await Assert.ThrowsAsync<TimeoutException>(() => Both.Run(async, client.Stat, () => client.StatAsync()));
@@ -86,7 +78,7 @@ public class CommandDeadlineTests
             .Delay(TimeSpan.FromMilliseconds(700)).SendRaw(Reply(2))
             .Delay(TimeSpan.FromMilliseconds(700)).SendRaw(Reply(3))
             .On("NOOP", "+OK"));
-        using Pop3Client client = await LoggedIn(async, server, Options(commandSeconds: 1));
+        using Pop3Client client = await Both.LoggedIn(async, server.Port, Options(commandSeconds: 1));
 
         var subjects = new List<string>();
         if (async)
@@ -114,7 +106,7 @@ public class CommandDeadlineTests
         byte[] line = Encoding.ASCII.GetBytes(new string('x', 98) + "\r\n");
         byte[] body = [.. Enumerable.Range(0, 20_000).SelectMany(_ => line)];
         await using var server = ScriptedServer.Start(s => s.LoggedIn().Expect("RETR 1").SendRaw([.. "+OK\r\n"u8, .. body, .. ".\r\n"u8]).On("NOOP", "+OK"));
-        using Pop3Client client = await LoggedIn(async, server, Options(commandSeconds: 1));
+        using Pop3Client client = await Both.LoggedIn(async, server.Port, Options(commandSeconds: 1));
 
         await using Pop3MessageStream stream = await Both.Run(async, () => client.OpenRetr(1), () => client.OpenRetrAsync(1));
         byte[] buffer = new byte[400_000];
@@ -151,7 +143,7 @@ public class CommandDeadlineTests
         await using var server = ScriptedServer.Start(s => s.LoggedIn().Expect("STAT").Do(Dribble("+OK 1 120\r\n")));
         Pop3ClientOptions options = Options();
         options.CommandTimeout = Timeout.InfiniteTimeSpan;
-        using Pop3Client client = await LoggedIn(async, server, options);
+        using Pop3Client client = await Both.LoggedIn(async, server.Port, options);
 
         Assert.Equal(new Pop3MailboxStatus(1, 120), await Both.Run(async, client.Stat, () => client.StatAsync()));
     }

@@ -147,9 +147,7 @@ public class DiagnosticsTests
         options.DebugLevel = 1;
         options.DebugWriter = writer;
         options.Logger = logger;
-        using Pop3Client client = await Both.Connect(async, server.Port, options);
-        await Both.Run(async, () => client.User("alice"), () => client.UserAsync("alice"));
-        await Both.Run(async, () => client.Pass("secret"), () => client.PassAsync("secret"));
+        using Pop3Client client = await Both.LoggedIn(async, server.Port, options);
 
         Pop3Message head = await Both.Run(async, () => client.Top(1, 0), () => client.TopAsync(1, 0));
 

@@ -4,13 +4,7 @@ namespace Poplib.Tests.Scripted;
 
 public class MailboxTests
 {
-    private static async Task<Pop3Client> LoggedInClient(bool async, ScriptedServer server)
-    {
-        Pop3Client client = await Both.Connect(async, server.Port, Both.Plain());
-        await Both.Run(async, () => client.User("alice"), () => client.UserAsync("alice"));
-        await Both.Run(async, () => client.Pass("secret"), () => client.PassAsync("secret"));
-        return client;
-    }
+    private static Task<Pop3Client> LoggedInClient(bool async, ScriptedServer server) => Both.LoggedIn(async, server.Port);
 
     [Theory]
     [InlineData(false)]
@@ -160,9 +154,7 @@ public class MailboxTests
         await using var server = ScriptedServer.Start(s => s.LoggedIn().On("UIDL", uidl).On("UIDL", uidl));
         Pop3ClientOptions options = Both.Plain();
         options.MaxListingOctets = 203;
-        using Pop3Client client = await Both.Connect(async, server.Port, options);
-        await Both.Run(async, () => client.User("alice"), () => client.UserAsync("alice"));
-        await Both.Run(async, () => client.Pass("secret"), () => client.PassAsync("secret"));
+        using Pop3Client client = await Both.LoggedIn(async, server.Port, options);
 
         // The count starts afresh with each reply.
         Assert.Equal(20, (await Both.Run(async, client.Uidl, () => client.UidlAsync())).Count);
@@ -171,9 +163,7 @@ public class MailboxTests
 
         await using var longer = ScriptedServer.Start(s => s.LoggedIn().On("UIDL", uidl));
         options.MaxListingOctets = 202;
-        using Pop3Client limited = await Both.Connect(async, longer.Port, options);
-        await Both.Run(async, () => limited.User("alice"), () => limited.UserAsync("alice"));
-        await Both.Run(async, () => limited.Pass("secret"), () => limited.PassAsync("secret"));
+        using Pop3Client limited = await Both.LoggedIn(async, longer.Port, options);
         var error = await Assert.ThrowsAsync<Pop3LimitExceededException>(() => Both.Run(async, limited.Uidl, () => limited.UidlAsync()));
         Assert.Equal(nameof(Pop3ClientOptions.MaxListingOctets), error.LimitName);
         Assert.False(limited.IsConnected);
