@@ -47,7 +47,9 @@ public sealed partial class Pop3Client
     /// <summary>
     /// TOP into memory (poplib's <c>top</c>): the header and the first <paramref name="lines"/> lines of
     /// the body. Unlike RETR, TOP does not mark the message as seen. Poorly specified and sometimes
-    /// broken on off-brand servers; check <see cref="Pop3Capabilities.Top"/>.
+    /// broken on off-brand servers; check <see cref="Pop3Capabilities.Top"/>. Every TOP form gives at
+    /// most what was asked for: a server that sends more has the rest read and dropped
+    /// (<see cref="Pop3Message.ExcessDiscarded"/>, bounded by <see cref="Pop3ClientOptions.MaxTopExcessOctets"/>).
     /// </summary>
     public Pop3Message Top(int number, int lines) => RunSync(ReadMessageCoreAsync(BodyCommand(number, lines), async: false, CancellationToken.None));
 

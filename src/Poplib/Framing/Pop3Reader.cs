@@ -7,7 +7,8 @@ namespace Poplib.Framing;
 /// Frames the server's byte stream into status lines, listing lines and dot-unstuffed message bodies,
 /// from one pooled buffer. Lines handed out point into that buffer and stay valid only until the next
 /// read. Message bodies are copied straight from the buffer to the caller's memory, so body lines may
-/// be of any length and no per-line object is made.
+/// be of any length and no per-line object is made. For TOP the body ends after the header and the
+/// lines asked for (<see cref="TopLineCounter"/>); what follows is read and dropped, within a bound.
 /// </summary>
 internal sealed class Pop3Reader : IDisposable
 {
