@@ -16,7 +16,7 @@ public sealed partial class Pop3Client
     public IEnumerable<Pop3BatchMessage> RetrMany(IEnumerable<int> numbers)
     {
         ArgumentNullException.ThrowIfNull(numbers);
-        return RunMessages("RETR", numbers.Select(n => new BatchCommand(BodyCommand(n, null), n, 0, HasBody: true)));
+        return RunMessages("RETR", numbers.Select(n => MessageCommand(n, null, 0)));
     }
 
     /// <summary>
@@ -26,21 +26,21 @@ public sealed partial class Pop3Client
     public IEnumerable<Pop3BatchMessage> RetrMany(IEnumerable<Pop3ListEntry> messages)
     {
         ArgumentNullException.ThrowIfNull(messages);
-        return RunMessages("RETR", messages.Select(m => new BatchCommand(BodyCommand(m.Number, null), m.Number, m.Size, HasBody: true)));
+        return RunMessages("RETR", messages.Select(m => MessageCommand(m.Number, null, m.Size)));
     }
 
     /// <inheritdoc cref="RetrMany(IEnumerable{int})"/>
     public IAsyncEnumerable<Pop3BatchMessage> RetrManyAsync(IEnumerable<int> numbers, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(numbers);
-        return RunMessagesAsync("RETR", numbers.Select(n => new BatchCommand(BodyCommand(n, null), n, 0, HasBody: true)), cancellationToken);
+        return RunMessagesAsync("RETR", numbers.Select(n => MessageCommand(n, null, 0)), cancellationToken);
     }
 
     /// <inheritdoc cref="RetrMany(IEnumerable{Pop3ListEntry})"/>
     public IAsyncEnumerable<Pop3BatchMessage> RetrManyAsync(IEnumerable<Pop3ListEntry> messages, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(messages);
-        return RunMessagesAsync("RETR", messages.Select(m => new BatchCommand(BodyCommand(m.Number, null), m.Number, m.Size, HasBody: true)), cancellationToken);
+        return RunMessagesAsync("RETR", messages.Select(m => MessageCommand(m.Number, null, m.Size)), cancellationToken);
     }
 
     /// <summary>TOP for many messages, pipelined; see <see cref="RetrMany(IEnumerable{int})"/>.</summary>
@@ -48,7 +48,7 @@ public sealed partial class Pop3Client
     {
         ArgumentNullException.ThrowIfNull(numbers);
         ArgumentOutOfRangeException.ThrowIfNegative(lines);
-        return RunMessages("TOP", numbers.Select(n => new BatchCommand(BodyCommand(n, lines), n, 0, HasBody: true)));
+        return RunMessages("TOP", numbers.Select(n => MessageCommand(n, lines, 0)));
     }
 
     /// <inheritdoc cref="TopMany(IEnumerable{int}, int)"/>
@@ -56,7 +56,7 @@ public sealed partial class Pop3Client
     {
         ArgumentNullException.ThrowIfNull(numbers);
         ArgumentOutOfRangeException.ThrowIfNegative(lines);
-        return RunMessagesAsync("TOP", numbers.Select(n => new BatchCommand(BodyCommand(n, lines), n, 0, HasBody: true)), cancellationToken);
+        return RunMessagesAsync("TOP", numbers.Select(n => MessageCommand(n, lines, 0)), cancellationToken);
     }
 
     /// <summary>
@@ -68,6 +68,12 @@ public sealed partial class Pop3Client
     /// <inheritdoc cref="DeleMany"/>
     public Task<IReadOnlyList<Pop3BatchItem>> DeleManyAsync(IEnumerable<int> numbers, CancellationToken cancellationToken = default) =>
         DeleManyCoreAsync(numbers, async: true, cancellationToken).AsTask();
+
+    private static BatchCommand MessageCommand(int number, int? lines, long size)
+    {
+        BodyRequest request = BodyCommand(number, lines);
+        return new BatchCommand(request.Command, number, size, HasBody: true, request.TopLines);
+    }
 
     private IEnumerable<Pop3BatchMessage> RunMessages(string verb, IEnumerable<BatchCommand> commands)
     {

@@ -49,7 +49,7 @@ public sealed partial class Pop3Client
         activity?.SetTag("server.port", port);
 
         var transcript = new Pop3Transcript(options.DebugLevel, options.DebugWriter, options.Logger);
-        Pop3Transport transport = await Pop3Transport.ConnectAsync(host, port, options.Timeout, async, cancellationToken).ConfigureAwait(false);
+        Pop3Transport transport = await Pop3Transport.ConnectAsync(host, port, options.Timeout, options.CommandTimeout, async, cancellationToken).ConfigureAwait(false);
         var connection = new Pop3Connection(transport, options, transcript);
         var client = new Pop3Client(connection, host, port, options);
         try

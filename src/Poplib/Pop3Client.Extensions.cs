@@ -61,6 +61,12 @@ public sealed partial class Pop3Client
     public Task<Pop3Response> LangAsync(string languageTag, CancellationToken cancellationToken = default) =>
         SetLanguageCoreAsync(languageTag, async: true, cancellationToken).AsTask();
 
+    /// <summary>
+    /// The most lines a LANG reply may have, as for CAPA (<see cref="CapabilityParser.MaxLines"/>):
+    /// servers offer a few dozen languages, and each line becomes two strings.
+    /// </summary>
+    private const int MaxLanguages = 1000;
+
     private async ValueTask<IReadOnlyList<Pop3Language>> ListLanguagesCoreAsync(bool async, CancellationToken cancellationToken)
     {
         using CommandScope scope = Begin("LANG");
@@ -68,8 +74,8 @@ public sealed partial class Pop3Client
         var languages = new List<Pop3Language>();
         while (await _connection.ReadListingLineAsync(async, cancellationToken).ConfigureAwait(false) is { } line)
         {
-            if (languages.Count >= _options.MaxListEntries)
-                throw _connection.Fail(new Pop3LimitExceededException(nameof(Pop3ClientOptions.MaxListEntries), _options.MaxListEntries, "The server sent a LANG reply with more lines than the limit"));
+            if (languages.Count >= MaxLanguages)
+                throw _connection.Fail($"The server sent a LANG reply of more than {MaxLanguages} lines.");
             string text = ReplyParser.Decode(line.Span, IsUtf8).Trim();
             int space = text.IndexOf(' ', StringComparison.Ordinal);
             languages.Add(space < 0 ? new Pop3Language(text, "") : new Pop3Language(text[..space], text[(space + 1)..].TrimStart()));

@@ -94,14 +94,22 @@ public sealed partial class Pop3Client
         return new Pop3MailboxStatus((int)count, size);
     }
 
-    private ValueTask<IReadOnlyList<Pop3ListEntry>> ListCoreAsync(bool async, CancellationToken cancellationToken) =>
-        ReadListingAsync("LIST", s_parseListEntry, async, cancellationToken);
+    private async ValueTask<IReadOnlyList<Pop3ListEntry>> ListCoreAsync(bool async, CancellationToken cancellationToken)
+    {
+        var entries = new Pop3ListEntries();
+        await ReadListingAsync("LIST", entries, async, cancellationToken).ConfigureAwait(false);
+        return entries;
+    }
 
     private ValueTask<Pop3ListEntry> ListOneCoreAsync(int number, bool async, CancellationToken cancellationToken) =>
         ReadListingEntryAsync("LIST", number, s_parseListEntry, async, cancellationToken);
 
-    private ValueTask<IReadOnlyList<Pop3UidlEntry>> UidlCoreAsync(bool async, CancellationToken cancellationToken) =>
-        ReadListingAsync("UIDL", s_parseUidlEntry, async, cancellationToken);
+    private async ValueTask<IReadOnlyList<Pop3UidlEntry>> UidlCoreAsync(bool async, CancellationToken cancellationToken)
+    {
+        var entries = new Pop3UidlEntries(IsUtf8);
+        await ReadListingAsync("UIDL", entries, async, cancellationToken).ConfigureAwait(false);
+        return entries;
+    }
 
     private ValueTask<Pop3UidlEntry> UidlOneCoreAsync(int number, bool async, CancellationToken cancellationToken) =>
         ReadListingEntryAsync("UIDL", number, s_parseUidlEntry, async, cancellationToken);
@@ -125,31 +133,28 @@ public sealed partial class Pop3Client
     {
         invalid = null;
         bool ok = ListingParser.TryParseNumberAndUid(text, out number, out ReadOnlySpan<byte> uid);
-        string id = ok ? ReplyParser.Decode(uid, utf8Mode) : "";
-        if (ok && ListingParser.FindInvalidUidCharacter(id) is { } character)
-            invalid = $"the unique-id of message {number} holds {character}, outside the 0x21–0x7E that RFC 1939 allows";
-        entry = ok && number <= int.MaxValue ? new Pop3UidlEntry((int)number, id) : default;
+        invalid = ok ? ListingParser.CheckUid(uid, utf8Mode, number) : null;
+        entry = ok && number <= int.MaxValue ? new Pop3UidlEntry((int)number, ReplyParser.Decode(uid, utf8Mode)) : default;
         return ok;
     };
 
     /// <summary>LIST or UIDL without argument: a multi-line listing, checked entry by entry.</summary>
-    private async ValueTask<IReadOnlyList<T>> ReadListingAsync<T>(string verb, EntryParser<T> parse, bool async, CancellationToken cancellationToken)
-        where T : IMessageNumbered
+    private async ValueTask ReadListingAsync(string verb, IListingEntries entries, bool async, CancellationToken cancellationToken)
     {
         using CommandScope scope = Begin(verb, Pop3SessionState.Transaction);
         await _connection.ExecuteAsync(Pop3Command.Create(verb), async, cancellationToken).ConfigureAwait(false);
-        var entries = new List<T>();
         var validator = new ListingValidator(_options.MaxListEntries, _highestMessageNumber);
         while (await _connection.ReadListingLineAsync(async, cancellationToken).ConfigureAwait(false) is { } line)
         {
-            if (!parse(line.Span, IsUtf8, out long number, out T entry, out string? invalid))
+            int accepted = entries.Count;
+            if (!entries.TryAdd(line.Span, out long number, out string? invalid))
                 throw _connection.Fail($"Malformed {verb} line: \"{ServerText.Escape(line.Span)}\".");
             if (invalid is not null)
                 throw _connection.Fail($"Invalid {verb} listing: {invalid}: \"{ServerText.Escape(line.Span)}\".");
             string? problem;
             try
             {
-                problem = validator.Accept(number, entries);
+                problem = validator.Accept(number, accepted);
             }
             catch (Pop3LimitExceededException e)
             {
@@ -159,15 +164,14 @@ public sealed partial class Pop3Client
 
             if (problem is not null)
                 throw _connection.Fail($"Invalid {verb} listing: {problem}.");
-            entries.Add(entry);
         }
 
-        return entries;
+        if (validator.Finish(entries) is { } duplicate)
+            throw _connection.Fail($"Invalid {verb} listing: {duplicate}.");
     }
 
     /// <summary>LIST n or UIDL n: a single-line reply that must be about message n.</summary>
     private async ValueTask<T> ReadListingEntryAsync<T>(string verb, int number, EntryParser<T> parse, bool async, CancellationToken cancellationToken)
-        where T : IMessageNumbered
     {
         ValidateMessageNumber(number);
         using CommandScope scope = Begin(verb, Pop3SessionState.Transaction);

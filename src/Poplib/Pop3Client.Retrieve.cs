@@ -47,7 +47,9 @@ public sealed partial class Pop3Client
     /// <summary>
     /// TOP into memory (poplib's <c>top</c>): the header and the first <paramref name="lines"/> lines of
     /// the body. Unlike RETR, TOP does not mark the message as seen. Poorly specified and sometimes
-    /// broken on off-brand servers; check <see cref="Pop3Capabilities.Top"/>.
+    /// broken on off-brand servers; check <see cref="Pop3Capabilities.Top"/>. Every TOP form gives at
+    /// most what was asked for: a server that sends more has the rest read and dropped
+    /// (<see cref="Pop3Message.ExcessDiscarded"/>, bounded by <see cref="Pop3ClientOptions.MaxTopExcessOctets"/>).
     /// </summary>
     public Pop3Message Top(int number, int lines) => RunSync(ReadMessageCoreAsync(BodyCommand(number, lines), async: false, CancellationToken.None));
 
@@ -70,52 +72,45 @@ public sealed partial class Pop3Client
     public Task<Pop3MessageStream> OpenTopAsync(int number, int lines, CancellationToken cancellationToken = default) =>
         OpenMessageCoreAsync(BodyCommand(number, lines), async: true, cancellationToken).AsTask();
 
+    /// <summary>A RETR or TOP command, and for TOP the number of body lines asked for (the most the client gives).</summary>
+    private readonly record struct BodyRequest(Pop3Command Command, int? TopLines);
+
     /// <summary>RETR n, or TOP n lines when <paramref name="lines"/> is given.</summary>
-    private static Pop3Command BodyCommand(int number, int? lines)
+    private static BodyRequest BodyCommand(int number, int? lines)
     {
         ValidateMessageNumber(number);
         if (lines is not int count)
-            return Pop3Command.Create("RETR", Number(number));
+            return new BodyRequest(Pop3Command.Create("RETR", Number(number)), null);
         ArgumentOutOfRangeException.ThrowIfNegative(count, nameof(lines));
-        return Pop3Command.Create("TOP", Number(number), Number(count));
+        return new BodyRequest(Pop3Command.Create("TOP", Number(number), Number(count)), count);
     }
 
-    private async ValueTask<Pop3Response> StartBodyAsync(Pop3Command command, bool async, CancellationToken cancellationToken)
+    private async ValueTask<Pop3Response> StartBodyAsync(BodyRequest request, bool async, CancellationToken cancellationToken)
     {
-        Pop3Response response = await _connection.ExecuteAsync(command, async, cancellationToken).ConfigureAwait(false);
-        _connection.BeginBody();
+        Pop3Response response = await _connection.ExecuteAsync(request.Command, async, cancellationToken).ConfigureAwait(false);
+        _connection.BeginBody(request.TopLines);
         return response;
     }
 
-    private async ValueTask<Pop3Message> ReadMessageCoreAsync(Pop3Command command, bool async, CancellationToken cancellationToken)
+    private async ValueTask<Pop3Message> ReadMessageCoreAsync(BodyRequest request, bool async, CancellationToken cancellationToken)
     {
-        using CommandScope scope = Begin(command.Verb, Pop3SessionState.Transaction);
-        Pop3Response response = await StartBodyAsync(command, async, cancellationToken).ConfigureAwait(false);
-        long limit = _options.MaxInMemoryMessageSize;
-        var content = new ArrayBufferWriter<byte>(CopyBufferSize);
-        while (true)
-        {
-            int read = await _connection.ReadBodyAsync(content.GetMemory(CopyBufferSize), async, cancellationToken).ConfigureAwait(false);
-            if (read == 0)
-                break;
-            content.Advance(read);
-            if (content.WrittenCount > limit)
-            {
-                throw _connection.Fail(new Pop3LimitExceededException(nameof(Pop3ClientOptions.MaxInMemoryMessageSize), limit,
-                    $"Message is larger than the in-memory limit; use {(command.Verb == "RETR" ? "RetrTo or OpenRetr" : "TopTo or OpenTop")} to stream it"));
-            }
-        }
-
-        return new Pop3Message(response, content.WrittenMemory);
+        using CommandScope scope = Begin(request.Command.Verb, Pop3SessionState.Transaction);
+        Pop3Response response = await StartBodyAsync(request, async, cancellationToken).ConfigureAwait(false);
+        bool retr = request.TopLines is null;
+        // Only RETR's announced size is the size of what follows; TOP sends a part of the message.
+        long? announced = retr && ReplyParser.TryParseAnnouncedSize(response.Text, out long octets) ? octets : null;
+        ReadOnlyMemory<byte> content = await MessageCollector.ReadAsync(_connection, announced, _options.MaxInMemoryMessageSize,
+            retr ? "RetrTo or OpenRetr" : "TopTo or OpenTop", async, cancellationToken).ConfigureAwait(false);
+        return new Pop3Message(response, content, excessDiscarded: _connection.BodyExcessOctets > 0);
     }
 
-    private async ValueTask<long> CopyMessageCoreAsync(Pop3Command command, Stream destination, bool async, CancellationToken cancellationToken)
+    private async ValueTask<long> CopyMessageCoreAsync(BodyRequest request, Stream destination, bool async, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(destination);
         if (!destination.CanWrite)
             throw new ArgumentException("The destination stream is not writable.", nameof(destination));
-        using CommandScope scope = Begin(command.Verb, Pop3SessionState.Transaction);
-        await StartBodyAsync(command, async, cancellationToken).ConfigureAwait(false);
+        using CommandScope scope = Begin(request.Command.Verb, Pop3SessionState.Transaction);
+        await StartBodyAsync(request, async, cancellationToken).ConfigureAwait(false);
 
         byte[] buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
         long total = 0;
@@ -151,12 +146,12 @@ public sealed partial class Pop3Client
         return total;
     }
 
-    private async ValueTask<Pop3MessageStream> OpenMessageCoreAsync(Pop3Command command, bool async, CancellationToken cancellationToken)
+    private async ValueTask<Pop3MessageStream> OpenMessageCoreAsync(BodyRequest request, bool async, CancellationToken cancellationToken)
     {
-        CommandScope scope = Begin(command.Verb, Pop3SessionState.Transaction);
+        CommandScope scope = Begin(request.Command.Verb, Pop3SessionState.Transaction);
         try
         {
-            Pop3Response response = await StartBodyAsync(command, async, cancellationToken).ConfigureAwait(false);
+            Pop3Response response = await StartBodyAsync(request, async, cancellationToken).ConfigureAwait(false);
             // The stream owns the command from here: the client stays busy until it is disposed.
             return new Pop3MessageStream(_connection, response, scope);
         }

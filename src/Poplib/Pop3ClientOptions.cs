@@ -23,6 +23,18 @@ public sealed class Pop3ClientOptions
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>
+    /// How long one command may wait for the server in all, from sending it to the end of its reply
+    /// (status line, listing or message), before the client gives up with a
+    /// <see cref="TimeoutException"/> and closes the connection: <see cref="Timeout"/> bounds each
+    /// read, this bounds their sum, so a server that sends a byte just inside each timeout cannot hold
+    /// a command for ever. Only waiting counts, not the caller's own time between reads of a streamed
+    /// message. Each message of a pipelined batch has its own; connecting, the TLS handshake and the
+    /// greeting share one. Default 10 minutes: a 60 MB message needs 100 KB/s.
+    /// <see cref="System.Threading.Timeout.InfiniteTimeSpan"/> turns it off.
+    /// </summary>
+    public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
     /// TLS settings for <see cref="Pop3Client.ConnectSsl(string, int, Pop3ClientOptions?)"/> and
     /// <see cref="Pop3Client.Stls(SslClientAuthenticationOptions?)"/> (poplib's <c>ssl.SSLContext</c>):
     /// client certificates, protocols, a custom validation callback. When <see langword="null"/> or
@@ -70,15 +82,34 @@ public sealed class Pop3ClientOptions
     /// </summary>
     public int MaxLineLength { get; set; } = 8192;
 
-    /// <summary>The most entries a LIST, UIDL or LANG reply may have. Default 10,000,000. (CAPA replies stop at 1,000 lines.)</summary>
+    /// <summary>The most entries a LIST or UIDL reply may have. Default 10,000,000. (CAPA and LANG replies stop at 1,000 lines.)</summary>
     public int MaxListEntries { get; set; } = 10_000_000;
 
     /// <summary>
+    /// The most octets, line endings included, of one multi-line LIST, UIDL, LANG or CAPA reply.
+    /// Default 128 MiB: a UIDL of a million messages with the 70-character UIDs RFC 1939 allows is
+    /// 79 MB on the wire and in memory (36 MB for LIST and UIDL with 16-character UIDs), while a LIST
+    /// that never ends stops after holding 116 MB. At most 1 GiB.
+    /// </summary>
+    public long MaxListingOctets { get; set; } = 128L * 1024 * 1024;
+
+    /// <summary>
     /// The largest message that <see cref="Pop3Client.Retr(int)"/> and <see cref="Pop3Client.Top(int, int)"/>
-    /// will hold in memory, in octets. Default 64 MiB. The streaming forms
+    /// will hold in memory, in octets. Default 64 MiB. The buffer never grows past it, so a larger
+    /// message costs at most a buffer of this size before the client gives up. The streaming forms
     /// (<c>RetrTo</c>, <c>OpenRetr</c>, <c>TopTo</c>, <c>OpenTop</c>) have no such limit.
     /// </summary>
     public long MaxInMemoryMessageSize { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// How much of a message a TOP reply may carry past the header and the lines asked for. TOP never
+    /// gives more than was asked: the rest is read and dropped, and <c>ExcessDiscarded</c> says so
+    /// (GNU mailutils sends one empty line too many, some servers the whole message). Past this many
+    /// octets the client stops reading and closes the connection with
+    /// <see cref="Pop3LimitExceededException"/> rather than drain an endless reply. Default 64 MiB
+    /// (the default <see cref="MaxInMemoryMessageSize"/>); 0 refuses any excess.
+    /// </summary>
+    public long MaxTopExcessOctets { get; set; } = 64L * 1024 * 1024;
 
     /// <summary>
     /// The most commands a pipelined batch (<see cref="Pop3Client.RetrMany(IEnumerable{int})"/> and
@@ -106,12 +137,18 @@ public sealed class Pop3ClientOptions
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(PipelineMaxBytes);
         if (Timeout <= TimeSpan.Zero || Timeout.TotalMilliseconds > int.MaxValue)
             throw new ArgumentOutOfRangeException(nameof(Timeout), Timeout, "The timeout must be positive and at most int.MaxValue milliseconds.");
+        if (CommandTimeout <= TimeSpan.Zero && CommandTimeout != System.Threading.Timeout.InfiniteTimeSpan)
+            throw new ArgumentOutOfRangeException(nameof(CommandTimeout), CommandTimeout, "The command timeout must be positive, or Timeout.InfiniteTimeSpan.");
         if (MaxLineLength < 512)
             throw new ArgumentOutOfRangeException(nameof(MaxLineLength), MaxLineLength, "RFC 2449 allows status lines of 512 octets; the limit cannot be lower.");
         if (MaxLineLength > 16 * 1024 * 1024)
             throw new ArgumentOutOfRangeException(nameof(MaxLineLength), MaxLineLength, "At most 16 MiB.");
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxListEntries);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxListingOctets);
+        // The stored UIDs of one listing are addressed by int offsets.
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxListingOctets, 1L << 30);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxInMemoryMessageSize);
+        ArgumentOutOfRangeException.ThrowIfNegative(MaxTopExcessOctets);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxInMemoryMessageSize, Array.MaxLength);
         if (DebugLevel < 0)
             throw new ArgumentOutOfRangeException(nameof(DebugLevel), DebugLevel, "The debug level cannot be negative.");

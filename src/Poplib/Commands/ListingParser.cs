@@ -50,6 +50,15 @@ internal static class ListingParser
         return null;
     }
 
+    /// <summary>
+    /// Why the unique-id of message <paramref name="number"/> is not allowed (a character outside
+    /// 0x21–0x7E, named as decoded), or null. The common case, printable ASCII, is one vectorised scan.
+    /// </summary>
+    public static string? CheckUid(ReadOnlySpan<byte> uid, bool utf8Mode, long number) =>
+        uid.IndexOfAnyExceptInRange((byte)0x21, (byte)0x7E) < 0 || FindInvalidUidCharacter(ReplyParser.Decode(uid, utf8Mode)) is not { } character
+            ? null
+            : $"the unique-id of message {number} holds {character}, outside the 0x21–0x7E that RFC 1939 allows";
+
     /// <summary>Reads a non-negative decimal number (digits only, no sign) as the next field.</summary>
     private static bool TryReadCount(scoped ref ReadOnlySpan<byte> text, out long value)
     {

@@ -1,11 +1,5 @@
 namespace Poplib.Commands;
 
-/// <summary>An entry of a listing that carries a message number.</summary>
-internal interface IMessageNumbered
-{
-    int Number { get; }
-}
-
 /// <summary>
 /// Checks the message numbers of one LIST or UIDL listing as they arrive: each in range, none twice,
 /// and no more entries than the limit. Gaps are normal (messages deleted earlier in the session).
@@ -14,7 +8,7 @@ internal struct ListingValidator
 {
     private readonly int _maxEntries;
     private readonly int? _messageCount;
-    private HashSet<int>? _seen;
+    private bool _outOfOrder;
     private int _last;
 
     /// <param name="maxEntries">The entry cap.</param>
@@ -26,33 +20,43 @@ internal struct ListingValidator
     }
 
     /// <summary>
-    /// Returns null when <paramref name="number"/> may follow the <paramref name="accepted"/> entries,
-    /// else a description of what is wrong. Throws when the listing exceeds the entry cap.
+    /// Returns null when <paramref name="number"/> may follow the <paramref name="accepted"/> entries
+    /// so far, else a description of what is wrong. Throws when the listing exceeds the entry cap.
     /// </summary>
-    public string? Accept<T>(long number, List<T> accepted)
-        where T : IMessageNumbered
+    public string? Accept(long number, int accepted)
     {
-        if (accepted.Count >= _maxEntries)
+        if (accepted >= _maxEntries)
             throw new Pop3LimitExceededException(nameof(Pop3ClientOptions.MaxListEntries), _maxEntries, "The server sent a listing with more entries than the limit");
         if (number < 1 || number > int.MaxValue || (_messageCount is int max && number > max))
             return $"message number {number} is out of range";
 
-        int n = (int)number;
-        // Servers list in ascending order, so one comparison usually suffices; only an out-of-order
-        // listing pays for a set of what came before.
-        if (_seen is null)
-        {
-            if (n > _last)
-            {
-                _last = n;
-                return null;
-            }
+        // Servers list in ascending order, so one comparison shows that no number came twice.
+        if (number > _last && !_outOfOrder)
+            _last = (int)number;
+        else
+            _outOfOrder = true;
+        return null;
+    }
 
-            _seen = new HashSet<int>(accepted.Count + 1);
-            foreach (T entry in accepted)
-                _seen.Add(entry.Number);
+    /// <summary>
+    /// Once the listing is complete: null, or which number appears twice. Only a listing out of order
+    /// pays for this check, with a sorted copy of its numbers (4 bytes an entry, for a moment) rather
+    /// than a set kept while reading (four times that, for as long as the listing grows).
+    /// </summary>
+    public readonly string? Finish(IListingEntries entries)
+    {
+        if (!_outOfOrder)
+            return null;
+        int[] numbers = new int[entries.Count];
+        for (int i = 0; i < numbers.Length; i++)
+            numbers[i] = entries.NumberAt(i);
+        Array.Sort(numbers);
+        for (int i = 1; i < numbers.Length; i++)
+        {
+            if (numbers[i] == numbers[i - 1])
+                return $"message number {numbers[i]} appears twice";
         }
 
-        return _seen.Add(n) ? null : $"message number {n} appears twice";
+        return null;
     }
 }

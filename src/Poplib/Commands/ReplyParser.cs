@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Unicode;
 
@@ -39,6 +40,19 @@ internal static class ReplyParser
         string text = whole[indicatorLength..].TrimStart(' ');
         (Pop3ResponseCode code, string? codeText) = ParseCode(text);
         return new Pop3Response(isOk, whole, text, code, codeText);
+    }
+
+    /// <summary>
+    /// The size a RETR reply announces, as RFC 1939 suggests (<c>+OK 120 octets</c>): the first word of
+    /// the text when it is a number. Only a hint: nothing obliges a server to send it, or to be right.
+    /// </summary>
+    public static bool TryParseAnnouncedSize(string text, out long octets)
+    {
+        octets = 0;
+        int space = text.IndexOf(' ', StringComparison.Ordinal);
+        ReadOnlySpan<char> word = space < 0 ? text : text.AsSpan(0, space);
+        return word.Length is > 0 and <= 18 && char.IsAsciiDigit(word[0])
+            && long.TryParse(word, NumberStyles.None, CultureInfo.InvariantCulture, out octets);
     }
 
     /// <summary>

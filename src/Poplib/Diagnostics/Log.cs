@@ -22,4 +22,8 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 6, Level = LogLevel.Trace, Message = "S: <message body, {Octets} octets>")]
     public static partial void ReceivedBody(ILogger logger, long octets);
+
+    // Information, not Warning: GNU mailutils sends one empty line too many with every TOP.
+    [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "The server's TOP reply went on past the lines asked for; {Octets} octets dropped")]
+    public static partial void DroppedTopExcess(ILogger logger, long octets);
 }

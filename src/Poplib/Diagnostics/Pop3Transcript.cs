@@ -75,6 +75,15 @@ internal sealed class Pop3Transcript
             Log.ReceivedBody(_logger, octets);
     }
 
+    /// <summary>A TOP reply went on past the lines asked for; the rest was read and dropped.</summary>
+    public void DroppedExcess(long octets)
+    {
+        if (DebugLevel >= 1)
+            Write($"*TOP reply longer than asked: {octets} octets past the requested lines dropped*");
+        if (_logger is not null)
+            Log.DroppedTopExcess(_logger, octets);
+    }
+
     public void Note(string text)
     {
         if (DebugLevel >= 1)

@@ -24,7 +24,11 @@ internal sealed class Pop3Connection : IDisposable
     private int _pending;
     private bool _pendingSecret;
     private long _bodyOctets;
+    private readonly long _maxListingOctets;
+    private readonly long _maxTopExcess;
+    private long _listingOctets;
     private Exception? _closeReason;
+    private bool _closedByCaller;
     private bool _disposed;
 
     public Pop3Connection(Pop3Transport transport, Pop3ClientOptions options, Pop3Transcript transcript)
@@ -32,6 +36,8 @@ internal sealed class Pop3Connection : IDisposable
         _transport = transport;
         _transcript = transcript;
         _reader = new Pop3Reader(transport, options.MaxLineLength);
+        _maxListingOctets = options.MaxListingOctets;
+        _maxTopExcess = options.MaxTopExcessOctets;
         _reader.BeforeNetworkRead = FlushQueuedAsync;
     }
 
@@ -52,8 +58,25 @@ internal sealed class Pop3Connection : IDisposable
     public void ThrowIfClosed()
     {
         ObjectDisposedException.ThrowIf(_disposed, typeof(Pop3Client));
-        if (_closeReason is not null)
-            throw new InvalidOperationException($"The POP3 connection is closed: {_closeReason.Message}", _closeReason);
+        if (_closeReason is { } reason)
+            throw ClosedError(reason);
+    }
+
+    /// <summary>
+    /// What a call on the closed connection throws. Callers sort errors by type (connect again? give
+    /// up on this server? fix the calling code?), so a connection closed by a failure is reported as
+    /// that failure's kind, with the failure inside: a timeout as a <see cref="TimeoutException"/>,
+    /// anything else the server or the network did as a <see cref="Pop3ProtocolException"/>. Only
+    /// what the caller did (QUIT, a cancellation, a reply left half-read) is a usage error. A batch
+    /// that fails while draining after the caller stopped early relies on this: it does not throw
+    /// from the caller's loop exit, the next call does.
+    /// </summary>
+    private Exception ClosedError(Exception reason)
+    {
+        string message = $"The POP3 connection was closed earlier: {reason.Message}";
+        return _closedByCaller ? new InvalidOperationException(message, reason)
+            : reason is TimeoutException ? new TimeoutException(message, reason)
+            : new Pop3ProtocolException(message, reason);
     }
 
     /// <summary>Sends one command at once: <see cref="Enqueue"/> and <see cref="FlushAsync"/>.</summary>
@@ -87,8 +110,23 @@ internal sealed class Pop3Connection : IDisposable
         _pendingSecret |= command.SecretArgument != 0;
     }
 
-    /// <summary>Writes every queued command in one write.</summary>
-    public async ValueTask FlushAsync(bool async, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes every queued command in one write. Sending in lockstep (a command, or a group such as
+    /// PASS and CAPA) starts the budget of waiting for its replies (<see cref="Pop3ClientOptions.CommandTimeout"/>).
+    /// </summary>
+    public ValueTask FlushAsync(bool async, CancellationToken cancellationToken)
+    {
+        _transport.StartDeadline();
+        return WriteQueuedAsync(async, cancellationToken);
+    }
+
+    /// <summary>
+    /// Starts the budget of waiting for the next reply of a pipelined batch: each message has its
+    /// own, and the commands queued meanwhile go out within it.
+    /// </summary>
+    public void StartDeadline() => _transport.StartDeadline();
+
+    private async ValueTask WriteQueuedAsync(bool async, CancellationToken cancellationToken)
     {
         ThrowIfClosed();
         if (_pending == 0)
@@ -117,7 +155,7 @@ internal sealed class Pop3Connection : IDisposable
 
     // Before a read from the network: whatever is queued goes out first.
     private ValueTask FlushQueuedAsync(bool async, CancellationToken cancellationToken) =>
-        _pending == 0 ? default : FlushAsync(async, cancellationToken);
+        _pending == 0 ? default : WriteQueuedAsync(async, cancellationToken);
 
     private void Discard()
     {
@@ -152,6 +190,8 @@ internal sealed class Pop3Connection : IDisposable
                 _transport.ArmQuickAck();
             }
             ReadOnlyMemory<byte> line = await _reader.ReadLineAsync(async, cancellationToken).ConfigureAwait(false);
+            // A status line starts a reply: the lines of a listing that may follow are counted afresh.
+            _listingOctets = 0;
             if (ReplyParser.TryParseStatus(line.Span, Utf8Mode) is { } response)
             {
                 _transcript.ReceivedStatus(response.Line);
@@ -185,24 +225,31 @@ internal sealed class Pop3Connection : IDisposable
 
     /// <summary>
     /// Reads the next line of a multi-line listing, dot-unstuffed, or returns null at the terminating
-    /// '.'. The line points into the read buffer and is valid until the next read.
+    /// '.'. The line points into the read buffer and is valid until the next read. A line already
+    /// buffered is returned without an async state machine: listings run to millions of lines.
     /// </summary>
-    public async ValueTask<ReadOnlyMemory<byte>?> ReadListingLineAsync(bool async, CancellationToken cancellationToken)
+    public ValueTask<ReadOnlyMemory<byte>?> ReadListingLineAsync(bool async, CancellationToken cancellationToken)
     {
         ThrowIfClosed();
         try
         {
-            ReadOnlyMemory<byte> line = await _reader.ReadLineAsync(async, cancellationToken).ConfigureAwait(false);
-            if (line.Length > 0 && line.Span[0] == (byte)'.')
-            {
-                if (line.Length == 1)
-                    return null;
-                line = line[1..];
-            }
+            if (_reader.TryReadLine(out ReadOnlyMemory<byte> line))
+                return new ValueTask<ReadOnlyMemory<byte>?>(ListingLine(line));
+        }
+        catch (Exception e)
+        {
+            Close(e);
+            throw;
+        }
 
-            if (_transcript.WantsListingLines)
-                _transcript.ReceivedListingLine(ReplyParser.Decode(line.Span, Utf8Mode));
-            return line;
+        return ReadListingLineSlowAsync(async, cancellationToken);
+    }
+
+    private async ValueTask<ReadOnlyMemory<byte>?> ReadListingLineSlowAsync(bool async, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return ListingLine(await _reader.ReadLineAsync(async, cancellationToken).ConfigureAwait(false));
         }
         catch (Exception e)
         {
@@ -211,11 +258,33 @@ internal sealed class Pop3Connection : IDisposable
         }
     }
 
-    public void BeginBody()
+    // Counts the line's octets against the listing's bound, removes dot-stuffing, spots the terminator.
+    private ReadOnlyMemory<byte>? ListingLine(ReadOnlyMemory<byte> line)
+    {
+        _listingOctets += _reader.LastLineOctets;
+        if (_listingOctets > _maxListingOctets)
+            throw new Pop3LimitExceededException(nameof(Pop3ClientOptions.MaxListingOctets), _maxListingOctets, "The server sent a multi-line reply longer than the limit");
+        if (line.Length > 0 && line.Span[0] == (byte)'.')
+        {
+            if (line.Length == 1)
+                return null;
+            line = line[1..];
+        }
+
+        if (_transcript.WantsListingLines)
+            _transcript.ReceivedListingLine(ReplyParser.Decode(line.Span, Utf8Mode));
+        return line;
+    }
+
+    /// <summary>Starts reading a message body; for TOP, <paramref name="topLines"/> is the number of body lines asked for.</summary>
+    public void BeginBody(int? topLines = null)
     {
         _bodyOctets = 0;
-        _reader.BeginBody();
+        _reader.BeginBody(topLines, _maxTopExcess);
     }
+
+    /// <summary>The octets of the current (or last) TOP body that the server sent past the lines asked for, dropped.</summary>
+    public long BodyExcessOctets => _reader.ExcessOctets;
 
     public bool InBody => IsOpen && _reader.InBody;
 
@@ -230,7 +299,12 @@ internal sealed class Pop3Connection : IDisposable
             int read = await _reader.ReadBodyAsync(destination, async, cancellationToken).ConfigureAwait(false);
             _bodyOctets += read;
             if (!_reader.InBody)
+            {
                 _transcript.ReceivedBody(_bodyOctets);
+                if (_reader.ExcessOctets > 0)
+                    _transcript.DroppedExcess(_reader.ExcessOctets);
+            }
+
             return read;
         }
         catch (Exception e)
@@ -288,17 +362,20 @@ internal sealed class Pop3Connection : IDisposable
         return error;
     }
 
-    /// <summary>Closes the connection because the reply in progress was abandoned half-read.</summary>
-    public void Abandon(string reason) => Close(new Pop3ProtocolException($"The connection was closed because {reason}."));
+    /// <summary>Closes the connection because the caller abandoned the reply in progress half-read.</summary>
+    public void Abandon(string reason) => Close(new InvalidOperationException($"The connection was closed because {reason}."), byCaller: true);
 
     /// <summary>Closes the connection on purpose (after QUIT), so later calls report why.</summary>
-    public void CloseAfterQuit() => Close(new InvalidOperationException("the session ended with QUIT"), quietly: true);
+    public void CloseAfterQuit() => Close(new InvalidOperationException("the session ended with QUIT"), byCaller: true, quietly: true);
 
-    private void Close(Exception reason, bool quietly = false)
+    private void Close(Exception reason, bool byCaller = false, bool quietly = false)
     {
         if (_closeReason is not null || _disposed)
             return;
         _closeReason = reason;
+        // The caller's token is the only source of a cancellation here: the transport turns its own
+        // timer into a TimeoutException.
+        _closedByCaller = byCaller || reason is OperationCanceledException;
         if (!quietly)
             _transcript.Broken(reason.Message);
         _transport.Dispose();

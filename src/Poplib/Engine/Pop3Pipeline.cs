@@ -2,8 +2,11 @@ using Poplib.Commands;
 
 namespace Poplib.Engine;
 
-/// <summary>One command of a batch: what to send, which message it is about, how big its reply may be.</summary>
-internal readonly record struct BatchCommand(Pop3Command Command, int Number, long ExpectedSize, bool HasBody);
+/// <summary>
+/// One command of a batch: what to send, which message it is about, how big its reply may be, whether
+/// a body follows its +OK, and for TOP the number of body lines asked for.
+/// </summary>
+internal readonly record struct BatchCommand(Pop3Command Command, int Number, long ExpectedSize, bool HasBody, int? TopLines = null);
 
 /// <summary>
 /// Runs a batch of commands with RFC 2449 pipelining: keeps up to a window of commands in flight
@@ -51,9 +54,10 @@ internal sealed class Pop3Pipeline
 
         BatchCommand command = _inFlight.Dequeue();
         _bytesInFlight -= command.ExpectedSize;
+        _connection.StartDeadline();
         Pop3Response response = await _connection.ReadResponseAsync(async, cancellationToken).ConfigureAwait(false);
         if (response.IsOk && command.HasBody)
-            _connection.BeginBody();
+            _connection.BeginBody(command.TopLines);
         return (command, response);
     }
 
@@ -70,10 +74,11 @@ internal sealed class Pop3Pipeline
             await _connection.SkipBodyAsync(async, cancellationToken).ConfigureAwait(false);
         while (_inFlight.TryDequeue(out BatchCommand command))
         {
+            _connection.StartDeadline();
             Pop3Response response = await _connection.ReadResponseAsync(async, cancellationToken).ConfigureAwait(false);
             if (response.IsOk && command.HasBody)
             {
-                _connection.BeginBody();
+                _connection.BeginBody(command.TopLines);
                 await _connection.SkipBodyAsync(async, cancellationToken).ConfigureAwait(false);
             }
         }

@@ -19,6 +19,7 @@ public sealed class Pop3MessageStream : Stream
     private long _position;
 
     private bool _open = true;
+    private bool _excessDiscarded;
 
     /// <param name="connection">The connection whose current body this stream reads.</param>
     /// <param name="response">The +OK that preceded the body.</param>
@@ -34,10 +35,21 @@ public sealed class Pop3MessageStream : Stream
     }
 
     /// <summary>Ends the stream without touching the connection: its owner has moved on.</summary>
-    internal void Detach() => _open = false;
+    internal void Detach()
+    {
+        _excessDiscarded = _connection.BodyExcessOctets > 0;
+        _open = false;
+    }
 
     /// <summary>The server's <c>+OK</c> line that preceded the message.</summary>
     public Pop3Response Response { get; }
+
+    /// <summary>
+    /// For TOP: whether the server sent more than the header and the lines asked for, which this
+    /// stream did not return (see <see cref="Pop3Message.ExcessDiscarded"/>). Final once the stream
+    /// has been read to its end or disposed.
+    /// </summary>
+    public bool ExcessDiscarded => _open ? _connection.BodyExcessOctets > 0 : _excessDiscarded;
 
     /// <inheritdoc/>
     public override bool CanRead => _open;
@@ -126,6 +138,7 @@ public sealed class Pop3MessageStream : Stream
         {
             if (_connection.IsOpen)
                 await _connection.SkipBodyAsync(async, CancellationToken.None).ConfigureAwait(false);
+            _excessDiscarded = _connection.BodyExcessOctets > 0;
         }
         finally
         {

@@ -7,7 +7,8 @@ namespace Poplib.Framing;
 /// Frames the server's byte stream into status lines, listing lines and dot-unstuffed message bodies,
 /// from one pooled buffer. Lines handed out point into that buffer and stay valid only until the next
 /// read. Message bodies are copied straight from the buffer to the caller's memory, so body lines may
-/// be of any length and no per-line object is made.
+/// be of any length and no per-line object is made. For TOP the body ends after the header and the
+/// lines asked for (<see cref="TopLineCounter"/>); what follows is read and dropped, within a bound.
 /// </summary>
 internal sealed class Pop3Reader : IDisposable
 {
@@ -24,6 +25,12 @@ internal sealed class Pop3Reader : IDisposable
     // Body state: whether the next byte begins a line (only there can a '.' be stuffing or the terminator).
     private bool _atLineStart;
     private bool _inBody;
+
+    // TOP: where the lines asked for end (null for RETR), and whether that point has passed, so that
+    // the rest is read and dropped up to the terminator, but no more than the bound.
+    private TopLineCounter? _topLines;
+    private bool _discarding;
+    private long _maxExcess;
 
     public Pop3Reader(Pop3Transport transport, int maxLineLength)
         : this(maxLineLength) => _transport = transport;
@@ -60,33 +67,66 @@ internal sealed class Pop3Reader : IDisposable
         int scanned = 0;
         while (true)
         {
-            int lf = _buffer.AsSpan(_start + scanned, _end - _start - scanned).IndexOf((byte)'\n');
-            if (lf >= 0)
-            {
-                int length = scanned + lf;
-                var line = new ReadOnlyMemory<byte>(_buffer, _start, length);
-                _start += length + 1;
-                if (length > 0 && line.Span[length - 1] == (byte)'\r')
-                    line = line[..(length - 1)];
-                if (line.Length > _maxLineLength)
-                    throw LineTooLong();
+            if (TryTakeLine(scanned, out ReadOnlyMemory<byte> line))
                 return line;
-            }
-
             scanned = _end - _start;
-            if (scanned > _maxLineLength + 1)
-                throw LineTooLong();
             if (!await FillAsync(async, cancellationToken).ConfigureAwait(false))
                 throw new Pop3ProtocolException("The server closed the connection in the middle of a reply line.");
         }
     }
 
-    /// <summary>Starts reading a dot-stuffed body that ends with a line holding only '.'.</summary>
-    public void BeginBody()
+    /// <summary>
+    /// Takes one line from what is buffered, without waiting, when a whole line is there: the fast path
+    /// of <see cref="ReadLineAsync"/>. It needs no state machine, so a listing of millions of lines
+    /// costs no allocation per line (async methods box theirs in Debug builds, and awaiting costs too).
+    /// </summary>
+    public bool TryReadLine(out ReadOnlyMemory<byte> line) => TryTakeLine(0, out line);
+
+    /// <summary>The octets, line ending included, of the line read last.</summary>
+    public int LastLineOctets { get; private set; }
+
+    // Scanning resumes after the bytes already known to hold no LF, so a line that arrives in many
+    // small pieces is not searched again from its start each time.
+    private bool TryTakeLine(int scanned, out ReadOnlyMemory<byte> line)
+    {
+        int lf = _buffer.AsSpan(_start + scanned, _end - _start - scanned).IndexOf((byte)'\n');
+        if (lf < 0)
+        {
+            if (_end - _start > _maxLineLength + 1)
+                throw LineTooLong();
+            line = default;
+            return false;
+        }
+
+        int length = scanned + lf;
+        line = new ReadOnlyMemory<byte>(_buffer, _start, length);
+        _start += length + 1;
+        LastLineOctets = length + 1;
+        if (length > 0 && line.Span[length - 1] == (byte)'\r')
+            line = line[..(length - 1)];
+        if (line.Length > _maxLineLength)
+            throw LineTooLong();
+        return true;
+    }
+
+    /// <summary>
+    /// Starts reading a dot-stuffed body that ends with a line holding only '.'. For TOP,
+    /// <paramref name="topLines"/> is the number of body lines asked for: the body then ends after the
+    /// header and that many lines, and what the server sends beyond them is dropped, up to
+    /// <paramref name="maxExcess"/> octets (past that, <see cref="Pop3LimitExceededException"/>).
+    /// </summary>
+    public void BeginBody(int? topLines = null, long maxExcess = 0)
     {
         _inBody = true;
         _atLineStart = true;
+        _topLines = topLines is int lines ? new TopLineCounter(lines) : null;
+        _discarding = false;
+        _maxExcess = maxExcess;
+        ExcessOctets = 0;
     }
+
+    /// <summary>The octets of the current (or last) TOP body dropped past the lines asked for.</summary>
+    public long ExcessOctets { get; private set; }
 
     /// <summary>
     /// Copies the next bytes of the current body into <paramref name="destination"/>, with the leading
@@ -136,14 +176,32 @@ internal sealed class Pop3Reader : IDisposable
             }
 
             // Copy up to the next line that starts with '.', the only place where anything needs doing:
-            // one vectorised search covers many ordinary lines.
-            var chunk = _buffer.AsSpan(_start, Math.Min(available, destination.Length - written));
+            // one vectorised search covers many ordinary lines. Bytes being dropped need no room.
+            var chunk = _buffer.AsSpan(_start, _discarding ? available : Math.Min(available, destination.Length - written));
             int dotLine = chunk.IndexOf("\n."u8);
             int count = dotLine >= 0 ? dotLine + 1 : chunk.Length;
-            chunk[..count].CopyTo(destination.Span[written..]);
+            if (_discarding)
+            {
+                ExcessOctets += count;
+                if (ExcessOctets > _maxExcess)
+                    throw new Pop3LimitExceededException(nameof(Pop3ClientOptions.MaxTopExcessOctets), _maxExcess, "The server sent more of the message than TOP asked for, past the limit");
+            }
+            else
+            {
+                // Only TOP pays for counting lines, and only until the lines asked for are in.
+                if (_topLines is { } top)
+                {
+                    TopLineCounter counter = top;
+                    count = counter.Keep(chunk[..count], out _discarding);
+                    _topLines = counter;
+                }
+
+                chunk[..count].CopyTo(destination.Span[written..]);
+                written += count;
+            }
+
             _atLineStart = chunk[count - 1] == (byte)'\n';
             _start += count;
-            written += count;
         }
 
         return written;

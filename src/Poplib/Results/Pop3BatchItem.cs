@@ -35,6 +35,13 @@ public sealed class Pop3BatchMessage : Pop3BatchItem
     internal Pop3BatchMessage(int number, Pop3Response response, string verb, Pop3MessageStream? content)
         : base(number, response, verb) => _content = content;
 
+    /// <summary>
+    /// For TOP: whether the server sent more than the header and the lines asked for, which
+    /// <see cref="Content"/> did not return (see <see cref="Pop3Message.ExcessDiscarded"/>). Final once
+    /// <see cref="Content"/> has been read to its end.
+    /// </summary>
+    public bool ExcessDiscarded => _content?.ExcessDiscarded ?? false;
+
     /// <summary>The message, dot-unstuffed, line endings as received.</summary>
     /// <exception cref="Pop3CommandException">The server answered this message's command with <c>-ERR</c>.</exception>
     public Stream Content => _content ?? throw Error!;

@@ -10,10 +10,11 @@ public sealed class Pop3Message
 {
     private IReadOnlyList<ReadOnlyMemory<byte>>? _lines;
 
-    internal Pop3Message(Pop3Response response, ReadOnlyMemory<byte> content)
+    internal Pop3Message(Pop3Response response, ReadOnlyMemory<byte> content, bool excessDiscarded = false)
     {
         Response = response;
         Content = content;
+        ExcessDiscarded = excessDiscarded;
     }
 
     /// <summary>The server's <c>+OK</c> line.</summary>
@@ -22,35 +23,23 @@ public sealed class Pop3Message
     /// <summary>The message bytes, dot-unstuffed, line endings as received (normally CRLF).</summary>
     public ReadOnlyMemory<byte> Content { get; }
 
+    /// <summary>
+    /// For TOP: whether the server sent more than the header and the lines asked for (GNU mailutils
+    /// adds an empty line, some servers send the whole message). <see cref="Content"/> never holds
+    /// more than was asked; the rest was read and dropped. Always false for RETR.
+    /// </summary>
+    public bool ExcessDiscarded { get; }
+
     /// <summary>The size of <see cref="Content"/> in octets (poplib's <c>octets</c>).</summary>
     public long Octets => Content.Length;
 
-    /// <summary>The message's lines without their line endings (poplib's list of lines).</summary>
-    public IReadOnlyList<ReadOnlyMemory<byte>> Lines => _lines ??= SplitLines(Content);
+    /// <summary>
+    /// The message's lines without their line endings (poplib's list of lines). They are found in
+    /// <see cref="Content"/> as they are asked for, not stored: counting, enumerating and reading them
+    /// in order cost no memory.
+    /// </summary>
+    public IReadOnlyList<ReadOnlyMemory<byte>> Lines => _lines ??= new MessageLines(Content);
 
     /// <summary>Copies <see cref="Content"/> into a new array.</summary>
     public byte[] ToArray() => Content.ToArray();
-
-    private static List<ReadOnlyMemory<byte>> SplitLines(ReadOnlyMemory<byte> content)
-    {
-        var lines = new List<ReadOnlyMemory<byte>>();
-        ReadOnlySpan<byte> span = content.Span;
-        int start = 0;
-        while (start < span.Length)
-        {
-            int lf = span[start..].IndexOf((byte)'\n');
-            if (lf < 0)
-            {
-                lines.Add(content[start..]);
-                break;
-            }
-
-            int end = start + lf;
-            int lineEnd = end > start && span[end - 1] == (byte)'\r' ? end - 1 : end;
-            lines.Add(content[start..lineEnd]);
-            start = end + 1;
-        }
-
-        return lines;
-    }
 }

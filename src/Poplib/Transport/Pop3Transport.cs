@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
@@ -6,9 +7,10 @@ namespace Poplib.Transport;
 
 /// <summary>
 /// The byte pipe under a session: a TCP socket, optionally wrapped in TLS (implicitly at connect,
-/// or later by STLS). Every read, write, connect and handshake is bounded by the timeout; sync calls
-/// use the socket's own timeouts, async calls a timer that cancels the operation. Both paths turn an
-/// expired timer into <see cref="TimeoutException"/>.
+/// or later by STLS). Every read, write, connect and handshake is bounded by the timeout, and by what
+/// is left of the current command's budget of waiting (<see cref="WaitBudget"/>); sync calls use the
+/// socket's own timeouts, async calls a timer that cancels the operation. Both paths turn an expired
+/// timer into <see cref="TimeoutException"/>, naming the command's deadline when that was the bound.
 /// </summary>
 internal sealed class Pop3Transport : IDisposable
 {
@@ -18,17 +20,18 @@ internal sealed class Pop3Transport : IDisposable
     private readonly Socket _socket;
     private readonly NetworkStream _network;
     private readonly TimeSpan _timeout;
+    private WaitBudget _budget;
+    private int _socketTimeoutMs;
     private CancellationTokenSource _timer = new();
     private Stream _stream;
     private bool _quickAckUnavailable = !OperatingSystem.IsLinux();
 
-    private Pop3Transport(Socket socket, TimeSpan timeout)
+    private Pop3Transport(Socket socket, TimeSpan timeout, WaitBudget budget)
     {
         _socket = socket;
         _timeout = timeout;
-        int ms = (int)timeout.TotalMilliseconds;
-        socket.ReceiveTimeout = ms;
-        socket.SendTimeout = ms;
+        _budget = budget;
+        SetSocketTimeouts(timeout);
         socket.NoDelay = true;
         _network = new NetworkStream(socket, ownsSocket: true);
         _stream = _network;
@@ -44,15 +47,20 @@ internal sealed class Pop3Transport : IDisposable
     /// <summary>
     /// Resolves <paramref name="host"/> and connects to its addresses in turn, all within one
     /// <paramref name="timeout"/>. (A synchronous name lookup cannot be bounded: the platform resolver
-    /// has its own timeouts. Pass an address to avoid it.)
+    /// has its own timeouts. Pass an address to avoid it.) Connecting is the first thing to wait in
+    /// the connection's first budget of <paramref name="commandTimeout"/>; the TLS handshake and the
+    /// greeting share what it leaves.
     /// </summary>
-    public static async ValueTask<Pop3Transport> ConnectAsync(string host, int port, TimeSpan timeout, bool async, CancellationToken cancellationToken)
+    public static async ValueTask<Pop3Transport> ConnectAsync(string host, int port, TimeSpan timeout, TimeSpan commandTimeout, bool async, CancellationToken cancellationToken)
     {
-        long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        long started = Stopwatch.GetTimestamp();
+        var budget = new WaitBudget(commandTimeout);
+        TimeSpan limit = budget.NextWait(timeout, out _);
+        long deadline = Environment.TickCount64 + (long)limit.TotalMilliseconds;
         IPAddress[] addresses = IPAddress.TryParse(host, out IPAddress? literal)
             ? [literal]
             : async
-                ? await ResolveWithTimerAsync(host, timeout, cancellationToken).ConfigureAwait(false)
+                ? await ResolveWithTimerAsync(host, limit, cancellationToken).ConfigureAwait(false)
                 : Dns.GetHostAddresses(host);
         if (addresses.Length == 0)
             throw new SocketException((int)SocketError.HostNotFound);
@@ -71,7 +79,8 @@ internal sealed class Pop3Transport : IDisposable
                     await ConnectWithTimerAsync(socket, endPoint, left, cancellationToken).ConfigureAwait(false);
                 else
                     ConnectBlocking(socket, endPoint, left);
-                return new Pop3Transport(socket, timeout);
+                budget.Spend(started);
+                return new Pop3Transport(socket, timeout, budget);
             }
             catch (Exception e) when (e is SocketException or TimeoutException)
             {
@@ -85,7 +94,7 @@ internal sealed class Pop3Transport : IDisposable
             }
         }
 
-        throw last ?? new TimeoutException($"Connecting to {host}:{port} took longer than the timeout of {timeout.TotalSeconds:0.###} s.");
+        throw last ?? new TimeoutException($"Connecting to {host}:{port} took longer than the timeout of {limit.TotalSeconds:0.###} s.");
     }
 
     private static async ValueTask<IPAddress[]> ResolveWithTimerAsync(string host, TimeSpan timeout, CancellationToken cancellationToken)
@@ -176,33 +185,8 @@ internal sealed class Pop3Transport : IDisposable
         var ssl = new SslStream(_network, leaveInnerStreamOpen: false);
         try
         {
-            if (async)
-            {
-                CancellationToken token = StartTimer(cancellationToken, out var registration);
-                try
-                {
-                    await ssl.AuthenticateAsClientAsync(options, token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException e)
-                {
-                    throw Canceled(e, "The TLS handshake", cancellationToken);
-                }
-                finally
-                {
-                    StopTimer(registration);
-                }
-            }
-            else
-            {
-                try
-                {
-                    ssl.AuthenticateAsClient(options);
-                }
-                catch (IOException e) when (IsSocketTimeout(e))
-                {
-                    throw Timeout("The TLS handshake", e);
-                }
-            }
+            // On the sync path the socket's timeouts bound each read and write of the handshake, not all of it.
+            await WaitAsync<int, Handshake>("The TLS handshake", new Handshake(ssl, options), async, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -235,72 +219,84 @@ internal sealed class Pop3Transport : IDisposable
         }
     }
 
-    public async ValueTask<int> ReadAsync(Memory<byte> buffer, bool async, CancellationToken cancellationToken)
-    {
-        if (!async)
-        {
-            try
-            {
-                return _stream.Read(buffer.Span);
-            }
-            catch (IOException e) when (IsSocketTimeout(e))
-            {
-                throw Timeout("Waiting for the server", e);
-            }
-        }
+    /// <summary>Starts a command's budget of waiting afresh (see <see cref="WaitBudget"/>).</summary>
+    public void StartDeadline() => _budget.Restart();
 
-        CancellationToken token = StartTimer(cancellationToken, out var registration);
+    public ValueTask<int> ReadAsync(Memory<byte> buffer, bool async, CancellationToken cancellationToken) =>
+        WaitAsync<int, Read>("Waiting for the server", new Read(_stream, buffer), async, cancellationToken);
+
+    public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, bool async, CancellationToken cancellationToken) =>
+        await WaitAsync<int, Write>("Sending to the server", new Write(_stream, data), async, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// Runs one operation that waits for the server, sync or async, within the per-operation timeout
+    /// and what is left of the command's budget, and takes the time it waited from that budget. Written
+    /// once for reads, writes and the handshake; the operation is a struct, so nothing is allocated.
+    /// </summary>
+    private async ValueTask<T> WaitAsync<T, TOperation>(string what, TOperation operation, bool async, CancellationToken cancellationToken)
+        where TOperation : struct, ITransportOperation<T>
+    {
+        TimeSpan wait = NextWait(what, out bool byDeadline);
+        long started = Stopwatch.GetTimestamp();
         try
         {
-            return await _stream.ReadAsync(buffer, token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException e)
-        {
-            throw Canceled(e, "Waiting for the server", cancellationToken);
+            if (!async)
+            {
+                SetSocketTimeouts(wait);
+                try
+                {
+                    return operation.Run();
+                }
+                catch (IOException e) when (IsSocketTimeout(e))
+                {
+                    throw Expired(what, byDeadline, e);
+                }
+            }
+
+            CancellationToken token = StartTimer(wait, cancellationToken, out var registration);
+            try
+            {
+                return await operation.RunAsync(token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException e)
+            {
+                throw Canceled(e, what, byDeadline, cancellationToken);
+            }
+            finally
+            {
+                StopTimer(registration);
+            }
         }
         finally
         {
-            StopTimer(registration);
+            _budget.Spend(started);
         }
     }
 
-    public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, bool async, CancellationToken cancellationToken)
+    // How long the next operation may wait; the deadline's TimeoutException once the budget is spent.
+    private TimeSpan NextWait(string what, out bool byDeadline)
     {
-        if (!async)
-        {
-            try
-            {
-                _stream.Write(data.Span);
-                _stream.Flush();
-                return;
-            }
-            catch (IOException e) when (IsSocketTimeout(e))
-            {
-                throw Timeout("Sending to the server", e);
-            }
-        }
+        TimeSpan wait = _budget.NextWait(_timeout, out byDeadline);
+        return wait > TimeSpan.Zero ? wait : throw DeadlineExpired(what);
+    }
 
-        CancellationToken token = StartTimer(cancellationToken, out var registration);
-        try
-        {
-            await _stream.WriteAsync(data, token).ConfigureAwait(false);
-            await _stream.FlushAsync(token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException e)
-        {
-            throw Canceled(e, "Sending to the server", cancellationToken);
-        }
-        finally
-        {
-            StopTimer(registration);
-        }
+    // The sync path's bound: the socket's own timeouts, in whole milliseconds and at least 1 (0 would
+    // mean none). Set only when they change, which is only near a command's deadline.
+    private void SetSocketTimeouts(TimeSpan wait)
+    {
+        int ms = (int)Math.Max(1, Math.Ceiling(wait.TotalMilliseconds));
+        if (ms == _socketTimeoutMs)
+            return;
+        _socket.ReceiveTimeout = ms;
+        _socket.SendTimeout = ms;
+        _socketTimeoutMs = ms;
     }
 
     // One timer per connection, re-armed for each async operation: a CancellationTokenSource per
     // read would allocate on the body path.
-    private CancellationToken StartTimer(CancellationToken cancellationToken, out CancellationTokenRegistration registration)
+    private CancellationToken StartTimer(TimeSpan wait, CancellationToken cancellationToken, out CancellationTokenRegistration registration)
     {
-        _timer.CancelAfter(_timeout);
+        _timer.CancelAfter(wait);
         registration = cancellationToken.CanBeCanceled
             ? cancellationToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), _timer)
             : default;
@@ -324,13 +320,16 @@ internal sealed class Pop3Transport : IDisposable
     /// here: the caller's token gets an exception that names it (for <c>when (e.CancellationToken == ct)</c>),
     /// anything else was the timer.
     /// </summary>
-    private Exception Canceled(OperationCanceledException e, string what, CancellationToken cancellationToken) =>
+    private Exception Canceled(OperationCanceledException e, string what, bool byDeadline, CancellationToken cancellationToken) =>
         cancellationToken.IsCancellationRequested
             ? new OperationCanceledException($"{what} was cancelled; the connection is closed.", e, cancellationToken)
-            : Timeout(what, e);
+            : Expired(what, byDeadline, e);
 
-    private TimeoutException Timeout(string what, Exception? inner = null) =>
-        new($"{what} took longer than the timeout of {_timeout.TotalSeconds:0.###} s; the connection is closed.", inner);
+    private TimeoutException Expired(string what, bool byDeadline, Exception inner) =>
+        byDeadline ? DeadlineExpired(what, inner) : new($"{what} took longer than the timeout of {_timeout.TotalSeconds:0.###} s; the connection is closed.", inner);
+
+    private TimeoutException DeadlineExpired(string what, Exception? inner = null) =>
+        new($"{what} went past the command's deadline: {_budget.Total.TotalSeconds:0.###} s of waiting for the server in all (Pop3ClientOptions.CommandTimeout); the connection is closed.", inner);
 
     private static bool IsSocketTimeout(IOException e) =>
         e.InnerException is SocketException { SocketErrorCode: SocketError.TimedOut or SocketError.WouldBlock };

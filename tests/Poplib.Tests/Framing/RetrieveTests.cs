@@ -16,17 +16,7 @@ public class RetrieveTests
         OpenRetrAsync,
     }
 
-    public static TheoryData<Form, bool> FormsAndSplits()
-    {
-        var data = new TheoryData<Form, bool>();
-        foreach (Form form in Enum.GetValues<Form>())
-        {
-            data.Add(form, false);
-            data.Add(form, true);
-        }
-
-        return data;
-    }
+    public static TheoryData<Form, bool> FormsAndSplits() => Both.FormsAndSplits<Form>();
 
     private static async Task<byte[]> Retrieve(Pop3Client client, Form form, int number = 1)
     {
@@ -194,6 +184,31 @@ public class RetrieveTests
         Assert.Equal("30 octets", message.Response.Text);
         Assert.Equal(["A: 1", "", ".x", "end"], message.Lines.Select(l => Encoding.ASCII.GetString(l.Span)));
         Assert.Equal(17, message.Octets);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Lines_read_in_any_order_match_the_content(bool async)
+    {
+        // CRLF and bare LF endings, an empty line, and a line that is only a CR.
+        await using var server = ScriptedServer.Start(s => s.LoggedIn()
+            .Expect("RETR 1").SendRaw("+OK\r\nA: 1\r\nB: 2\n\r\n\r\r\nbody\r\nlast\r\n.\r\n")
+            .Expect("RETR 2").SendRaw("+OK\r\n.\r\n"));
+        using Pop3Client client = await LoggedIn(server, async);
+
+        Pop3Message message = await Both.Run(async, () => client.Retr(1), () => client.RetrAsync(1));
+        string[] expected = ["A: 1", "B: 2", "", "\r", "body", "last"];
+        IReadOnlyList<ReadOnlyMemory<byte>> lines = message.Lines;
+        Assert.Equal(expected.Length, lines.Count);
+        Assert.Equal(expected, lines.Select(l => Encoding.ASCII.GetString(l.Span)));
+        foreach (int i in new[] { 5, 0, 3, 4, 1, 2, 5, 4, 3, 2, 1, 0, 2 })
+            Assert.Equal(expected[i], Encoding.ASCII.GetString(lines[i].Span));
+        Assert.Throws<ArgumentOutOfRangeException>(() => lines[6]);
+        Assert.Throws<ArgumentOutOfRangeException>(() => lines[-1]);
+
+        Pop3Message empty = await Both.Run(async, () => client.Retr(2), () => client.RetrAsync(2));
+        Assert.Empty(empty.Lines);
     }
 
     [Theory]

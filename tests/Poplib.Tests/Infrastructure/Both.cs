@@ -68,6 +68,20 @@ internal static class Both
         return data;
     }
 
+    /// <summary>Every value of a test's form enum, each with bytes sent whole and one byte at a time.</summary>
+    public static TheoryData<TForm, bool> FormsAndSplits<TForm>()
+        where TForm : struct, Enum
+    {
+        var data = new TheoryData<TForm, bool>();
+        foreach (TForm form in Enum.GetValues<TForm>())
+        {
+            data.Add(form, false);
+            data.Add(form, true);
+        }
+
+        return data;
+    }
+
     /// <summary>Options for the scripted server: short timeout, plaintext passwords allowed.</summary>
     public static Pop3ClientOptions Plain(bool queryCapabilities = true) => new()
     {

@@ -99,6 +99,25 @@ public class ConnectTests
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Pop3Client.ConnectAsync("127.0.0.1", 110, options));
     }
 
+    [Theory]
+    [InlineData(0L)]
+    [InlineData(-1L)]
+    [InlineData((1L << 30) + 1)]
+    public async Task Listing_octet_cap_must_be_positive_and_at_most_1_GiB(long octets)
+    {
+        var options = new Pop3ClientOptions { MaxListingOctets = octets };
+        Assert.Throws<ArgumentOutOfRangeException>(() => Pop3Client.Connect("127.0.0.1", 110, options));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Pop3Client.ConnectAsync("127.0.0.1", 110, options));
+    }
+
+    [Fact]
+    public async Task Top_excess_bound_cannot_be_negative()
+    {
+        var options = new Pop3ClientOptions { MaxTopExcessOctets = -1 };
+        Assert.Throws<ArgumentOutOfRangeException>(() => Pop3Client.Connect("127.0.0.1", 110, options));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Pop3Client.ConnectAsync("127.0.0.1", 110, options));
+    }
+
     [Fact]
     public void Bad_arguments_are_refused_before_connecting()
     {

@@ -133,6 +133,29 @@ public class DiagnosticsTests
         Assert.DoesNotContain("hunter2", all);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_dropped_top_excess_is_noted_in_the_transcript_and_the_log(bool async)
+    {
+        // GNU mailutils: one empty line after the header, which TOP 1 0 did not ask for.
+        await using var server = ScriptedServer.Start(s => s.LoggedIn(["USER", "TOP"])
+            .Expect("TOP 1 0").SendRaw("+OK\r\nSubject: x\r\n\r\n\r\n.\r\n"));
+        var writer = new StringWriter();
+        var logger = new ListLogger();
+        var options = Both.Plain();
+        options.DebugLevel = 1;
+        options.DebugWriter = writer;
+        options.Logger = logger;
+        using Pop3Client client = await Both.LogIn(async, server.Port, options);
+
+        Pop3Message head = await Both.Run(async, () => client.Top(1, 0), () => client.TopAsync(1, 0));
+
+        Assert.True(head.ExcessDiscarded);
+        Assert.Contains("*TOP reply longer than asked: 2 octets past the requested lines dropped*", writer.ToString());
+        Assert.Contains("The server's TOP reply went on past the lines asked for; 2 octets dropped", logger.Messages);
+    }
+
     [Fact]
     public async Task Activities_trace_connect_and_commands()
     {

@@ -81,7 +81,7 @@ public class MailboxTests
         Assert.Contains(expected, error.Message);
         Assert.False(client.IsConnected);
         Assert.Equal(Pop3SessionState.Closed, client.State);
-        var after = Assert.Throws<InvalidOperationException>(() => client.Noop());
+        var after = Assert.Throws<Pop3ProtocolException>(() => client.Noop());
         Assert.Same(error, after.InnerException);
     }
 
@@ -142,6 +142,51 @@ public class MailboxTests
         var error = Assert.Throws<Pop3LimitExceededException>(() => client.List());
         Assert.Equal(nameof(Pop3ClientOptions.MaxListEntries), error.LimitName);
         Assert.False(client.IsConnected);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Listing_octet_cap_counts_the_wire_bytes_of_one_reply(bool async)
+    {
+        // 20 lines of 10 octets ("nn abcde" and CRLF) and the terminator: 203 octets fit a cap of 203, not of 202.
+        string[] uidl = ["+OK", .. Enumerable.Range(10, 20).Select(i => $"{i} abcde"), "."];
+        await using var server = ScriptedServer.Start(s => s.LoggedIn().On("UIDL", uidl).On("UIDL", uidl));
+        Pop3ClientOptions options = Both.Plain();
+        options.MaxListingOctets = 203;
+        using Pop3Client client = await Both.LogIn(async, server.Port, options);
+
+        // The count starts afresh with each reply.
+        Assert.Equal(20, (await Both.Run(async, client.Uidl, () => client.UidlAsync())).Count);
+        Assert.Equal(20, (await Both.Run(async, client.Uidl, () => client.UidlAsync())).Count);
+        await server.VerifyAsync();
+
+        await using var longer = ScriptedServer.Start(s => s.LoggedIn().On("UIDL", uidl));
+        options.MaxListingOctets = 202;
+        using Pop3Client limited = await Both.LogIn(async, longer.Port, options);
+        var error = await Assert.ThrowsAsync<Pop3LimitExceededException>(() => Both.Run(async, limited.Uidl, () => limited.UidlAsync()));
+        Assert.Equal(nameof(Pop3ClientOptions.MaxListingOctets), error.LimitName);
+        Assert.False(limited.IsConnected);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Listings_out_of_order_are_fine_and_uids_read_back_in_any_order(bool async)
+    {
+        // Enough UIDs of 1 to 300 octets that some straddle the storage's chunks.
+        var uids = Enumerable.Range(1, 3000).Select(i => new string((char)('!' + i % 90), 1 + i * 37 % 300)).ToArray();
+        string[] listing = ["+OK", .. Enumerable.Range(1, 3000).Reverse().Select(i => $"{i} {uids[i - 1]}"), "."];
+        await using var server = ScriptedServer.Start(s => s.LoggedIn().On("UIDL", listing).On("LIST", "+OK", "3 30", "1 10", "2 20", "."));
+        using Pop3Client client = await LoggedInClient(async, server);
+
+        IReadOnlyList<Pop3UidlEntry> entries = await Both.Run(async, client.Uidl, () => client.UidlAsync());
+        Assert.Equal(3000, entries.Count);
+        for (int i = 0; i < 3000; i += 7)
+            Assert.Equal(new Pop3UidlEntry(3000 - i, uids[3000 - i - 1]), entries[i]);
+        Assert.Equal(Enumerable.Range(1, 3000).Reverse().Select(i => uids[i - 1]), entries.Select(e => e.Uid));
+        Assert.Throws<ArgumentOutOfRangeException>(() => entries[3000]);
+        Assert.Equal([new Pop3ListEntry(3, 30), new Pop3ListEntry(1, 10), new Pop3ListEntry(2, 20)], await Both.Run(async, client.List, () => client.ListAsync()));
     }
 
     [Theory]

@@ -190,6 +190,47 @@ public class PipeliningTests
     }
 
     [Theory]
+    [InlineData(false, "RETR")]
+    [InlineData(true, "RETR")]
+    [InlineData(false, "TOP")]
+    [InlineData(true, "TOP")]
+    public async Task A_failed_drain_after_an_early_exit_makes_the_next_call_report_that_failure(bool async, string verb)
+    {
+        // The server answers the first message, then hangs up in the middle of the second. The caller
+        // has stopped after the first, so the batch's end drains the owed replies: that fails, and the
+        // next call must say so as a protocol failure, not as a usage error of the caller's.
+        string Command(int n) => verb == "RETR" ? $"RETR {n}" : $"TOP {n} 0";
+        string head = verb == "RETR" ? Reply(1) : "+OK\r\nSubject: 1\r\n\r\n.\r\n";
+        await using var server = ScriptedServer.Start(s => s.LoggedIn(["USER", "PIPELINING", "TOP"])
+            .Expect(Command(1)).Expect(Command(2)).Expect(Command(3))
+            .SendRaw(head + "+OK\r\nSubject: 2\r\n").Close());
+        using Pop3Client client = await LoggedIn(server);
+
+        if (async)
+        {
+            await foreach (Pop3BatchMessage message in verb == "RETR" ? client.RetrManyAsync([1, 2, 3]) : client.TopManyAsync([1, 2, 3], 0))
+            {
+                Read(message);
+                break;
+            }
+        }
+        else
+        {
+            foreach (Pop3BatchMessage message in verb == "RETR" ? client.RetrMany([1, 2, 3]) : client.TopMany([1, 2, 3], 0))
+            {
+                Read(message);
+                break;
+            }
+        }
+
+        Assert.False(client.IsConnected);
+        var error = await Assert.ThrowsAsync<Pop3ProtocolException>(() => Both.Run(async, client.Noop, () => client.NoopAsync()));
+        Assert.Contains("closed earlier", error.Message);
+        Assert.Contains("incomplete", error.InnerException!.Message);
+        await Assert.ThrowsAsync<Pop3ProtocolException>(() => Both.Run(async, client.Stat, () => client.StatAsync()));
+    }
+
+    [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public async Task DeleMany_reports_each_outcome(bool async)

@@ -34,9 +34,11 @@ public class TimeoutAndCancellationTests
         client.User("alice");
         client.Pass("secret");
 
-        await Assert.ThrowsAsync<TimeoutException>(() => Both.Run(async, () => client.RetrTo(1, Stream.Null), () => client.RetrToAsync(1, Stream.Null)));
+        var timeout = await Assert.ThrowsAsync<TimeoutException>(() => Both.Run(async, () => client.RetrTo(1, Stream.Null), () => client.RetrToAsync(1, Stream.Null)));
         Assert.False(client.IsConnected);
-        Assert.Throws<InvalidOperationException>(() => client.Noop());
+        // The next call reports the timeout that closed the connection, as a timeout.
+        var after = await Assert.ThrowsAsync<TimeoutException>(() => Both.Run(async, client.Noop, () => client.NoopAsync()));
+        Assert.Same(timeout, after.InnerException);
     }
 
     [Fact]
