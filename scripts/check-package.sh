@@ -21,6 +21,7 @@ runtimes=$(grep -oE 'runtimes/[^/]+/' <<<"$files" | sort -u | sed 's|runtimes/||
 [[ "$runtimes" == "linux-arm64 linux-musl-arm64 linux-musl-x64 linux-x64 osx-arm64 osx-x64 win-arm64 win-x64 " ]] || fail "native builds for: $runtimes"
 unzip -p "$nupkg" Poplib.Cli.nuspec | grep -qE '<repository [^>]*commit="[0-9a-f]{40}"' || fail "the nuspec records no commit (SourceLink off?)"
 unzip -p "$nupkg" Poplib.Cli.nuspec | grep -q 'fetch' || fail "the description does not mention fetch"
+unzip -p "$nupkg" README.md | grep -q 'dotnet tool install' || fail "the package README is not the tool's own"
 
 dotnet tool install --tool-path "$work/tool" --add-source "$work/pkg" Poplib.Cli --version "$(basename "$nupkg" .nupkg | sed 's/^Poplib.Cli.//')" >"$work/install.log" 2>&1 || { cat "$work/install.log"; exit 1; }
 help=$("$work/tool/poplib" --help)

@@ -1,14 +1,14 @@
-"""Turns benchmarks/run's runs.tsv into the Markdown table (and copies it into the README).
+"""Turns benchmarks/run's runs.tsv into the Markdown table (and copies it into docs/performance.md).
 
 usage: report.py RUNS_TSV OUT_MD --small CxS --large CxS --large-line N --runs N [--dovecot V ...]
-       report.py --readme README.md TABLE_MD
+       report.py --readme docs/performance.md TABLE_MD
 """
 import argparse
 import csv
 import statistics
 import sys
 
-BEGIN = "<!-- benchmark table: begin (written by benchmarks/run --update-readme) -->"
+BEGIN = "<!-- benchmark table: begin (written by benchmarks/run --update-docs) -->"
 END = "<!-- benchmark table: end -->"
 
 LABELS = {

@@ -1,9 +1,9 @@
-"""Markdown tables for benchmarks/latency and benchmarks/scale, and copying them into the README.
+"""Markdown tables for benchmarks/latency and benchmarks/scale, and copying them into docs/performance.md.
 
     report_modes.py latency TSV OUT --rtt MS --measured-rtt MS --mail COUNTxSIZE --runs N --dovecot V --machine M
     report_modes.py scale TSV OUT --sessions N --messages N --size BYTES --runs N --machine M
     report_modes.py durable TSV OUT --mail COUNTxSIZE --runs N --syncs "variant=N …" --mpop V --filesystem FS --machine M
-    report_modes.py readme README.md latency|scale|durable TABLE_MD
+    report_modes.py readme docs/performance.md latency|scale|durable TABLE_MD
 """
 import argparse
 import csv
@@ -137,7 +137,7 @@ def durable(args):
 def readme(path, which, table_path):
     replace_between(
         path,
-        f"<!-- {which} table: begin (written by benchmarks/run --{which} … --update-readme) -->",
+        f"<!-- {which} table: begin (written by benchmarks/run --{which} … --update-docs) -->",
         f"<!-- {which} table: end -->",
         table_path,
     )

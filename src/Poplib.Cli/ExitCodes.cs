@@ -1,6 +1,6 @@
 namespace Poplib.Cli;
 
-/// <summary>The process exit codes, documented in the README; scripts rely on them.</summary>
+/// <summary>The process exit codes, documented in docs/cli.md; scripts rely on them.</summary>
 internal static class ExitCodes
 {
     public const int Ok = 0;

@@ -54,7 +54,7 @@ internal sealed class ConnectionOptions
 
     public Option<bool> VeryVerbose { get; } = new("-vv") { Description = "Show every line received too, and stack traces on errors" };
 
-    public Option<bool> Json { get; } = new("--json") { Description = "Machine-readable JSON output (field names documented in the README)" };
+    public Option<bool> Json { get; } = new("--json") { Description = "Machine-readable JSON output (field names documented in docs/cli.md)" };
 
     public void AddTo(Command command)
     {

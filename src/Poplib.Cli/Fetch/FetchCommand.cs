@@ -17,7 +17,7 @@ internal static class FetchCommand
         // Its output reports on work that must go on: a closed standard output only silences it.
         console = console.TolerateClosedOutput();
         var connection = new ConnectionOptions();
-        var config = new Option<string?>("--config", "-c") { Description = "Fetch the accounts of this JSON config file (see the README for its format)" };
+        var config = new Option<string?>("--config", "-c") { Description = "Fetch the accounts of this JSON config file (its format: docs/fetch.md)" };
         var only = new Option<string[]>("--account") { Description = "With --config: fetch only this account (repeatable)", AllowMultipleArgumentsPerToken = false };
         var maildir = new Option<string?>("--maildir") { Description = "Deliver into this Maildir (created if missing)" };
         var mbox = new Option<string?>("--mbox") { Description = "Append to this mbox file (mboxrd, locked)" };

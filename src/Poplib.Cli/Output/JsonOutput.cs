@@ -6,7 +6,7 @@ using System.Text.Json;
 namespace Poplib.Cli.Output;
 
 /// <summary>
-/// Writes the --json documents. Field names are part of the CLI's contract (see the README), so they
+/// Writes the --json documents. Field names are part of the CLI's contract (see docs/cli.md), so they
 /// are spelled out here rather than derived from C# names.
 /// </summary>
 internal static class JsonOutput
