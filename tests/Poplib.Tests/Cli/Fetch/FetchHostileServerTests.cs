@@ -73,24 +73,6 @@ public class FetchHostileServerTests
     }
 
     [Fact]
-    public async Task A_server_that_ignores_dele_duplicates_nothing_in_an_mbox_either()
-    {
-        // The recorded digest of an mbox delivery covers its dated separator: the comparison must redo it.
-        byte[][] messages = [Encoding.ASCII.GetBytes("Subject: one\n\nFrom the start\nno id\n"), Encoding.ASCII.GetBytes("Subject: two\n\nno id either")];
-        var mailbox = new StubbornMailbox(messages);
-        await using FetchWorld world = await FetchWorld.StartAsync(mailbox);
-        for (int run = 0; run < 3; run++)
-        {
-            CliRunner.Outcome outcome = await world.FetchAsync("--mbox", world.Mbox, "--delete");
-            Assert.True(outcome.ExitCode == 0, outcome.Error);
-            await Task.Delay(run == 0 ? 1100 : 0); // a later second in the next separator line
-        }
-
-        Assert.Equal(FetchWorld.Describe(messages.Select(m => m[^1] == '\n' ? m : [.. m, (byte)'\n'])), FetchWorld.Describe(world.MboxMessages()));
-        Assert.Equal(3, mailbox.Commits);
-    }
-
-    [Fact]
     public async Task A_server_that_dribbles_its_replies_cannot_hold_a_run_past_max_run_time()
     {
         // Every reply comes within --timeout, but together they take far longer than the run may.

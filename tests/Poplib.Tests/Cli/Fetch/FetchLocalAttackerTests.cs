@@ -134,7 +134,7 @@ public class FetchLocalAttackerTests
         string shared = Path.Combine(world.Folder, "shared");
         Directory.CreateDirectory(shared);
         File.SetUnixFileMode(shared, (UnixFileMode)0b111_111_111); // 0777, no sticky bit
-        CliRunner.Outcome outcome = await CliRunner.RunAsync([.. world.ConnectionArgs(), "--state", Path.Combine(shared, "fetch.sqlite"), "--maildir", world.Maildir]);
+        CliRunner.Outcome outcome = await FetchWithStateIn(world, shared);
         Assert.Equal(ExitCodes.LocalIo, outcome.ExitCode);
         Assert.Contains($"chmod go-w {shared}", outcome.Error);
         Assert.False(File.Exists(Path.Combine(shared, "fetch.sqlite")));
@@ -148,7 +148,7 @@ public class FetchLocalAttackerTests
         string theirs = Path.Combine(world.Folder, "theirs");
         Directory.CreateDirectory(theirs);
         Chown(theirs, Nobody);
-        CliRunner.Outcome outcome = await CliRunner.RunAsync([.. world.ConnectionArgs(), "--state", Path.Combine(theirs, "fetch.sqlite"), "--maildir", world.Maildir]);
+        CliRunner.Outcome outcome = await FetchWithStateIn(world, theirs);
         Assert.Equal(ExitCodes.LocalIo, outcome.ExitCode);
         Assert.Contains($"chown {Environment.UserName} {theirs}", outcome.Error);
         Assert.Equal(1, world.Memory.Count);
@@ -162,11 +162,11 @@ public class FetchLocalAttackerTests
         Directory.CreateDirectory(folder);
         File.SetUnixFileMode(folder, (UnixFileMode)0b111_111_000); // 0770, as umask 002 leaves it
         Run("chown", "root:root", folder); // root's own group: nobody else in it
-        CliRunner.Outcome own = await CliRunner.RunAsync([.. world.ConnectionArgs(), "--state", Path.Combine(folder, "fetch.sqlite"), "--maildir", world.Maildir]);
+        CliRunner.Outcome own = await FetchWithStateIn(world, folder);
         Assert.True(own.ExitCode == 0, own.Error);
 
         Run("chown", "root:users", folder); // a group others may belong to
-        CliRunner.Outcome shared = await CliRunner.RunAsync([.. world.ConnectionArgs(), "--state", Path.Combine(folder, "fetch.sqlite"), "--maildir", world.Maildir]);
+        CliRunner.Outcome shared = await FetchWithStateIn(world, folder);
         Assert.Equal(ExitCodes.LocalIo, shared.ExitCode);
         Assert.Contains($"chmod go-w {folder}", shared.Error);
     }
@@ -257,6 +257,9 @@ public class FetchLocalAttackerTests
         Assert.DoesNotContain(FetchWorld.PasswordVariable, File.ReadAllText(seen));
         Assert.DoesNotContain(FetchWorld.Password, File.ReadAllText(seen));
     }
+
+    private static Task<CliRunner.Outcome> FetchWithStateIn(FetchWorld world, string folder) =>
+        CliRunner.RunAsync([.. world.ConnectionArgs(), "--state", Path.Combine(folder, "fetch.sqlite"), "--maildir", world.Maildir]);
 
     private static string WriteConfig(FetchWorld world, string password, string? folder = null, string? accounts = null)
     {
