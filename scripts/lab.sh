@@ -7,6 +7,8 @@
 #   lab.sh start NAME    exit 0 when NAME greets on its plain port (started first if it did not)
 #   lab.sh stop NAME     stops it
 #   lab.sh status NAME   exit 0 when it greets
+#   lab.sh reset NAME    gives it a freshly generated mailbox (what the interop suite leaves behind
+#                        may be emptied by its tests; the lab's stamp would still call it complete)
 #   lab.sh names         the six servers, one per line, in the order scripts/test.sh runs them
 # NAME: dovecot popa3d mailutils courier cyrus solid-pop3d. The ports follow the variables the lab's
 # scripts and the tests read (DOVECOT_PORT, POPA3D_PORT, MAILUTILS_PORT, COURIER_PORT, CYRUS_PORT,
@@ -19,7 +21,7 @@ RUN=${POP3LAB_RUN:-/tmp/pop3lab}
 NAMES=(dovecot popa3d mailutils courier cyrus solid-pop3d)
 
 usage() {
-  echo "usage: $PROG start|stop|status NAME | names    (NAME: ${NAMES[*]})" >&2
+  echo "usage: $PROG start|stop|status|reset NAME | names    (NAME: ${NAMES[*]})" >&2
   exit 2
 }
 
@@ -48,6 +50,7 @@ greets() {
 # The lab's start.sh, its output in a log (never a pipe). The mailbox is the one the interop suite
 # uses (LabMailbox.Standard: 30 messages of 4096 octets, seed 13); its tests regenerate it anyway.
 run_start() {
+  mkdir -p "$RUN"
   bash "$LAB/$1/start.sh" 30 4096 13 >"$2" 2>&1 </dev/null
 }
 
@@ -87,6 +90,9 @@ case "$cmd" in
     ;;
   status)
     greets "$port"
+    ;;
+  reset)
+    FRESH=1 run_start "$name" "$RUN/$name-start.log"
     ;;
   *)
     usage
