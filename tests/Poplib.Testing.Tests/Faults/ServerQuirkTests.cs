@@ -220,7 +220,8 @@ public class ServerQuirkTests
             await Both.Run(async, () => client.Dele(1), () => client.DeleAsync(1));
             await Assert.ThrowsAsync<Pop3CommandException>(() => Both.Run(async, () => client.List(99), () => client.ListAsync(99)));
             await Assert.ThrowsAsync<Pop3CommandException>(() => Both.Run(async, () => client.List(99), () => client.ListAsync(99)));
-            await Assert.ThrowsAsync<Pop3ProtocolException>(() => Both.Run(async, client.Noop, () => client.NoopAsync()));
+            Exception closed = await Assert.ThrowsAnyAsync<Exception>(() => Both.Run(async, client.Noop, () => client.NoopAsync()));
+            Assert.True(closed is Pop3ProtocolException or IOException, closed.ToString()); // the end of the connection, or its reset
             Assert.False(client.IsConnected);
         }
 

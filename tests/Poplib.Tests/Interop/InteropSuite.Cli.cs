@@ -20,7 +20,7 @@ public abstract partial class InteropSuite
     {
         LabMailbox mailbox = FreshMailbox();
         string[] served;
-        using (Pop3Client client = await LogInAsync(async: true))
+        using (Pop3Client client = await OpenSessionAsync(async: true))
         {
             // What the server serves, checked against the generated mail: what fetch must deliver.
             served = [.. (await RetrieveAllAsync(true, client)).Select(m => AsStored(m.Content)).Order(StringComparer.Ordinal)];
@@ -45,7 +45,7 @@ public abstract partial class InteropSuite
             for (int i = 0; i < served.Length; i++)
                 AssertSameBytes(Encoding.UTF8.GetBytes(served[i]), Encoding.UTF8.GetBytes(delivered[i]), $"{Server}: delivered message {i + 1} of {served.Length} (sorted)");
 
-            using Pop3Client after = await LogInAsync(async: true);
+            using Pop3Client after = await OpenSessionAsync(async: true);
             Assert.Equal(new Pop3MailboxStatus(0, 0), await after.StatAsync());
             await after.QuitAsync();
         }
@@ -61,7 +61,7 @@ public abstract partial class InteropSuite
         LabMailbox mailbox = FreshMailbox();
         // solid-pop3d numbers its messages anew after the first session (which moves them from new/ to
         // cur/): one session first, so that poplib and the CLI meet the same numbers.
-        using (Pop3Client first = await LogInAsync(async: true))
+        using (Pop3Client first = await OpenSessionAsync(async: true))
             await first.QuitAsync();
 
         // Python next: it sends UIDL before anything else, so GNU pop3d's X-UIDL is in place for both.

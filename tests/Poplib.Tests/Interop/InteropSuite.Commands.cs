@@ -34,7 +34,7 @@ public abstract partial class InteropSuite
             Assert.True(client.IsConnected);
         }
 
-        await Both.Run(async, () => client.Login(Pop3Lab.User, Pop3Lab.Password), () => client.LoginAsync(Pop3Lab.User, Pop3Lab.Password));
+        await LoginAsync(async, client);
         // After login: Dovecot and Cyrus drop STLS, USER and SASL; GNU pop3d and Courier keep listing them.
         Assert.Equal(Server.Capa, client.Capabilities.IsSupported);
         Assert.Equal(Server.KeepsLoginCapabilities, client.Capabilities.Stls);
@@ -88,7 +88,7 @@ public abstract partial class InteropSuite
             Assert.True(client.IsConnected);
         }
 
-        await Both.Run(async, () => client.Login(Pop3Lab.User, Pop3Lab.Password), () => client.LoginAsync(Pop3Lab.User, Pop3Lab.Password));
+        await LoginAsync(async, client);
         Assert.Equal(Mailbox.Count, (await Both.Run(async, client.Stat, () => client.StatAsync())).Count);
         await Both.Run(async, client.Quit, () => client.QuitAsync());
     }
@@ -99,7 +99,7 @@ public abstract partial class InteropSuite
     public async Task Stat_list_and_uidl_describe_the_mailbox_in_full_and_one_by_one(bool async)
     {
         LabMailbox mailbox = FreshMailbox();
-        using Pop3Client client = await LogInAsync(async);
+        using Pop3Client client = await OpenSessionAsync(async);
         ServedMessage[] served = await RetrieveAllAsync(async, client);
 
         // Sizes are what RETR sends (after GNU pop3d's UIDL has added X-UIDL: it counts it at once).
@@ -127,7 +127,7 @@ public abstract partial class InteropSuite
     public async Task Retr_returns_every_message_byte_for_byte_streamed_and_pipelined_too(bool async)
     {
         FreshMailbox();
-        using Pop3Client client = await LogInAsync(async);
+        using Pop3Client client = await OpenSessionAsync(async);
         ServedMessage[] served = await RetrieveAllAsync(async, client);
 
         var streamed = new MemoryStream();
@@ -167,7 +167,7 @@ public abstract partial class InteropSuite
     public async Task Top_returns_the_header_and_no_more_than_the_lines_asked_for(bool async)
     {
         FreshMailbox();
-        using Pop3Client client = await LogInAsync(async);
+        using Pop3Client client = await OpenSessionAsync(async);
         IReadOnlyList<Pop3UidlEntry> uids = await Both.Run(async, client.Uidl, () => client.UidlAsync());
         foreach (Pop3UidlEntry uid in uids)
         {
@@ -195,7 +195,7 @@ public abstract partial class InteropSuite
         LabMailbox mailbox = FreshMailbox();
         int[] gone = [1, mailbox.Count / 2];
         string[] goneUids;
-        using (Pop3Client client = await LogInAsync(async))
+        using (Pop3Client client = await OpenSessionAsync(async))
         {
             IReadOnlyList<Pop3UidlEntry> before = await Both.Run(async, client.Uidl, () => client.UidlAsync());
             goneUids = [.. gone.Select(n => before[n - 1].Uid)];
@@ -212,7 +212,7 @@ public abstract partial class InteropSuite
             await Both.Run(async, client.Quit, () => client.QuitAsync());
         }
 
-        using (Pop3Client client = await LogInAsync(async))
+        using (Pop3Client client = await OpenSessionAsync(async))
         {
             ServedMessage[] left = await RetrieveAllAsync(async, client, mailbox.Count - gone.Length);
             Assert.Empty(left.Select(m => m.Uid).Intersect(goneUids));
@@ -226,7 +226,7 @@ public abstract partial class InteropSuite
     public async Task Dele_then_rset_or_a_dropped_connection_removes_nothing(bool async)
     {
         LabMailbox mailbox = FreshMailbox();
-        using (Pop3Client client = await LogInAsync(async))
+        using (Pop3Client client = await OpenSessionAsync(async))
         {
             await Both.Run(async, () => client.Dele(2), () => client.DeleAsync(2));
             Assert.Equal(mailbox.Count - 1, (await Both.Run(async, client.Stat, () => client.StatAsync())).Count);
@@ -239,13 +239,13 @@ public abstract partial class InteropSuite
         }
 
         // DELE, then Dispose without QUIT: RFC 1939 says the server must not enter the UPDATE state.
-        using (Pop3Client client = await LogInAsync(async))
+        using (Pop3Client client = await OpenSessionAsync(async))
         {
             await Both.Run(async, () => client.Dele(1), () => client.DeleAsync(1));
             await Both.Run(async, () => client.Dele(4), () => client.DeleAsync(4));
         }
 
-        using (Pop3Client client = await LogInAsync(async))
+        using (Pop3Client client = await OpenSessionAsync(async))
         {
             await RetrieveAllAsync(async, client);
             await Both.Run(async, client.Quit, () => client.QuitAsync());
@@ -261,7 +261,7 @@ public abstract partial class InteropSuite
         // ACK on ours the second waited ~40 ms (44 ms per RETR measured here). The client re-arms
         // TCP_QUICKACK before each read: a lockstep RETR of 4 KiB takes well under a millisecond.
         LabMailbox mailbox = FreshMailbox();
-        using Pop3Client client = await LogInAsync(async, Link.Plain);
+        using Pop3Client client = await OpenSessionAsync(async, Link.Plain);
         await Both.Run(async, () => client.Retr(1), () => client.RetrAsync(1));
         var times = new List<double>();
         for (int i = 0; i < 50; i++)

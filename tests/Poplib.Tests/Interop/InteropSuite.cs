@@ -56,12 +56,12 @@ public abstract partial class InteropSuite
     }
 
     /// <summary>Connects (over <see cref="RealServer.Preferred"/> unless told otherwise) and logs in with <c>Login</c>.</summary>
-    private protected async Task<Pop3Client> LogInAsync(bool async, Link? link = null)
+    private protected async Task<Pop3Client> OpenSessionAsync(bool async, Link? link = null)
     {
         Pop3Client client = await ConnectAsync(async, link ?? Server.Preferred);
         try
         {
-            await Both.Run(async, () => client.Login(Pop3Lab.User, Pop3Lab.Password), () => client.LoginAsync(Pop3Lab.User, Pop3Lab.Password));
+            await LoginAsync(async, client);
             return client;
         }
         catch
@@ -69,6 +69,18 @@ public abstract partial class InteropSuite
             client.Dispose();
             throw;
         }
+    }
+
+    /// <summary><c>Login</c> with the lab's user, down the sync or the async path.</summary>
+    private protected static Task LoginAsync(bool async, Pop3Client client) =>
+        Both.Run(async, () => client.Login(Pop3Lab.User, Pop3Lab.Password), () => client.LoginAsync(Pop3Lab.User, Pop3Lab.Password));
+
+    /// <summary>After a login: it was <paramref name="method"/>, the whole mailbox is there, and QUIT ends the session.</summary>
+    private protected static async Task AssertLoggedInAndQuitAsync(bool async, Pop3Client client, string? method)
+    {
+        Assert.Equal(method, client.AuthenticationMethod);
+        Assert.Equal(Mailbox.Count, (await Both.Run(async, client.Stat, () => client.StatAsync())).Count);
+        await Both.Run(async, client.Quit, () => client.QuitAsync());
     }
 
     /// <summary>

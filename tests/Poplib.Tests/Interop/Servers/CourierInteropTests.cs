@@ -47,6 +47,6 @@ public sealed class CourierInteropTests : InteropSuite
         Assert.Contains("the server answered in plain text, \"-ERR STARTTLS failed: ", error.Message, StringComparison.Ordinal);
         Assert.False(client.IsConnected);
         Assert.False(client.IsEncrypted);
-        await Assert.ThrowsAnyAsync<Exception>(() => Both.Run(async, () => client.Login(Pop3Lab.User, Pop3Lab.Password), () => client.LoginAsync(Pop3Lab.User, Pop3Lab.Password)));
+        await Assert.ThrowsAnyAsync<Exception>(() => LoginAsync(async, client));
     }
 }

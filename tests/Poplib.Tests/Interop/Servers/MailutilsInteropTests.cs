@@ -14,7 +14,7 @@ public sealed class MailutilsInteropTests : InteropSuite
     {
         LabMailbox mailbox = FreshMailbox();
         IReadOnlyList<Pop3ListEntry> after;
-        using (Pop3Client client = await LogInAsync(async))
+        using (Pop3Client client = await OpenSessionAsync(async))
         {
             IReadOnlyList<Pop3ListEntry> before = await Both.Run(async, client.List, () => client.ListAsync());
             Assert.All(before, entry => Assert.Equal(mailbox.Size, entry.Size));
@@ -30,7 +30,7 @@ public sealed class MailutilsInteropTests : InteropSuite
             await Both.Run(async, client.Quit, () => client.QuitAsync());
         }
 
-        using (Pop3Client client = await LogInAsync(async))
+        using (Pop3Client client = await OpenSessionAsync(async))
             Assert.Equal(after, await Both.Run(async, client.List, () => client.ListAsync()));
     }
 

@@ -14,12 +14,15 @@ public sealed class SolidPop3dInteropTests : InteropSuite
     {
         // WrongCommandsLimit (default 5): the CAPA of the connect was the first.
         FreshMailbox();
-        using Pop3Client client = await LogInAsync(async);
+        using Pop3Client client = await OpenSessionAsync(async);
         Assert.False(client.Capabilities.IsSupported);
         for (int wrong = 2; wrong <= Server.WrongCommandLimit; wrong++)
             await Assert.ThrowsAsync<Pop3CommandException>(() => Both.Run(async, () => client.List(99), () => client.ListAsync(99)));
 
-        await Assert.ThrowsAsync<Pop3ProtocolException>(() => Both.Run(async, client.Noop, () => client.NoopAsync()));
+        // The next command finds the connection closed: at its end (Pop3ProtocolException), or reset
+        // (IOException) when the server's answer to the command arrives first.
+        Exception closed = await Assert.ThrowsAnyAsync<Exception>(() => Both.Run(async, client.Noop, () => client.NoopAsync()));
+        Assert.True(closed is Pop3ProtocolException or IOException, closed.ToString());
         Assert.False(client.IsConnected);
     }
 
@@ -34,7 +37,7 @@ public sealed class SolidPop3dInteropTests : InteropSuite
         var sessions = new List<string[]>();
         for (int i = 0; i < 3; i++)
         {
-            using Pop3Client client = await LogInAsync(async);
+            using Pop3Client client = await OpenSessionAsync(async);
             sessions.Add([.. (await Both.Run(async, client.Uidl, () => client.UidlAsync())).Select(u => u.Uid)]);
             await Both.Run(async, client.Quit, () => client.QuitAsync());
         }
