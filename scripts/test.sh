@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: installs what the integration tests need (Dovecot, as root, from Debian's packages)
-# if it is missing, starts the shared lab's Courier (as root; stopped again at the end if this run
-# started it), builds, runs the test projects, and ends with one line
+# if it is missing, starts the shared lab's six real POP3 servers (as root; each stopped again at the
+# end if this run started it), builds, runs the test projects, then the interop suite against each
+# real server in turn (one line per server), and ends with one line
 #   tests: N passed, N failed[, N skipped]
 # Exit status: 0 only if everything built and no test failed.
 set -uo pipefail
@@ -16,47 +17,83 @@ if ! bash scripts/install-deps.sh; then
   echo "warning: Dovecot could not be installed; its integration tests will be skipped." >&2
 fi
 
-# Courier, a real server that drops commands pipelined behind a login (tests/Poplib.Tests/Interop/
-# Courier*.cs). Its tests skip when it is not running; under CI they are required, like Dovecot's.
-courier_started=0
-if ! bash scripts/courier.sh status; then
+# The shared lab's real servers (scripts/lab.sh, which runs ../shared/pop3-servers/NAME/start.sh) for
+# the interop suite (tests/Poplib.Tests/Interop/). Its tests skip when their server is not running;
+# under CI they are required: a server that cannot be started counts as a failed suite.
+interop_servers=()
+mapfile -t interop_servers < <(bash scripts/lab.sh names)
+started_servers=()
+unavailable_servers=()
+for name in "${interop_servers[@]}"; do
+  bash scripts/lab.sh status "$name" && continue
   started_ms=$(date +%s%3N)
-  if [ "$(id -u)" -eq 0 ] && bash scripts/courier.sh start; then
-    courier_started=1
-    echo "courier: started in $(( $(date +%s%3N) - started_ms )) ms" >&2
+  if [ "$(id -u)" -eq 0 ] && bash scripts/lab.sh start "$name"; then
+    started_servers+=("$name")
+    echo "$name: started in $(( $(date +%s%3N) - started_ms )) ms" >&2
   elif [ "${CI:-}" = "true" ]; then
-    echo "Courier could not be started (as root: scripts/courier.sh start); under CI its interop tests are required." >&2
-    echo "tests: 0 passed, 1 failed"
-    exit 1
+    echo "$name could not be started (as root: scripts/lab.sh start $name); under CI its interop suite is required." >&2
+    unavailable_servers+=("$name")
   else
-    echo "warning: Courier is not running (as root: scripts/courier.sh start); its interop tests will be skipped." >&2
+    echo "warning: $name is not running (as root: scripts/lab.sh start $name); its interop tests will be skipped." >&2
   fi
-fi
+done
 
 log=$(mktemp)
 cleanup() {
   rm -f "$log"
-  # Only what this run started: a Courier someone else runs stays up.
-  if [ "$courier_started" -eq 1 ]; then bash scripts/courier.sh stop >/dev/null 2>&1; fi
+  # Only what this run started: a server someone else runs stays up.
+  for name in "${started_servers[@]}"; do bash scripts/lab.sh stop "$name" >/dev/null 2>&1; done
 }
 trap cleanup EXIT
-dotnet test Poplib.sln --nologo -c Debug "$@" 2>&1 | tee "$log"
-status=${PIPESTATUS[0]}
 
-# Sum the summary line of every test assembly ("Passed!  - Failed: 0, Passed: 12, Skipped: 0, ...").
-read -r passed failed skipped < <(awk '
-  /(Passed|Failed)! +- +Failed:/ {
-    for (i = 1; i <= NF; i++) {
-      if ($i == "Failed:")  { f += $(i+1) + 0 }
-      if ($i == "Passed:")  { p += $(i+1) + 0 }
-      if ($i == "Skipped:") { s += $(i+1) + 0 }
+# Sum the summary line of every test assembly in a log ("Passed!  - Failed: 0, Passed: 12, Skipped: 0, ...").
+summarize() { # LOG -> "PASSED FAILED SKIPPED"
+  awk '
+    /(Passed|Failed)! +- +Failed:/ {
+      for (i = 1; i <= NF; i++) {
+        if ($i == "Failed:")  { f += $(i+1) + 0 }
+        if ($i == "Passed:")  { p += $(i+1) + 0 }
+        if ($i == "Skipped:") { s += $(i+1) + 0 }
+      }
     }
-  }
-  END { printf "%d %d %d\n", p, f, s }' "$log")
+    END { printf "%d %d %d\n", p, f, s }' "$1"
+}
+
+# Everything but the interop suite, which runs below, one server at a time.
+dotnet test Poplib.sln --nologo -c Debug --filter "Category!=Interop" "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+read -r passed failed skipped < <(summarize "$log")
 
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   failed=1 # the build or the test host failed before reporting
 fi
+
+# The interop suite against each real server in turn (filter Category=Interop&Server=NAME), one
+# summary line each; a failure shows that server's failed tests.
+for name in "${interop_servers[@]}"; do
+  if [[ " ${unavailable_servers[*]-} " == *" $name "* ]]; then
+    echo "interop $name: 0 passed, 1 failed (the server could not be started)"
+    failed=$((failed + 1))
+    status=1
+    continue
+  fi
+  started_ms=$(date +%s%3N)
+  dotnet test tests/Poplib.Tests --no-build --nologo -c Debug --filter "Category=Interop&Server=$name" >"$log" 2>&1
+  suite_status=$?
+  read -r p f s < <(summarize "$log")
+  if [ "$suite_status" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+  line="interop $name: $p passed, $f failed"
+  [ "$s" -gt 0 ] && line="$line, $s skipped"
+  echo "$line ($(( ($(date +%s%3N) - started_ms) / 1000 )) s)"
+  if [ "$f" -gt 0 ]; then
+    grep -E -A 15 '^ +Failed ' "$log" | head -n 200
+    grep -qE '^ +Failed ' "$log" || tail -n 30 "$log" # the build or the test host failed
+    status=1
+  fi
+  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+  # Leave the lab's mailbox full again (the suite's last test may have emptied it).
+  if bash scripts/lab.sh status "$name" && [ "$(id -u)" -eq 0 ]; then bash scripts/lab.sh reset "$name" || true; fi
+done
 
 # A check outside Poplib.sln, counted as one test: on success it shows the lines of its output that
 # match PATTERN (its summary), on failure all of its output.

@@ -76,6 +76,8 @@ public sealed class Pop3TestServer : IAsyncDisposable, IDisposable
             ArgumentNullException.ThrowIfNull(value);
             if (value.Any(f => f is null))
                 throw new ArgumentException("A fault cannot be null.", nameof(value));
+            foreach (Pop3Fault fault in value)
+                fault.Validate();
             _context.Faults = [.. value];
         }
     }

@@ -87,6 +87,8 @@ public sealed class Pop3TestServerOptions
         ArgumentNullException.ThrowIfNull(Faults, nameof(Faults));
         if (Faults.Any(f => f is null))
             throw new ArgumentException("A fault cannot be null.", nameof(Faults));
+        foreach (Pop3Fault fault in Faults)
+            fault.Validate();
         // A server must at least take the 255-octet lines RFC 2449 lets a client send.
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxLineLength, 255, nameof(MaxLineLength));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxLineLength, 1024 * 1024, nameof(MaxLineLength));
@@ -108,7 +110,7 @@ public sealed class Pop3TestServerOptions
             throw new ArgumentOutOfRangeException(name, value, "Must be positive and at most int.MaxValue milliseconds.");
     }
 
-    private static void ThrowIfNotOneLine(string value, string name)
+    internal static void ThrowIfNotOneLine(string value, string name)
     {
         ArgumentNullException.ThrowIfNull(value, name);
         if (value.AsSpan().IndexOfAny('\r', '\n', '\0') >= 0)

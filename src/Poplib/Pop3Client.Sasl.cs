@@ -228,8 +228,8 @@ public sealed partial class Pop3Client
                 null, Pop3AuthenticationFailure.NoSupportedMethod);
         }
 
-        // Chosen first, refused second: the error can say what would have been sent.
-        ThrowIfInsecureLogin(method is "APOP" or "USER" ? method : "AUTH " + method);
+        // Chosen first, refused second: the error names what would have been sent, as AuthenticationMethod would.
+        ThrowIfInsecureLogin(method switch { "APOP" => "APOP", "USER" => "USER/PASS", _ => "AUTH " + method });
         if (method is not ("APOP" or "USER"))
         {
             ISaslMechanism mechanism = method switch

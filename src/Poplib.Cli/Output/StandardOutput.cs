@@ -31,7 +31,16 @@ internal sealed class StandardOutputStream : Stream
             return Console.OpenStandardOutput();
         try
         {
-            return new StandardOutputStream(new FileStream(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0));
+            var descriptor = new FileStream(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
+            if (!descriptor.CanSeek)
+                return new StandardOutputStream(descriptor);
+
+            // A regular file (poplib retr 1 > message.eml): a FileStream writes it at a position of its
+            // own (pwrite) and leaves the descriptor's offset behind, so whatever the shell writes next into
+            // the same file ({ poplib retr 1; poplib retr 2; } > both.eml) would land on top of it. The
+            // console's stream writes at the shared offset; and a file has no EPIPE to miss.
+            descriptor.Dispose();
+            return Console.OpenStandardOutput();
         }
         catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException)
         {

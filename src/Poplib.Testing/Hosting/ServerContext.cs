@@ -18,6 +18,9 @@ internal sealed class ServerContext(Pop3TestServerOptions options, X509Certifica
 
     public MailboxLocks Locks { get; } = new();
 
+    /// <summary>What faults remember from one session to the next.</summary>
+    public Faults.FaultMemory FaultMemory { get; } = new();
+
     public Pop3Fault[] Faults
     {
         get => _faults;

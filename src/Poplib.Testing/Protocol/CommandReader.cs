@@ -24,6 +24,16 @@ internal sealed class CommandReader(int maxLineLength)
     /// <summary>Drops buffered input: after STLS, bytes sent before the handshake must not count (RFC 2595 section 4, CVE-2011-0411).</summary>
     public void DiscardBufferedInput() => _start = _end = 0;
 
+    /// <summary>Reads and drops one TLS record (the client's ClientHello), within <paramref name="timeout"/>.</summary>
+    public async ValueTask SkipTlsRecordAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(timeout);
+        byte[] header = new byte[5];
+        await Stream.ReadExactlyAsync(header, limit.Token).ConfigureAwait(false);
+        await Stream.ReadExactlyAsync(new byte[(header[3] << 8) | header[4]], limit.Token).ConfigureAwait(false);
+    }
+
     /// <summary>Reads one line without its line ending; null when the client closed the connection.</summary>
     public async ValueTask<CommandLine?> ReadLineAsync(CancellationToken cancellationToken)
     {

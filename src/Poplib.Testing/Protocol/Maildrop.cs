@@ -3,7 +3,11 @@ using System.Globalization;
 namespace Poplib.Testing.Protocol;
 
 /// <summary>A message as a session reports it: what LIST and UIDL say may differ from the stored message under a fault.</summary>
-internal sealed record MaildropEntry(Pop3MailboxMessage Message, string Uid, long ReportedSize);
+internal sealed record MaildropEntry(Pop3MailboxMessage Message, string Uid, long ReportedSize)
+{
+    /// <summary>RETR and TOP add an X-UIDL header line (the <see cref="XUidlHeader"/> fault); <see cref="ReportedSize"/> counts it.</summary>
+    public bool CarriesXUidl { get; init; }
+}
 
 /// <summary>
 /// One session's numbered view of a mailbox (RFC 1939): numbers fixed at login, DELE marks, RSET
@@ -38,6 +42,9 @@ internal sealed class Maildrop(MaildropEntry[] entries)
     }
 
     public void Delete(int number) => _deleted[number - 1] = true;
+
+    /// <summary>What the session reports for a message from now on (a fault changed it mid-session).</summary>
+    public void Replace(int number, MaildropEntry entry) => entries[number - 1] = entry;
 
     public void Reset() => Array.Clear(_deleted);
 }

@@ -118,6 +118,16 @@ internal sealed partial class Pop3Session
         await _writer.LineAsync("+OK Begin TLS negotiation now.").ConfigureAwait(false);
         await _writer.FlushAsync().ConfigureAwait(false);
         _reader.DiscardBufferedInput();
+        if (_faults.HandshakeRefusal is { } refusal)
+        {
+            // Courier when its TLS helper cannot go on: the ClientHello read, an alert, then plain text again.
+            await _reader.SkipTlsRecordAsync(_options.HandshakeTimeout, _shutdown).ConfigureAwait(false);
+            await _writer.WriteAsync(refusal.Alert).ConfigureAwait(false);
+            await _writer.FlushAsync().ConfigureAwait(false);
+            await _writer.LineAsync(refusal.Line).ConfigureAwait(false);
+            return;
+        }
+
         await StartTlsAsync().ConfigureAwait(false);
         _pendingUser = null; // nothing learnt before TLS counts after it
     }

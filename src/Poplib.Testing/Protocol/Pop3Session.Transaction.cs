@@ -15,7 +15,20 @@ internal sealed partial class Pop3Session
     private ValueTask ListAsync(Pop3Request request) =>
         ListingAsync(request, entry => entry.ReportedSize.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
-    private ValueTask UidlAsync(Pop3Request request) => ListingAsync(request, entry => entry.Uid);
+    private async ValueTask UidlAsync(Pop3Request request)
+    {
+        await ListingAsync(request, entry => entry.Uid).ConfigureAwait(false);
+        // What UIDL has told can change what the session reports (the XUidlHeader fault).
+        if (request.Arguments.Length == 0)
+        {
+            foreach ((int number, MaildropEntry entry) in Drop.Live.ToList())
+                Drop.Replace(number, _faults.Told(entry));
+        }
+        else if (Drop.TryFind(request.Arguments[0], out int number, out MaildropEntry entry) is null)
+        {
+            Drop.Replace(number, _faults.Told(entry));
+        }
+    }
 
     // LIST and UIDL share their shape: one line for "n", a dot-terminated listing without it.
     private async ValueTask ListingAsync(Pop3Request request, Func<MaildropEntry, string> value)
@@ -106,6 +119,14 @@ internal sealed partial class Pop3Session
         try
         {
             source = entry.Message.OpenRead();
+            if (_faults.ShapesContent(entry, bodyLines))
+            {
+                // Read whole, changed as the faults say (From quoting, X-UIDL, TOP's extra line).
+                var stored = new MemoryStream();
+                await using (source.ConfigureAwait(false))
+                    await source.CopyToAsync(stored, _shutdown).ConfigureAwait(false);
+                source = new MemoryStream(_faults.ShapeContent(entry, stored.ToArray(), bodyLines), writable: false);
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -116,7 +137,7 @@ internal sealed partial class Pop3Session
         await using (source.ConfigureAwait(false))
         {
             await _writer.LineAsync(bodyLines < 0 ? $"+OK {entry.ReportedSize} octets" : "+OK").ConfigureAwait(false);
-            await SendBodyAsync(source, new MessageFormatter(_writer.LineEnding, dotStuff: true, bodyLines), _faults.BodyCutoff(number)).ConfigureAwait(false);
+            await SendBodyAsync(source, new MessageFormatter(_writer.LineEnding, dotStuff: true, _faults.TopLines(bodyLines)), _faults.BodyCutoff(number)).ConfigureAwait(false);
         }
 
         await _writer.LineAsync(".").ConfigureAwait(false);

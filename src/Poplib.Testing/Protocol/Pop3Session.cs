@@ -31,9 +31,11 @@ internal sealed partial class Pop3Session
         _options = server.Options;
         _socket = socket;
         _shutdown = server.Shutdown;
-        _faults = new FaultInterpreter(server.Faults);
+        _faults = new FaultInterpreter(server.Faults, server.FaultMemory);
         _reader = new CommandReader(_options.MaxLineLength);
-        _writer = new ReplyWriter(_faults.LineEnding, _options.WriteTimeout, _shutdown);
+        _writer = new ReplyWriter(_faults.LineEnding, _options.WriteTimeout, _shutdown) { FlushAfterStatus = _faults.SplitsReplies };
+        if (_faults.SplitsReplies)
+            socket.NoDelay = false; // Nagle on, as the servers that split their replies have it
         var stream = new NetworkStream(socket, ownsSocket: false);
         _reader.Stream = stream;
         _writer.Stream = stream;
@@ -86,7 +88,7 @@ internal sealed partial class Pop3Session
         string greeting = _faults.ShapeGreeting(_options.Greeting.Replace(
             Pop3TestServerOptions.TimestampPlaceholder, ApopTimestamp.Create(_options.HostName), StringComparison.Ordinal));
         _apopTimestamp = ApopTimestamp.Find(greeting);
-        await _writer.LineAsync(("+OK " + greeting).TrimEnd()).ConfigureAwait(false);
+        await _writer.LineAsync(greeting).ConfigureAwait(false);
         await _writer.FlushAsync().ConfigureAwait(false);
 
         try
@@ -96,12 +98,15 @@ internal sealed partial class Pop3Session
                 Pop3Request request = Pop3Request.Parse(line);
                 await DelayReplyAsync().ConfigureAwait(false);
                 SessionState before = _state;
+                _writer.BeginReply(status => _faults.ShapeStatus(request, status));
                 if (_faults.Intercept(request) is { } forced)
                     await _writer.LineAsync(forced).ConfigureAwait(false);
                 else
                     await DispatchAsync(request).ConfigureAwait(false);
                 if (before == SessionState.Authorization && _state == SessionState.Transaction)
                     _faults.OnLoggedIn(_reader);
+                if (_faults.EndsSessionAfter(_writer.LastStatus))
+                    _state = SessionState.Closed; // dropped without UPDATE: nothing is committed
 
                 // PIPELINING (RFC 2449): answer what is buffered first, then flush once.
                 if (!_reader.HasBufferedInput)

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Security.Authentication;
 
 namespace Poplib.Transport;
 
@@ -182,22 +184,101 @@ internal sealed class Pop3Transport : IDisposable
 
     public async ValueTask StartTlsAsync(SslClientAuthenticationOptions options, bool async, CancellationToken cancellationToken)
     {
-        var ssl = new SslStream(_network, leaveInnerStreamOpen: false);
+        var recorder = new HandshakeRecorder(_network);
+        var ssl = new SslStream(recorder, leaveInnerStreamOpen: false);
         try
         {
             // On the sync path the socket's timeouts bound each read and write of the handshake, not all of it.
             await WaitAsync<int, Handshake>("The TLS handshake", new Handshake(ssl, options), async, cancellationToken).ConfigureAwait(false);
+            recorder.StopRecording();
+        }
+        catch (Exception e) when (e is AuthenticationException or IOException)
+        {
+            string? said = await PlainTextInsteadOfTlsAsync(recorder, async, cancellationToken).ConfigureAwait(false);
+            await DisposeAsync(ssl, async).ConfigureAwait(false);
+            if (said is null)
+                throw;
+            throw new AuthenticationException(
+                $"The TLS handshake failed: the server answered in plain text, \"{said}\". The connection is closed; nothing more was sent to it.", e);
         }
         catch
         {
-            if (async)
-                await ssl.DisposeAsync().ConfigureAwait(false);
-            else
-                ssl.Dispose();
+            await DisposeAsync(ssl, async).ConfigureAwait(false);
             throw;
         }
 
         _stream = ssl;
+    }
+
+    private static async ValueTask DisposeAsync(SslStream ssl, bool async)
+    {
+        if (async)
+            await ssl.DisposeAsync().ConfigureAwait(false);
+        else
+            ssl.Dispose();
+    }
+
+    /// <summary>
+    /// The status line a server sent in plain text where the TLS handshake should have been, escaped;
+    /// or null. Courier, when it cannot go on with TLS after its <c>+OK</c> to STLS, sends an alert and,
+    /// a moment later, <c>-ERR STARTTLS failed: …</c>, and goes on in plain text; a plain POP3 port
+    /// answers a handshake with its greeting. A server that sent handshake messages (the failure was
+    /// ours, such as a certificate we do not trust) is not waited for.
+    /// </summary>
+    private async ValueTask<string?> PlainTextInsteadOfTlsAsync(HandshakeRecorder recorder, bool async, CancellationToken cancellationToken)
+    {
+        const byte TlsHandshakeRecord = 0x16;
+        var seen = new List<byte>(recorder.Recorded.ToArray());
+        if (seen.Count > 0 && seen[0] == TlsHandshakeRecord)
+            return null;
+        long deadline = Environment.TickCount64 + (long)Math.Min(_timeout.TotalMilliseconds, PlainTextWaitMs);
+        byte[] buffer = new byte[HandshakeRecorder.Capacity];
+        while (StatusLine(seen) is not { Complete: true } && seen.Count < HandshakeRecorder.Capacity)
+        {
+            long left = deadline - Environment.TickCount64;
+            int read;
+            try
+            {
+                if (left <= 0)
+                    break;
+                if (async)
+                {
+                    using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    timer.CancelAfter(TimeSpan.FromMilliseconds(left));
+                    read = await _socket.ReceiveAsync(buffer, SocketFlags.None, timer.Token).ConfigureAwait(false);
+                }
+                else
+                {
+                    read = _socket.Poll(TimeSpan.FromMilliseconds(left), SelectMode.SelectRead) ? _socket.Receive(buffer) : 0;
+                }
+            }
+            catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
+            {
+                break;
+            }
+
+            if (read == 0)
+                break;
+            seen.AddRange(buffer.AsSpan(0, read));
+        }
+
+        return StatusLine(seen) is { } line ? Diagnostics.ServerText.Escape(CollectionsMarshal.AsSpan(seen).Slice(line.Start, line.Length), maxLength: 200) : null;
+    }
+
+    /// <summary>How long a failed handshake waits for the plain text a refusing server sends after its alert.</summary>
+    private const int PlainTextWaitMs = 500;
+
+    // Where a "+OK" or "-ERR" line starts in what the server sent, its length without CRLF, and whether its end has arrived.
+    private static (int Start, int Length, bool Complete)? StatusLine(List<byte> seen)
+    {
+        ReadOnlySpan<byte> bytes = CollectionsMarshal.AsSpan(seen);
+        int ok = bytes.IndexOf("+OK"u8);
+        int err = bytes.IndexOf("-ERR"u8);
+        int start = ok < 0 ? err : err < 0 ? ok : Math.Min(ok, err);
+        if (start < 0)
+            return null;
+        int end = bytes[start..].IndexOfAny((byte)'\r', (byte)'\n');
+        return end < 0 ? (start, bytes.Length - start, false) : (start, end, true);
     }
 
     /// <summary>

@@ -50,6 +50,32 @@ public class CliExecutableTests
         }
     }
 
+    [Fact]
+    public async Task Output_redirected_to_a_file_is_written_where_the_shell_left_off_and_the_next_command_goes_on_after_it()
+    {
+        // Found by the interop suite: on a regular file, standard output was written at a position of
+        // poplib's own (pwrite), so the shell's next write into the same file landed on top of it.
+        await using Pop3TestServer server = await StartAsync(Pop3Mailbox.FromMessages(["Subject: one\n\nfirst\n"u8.ToArray(), "Subject: two\n\nsecond\n"u8.ToArray()]));
+        string file = Path.Combine(Path.GetTempPath(), $"poplib-stdout-{Guid.NewGuid():N}.txt");
+        try
+        {
+            string login = string.Join(' ', Login(server));
+            var start = new System.Diagnostics.ProcessStartInfo("/bin/sh") { UseShellExecute = false };
+            start.ArgumentList.Add("-c");
+            start.ArgumentList.Add($"{{ echo before; \"$0\" retr 1 {login}; \"$0\" retr 2 {login}; \"$0\" stat {login}; echo after; }} > \"$1\"");
+            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Poplib.Cli"));
+            start.ArgumentList.Add(file);
+            using (var shell = System.Diagnostics.Process.Start(start)!)
+                await shell.WaitForExitAsync();
+
+            Assert.Equal("before\nSubject: one\r\n\r\nfirst\r\nSubject: two\r\n\r\nsecond\r\n2 messages, 47 octets\nafter\n", await File.ReadAllTextAsync(file));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     private static async Task<Pop3TestServer> StartAsync(IPop3Mailbox mailbox)
     {
         Pop3TestServer server = await Pop3TestServer.StartAsync(new Pop3TestServerOptions { Tls = Pop3TlsMode.None });

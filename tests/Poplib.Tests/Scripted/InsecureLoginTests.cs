@@ -42,6 +42,28 @@ public class InsecureLoginTests
         Assert.Equal(["CAPA", "QUIT"], server.Received);
     }
 
+    // the greeting, CAPA's reply, the method the refusal must name (as AuthenticationMethod would)
+    public static TheoryData<bool, string, string[], string> RefusedChoices() => Both.Paths<string, string[], string>(
+        [
+            ("+OK", ["-ERR"], "USER/PASS"),                           // popa3d: no CAPA at all
+            ("+OK ready", ["+OK", "USER", "."], "USER/PASS"),
+            ("+OK ready" + Timestamp, ["-ERR unknown command"], "APOP"), // solid-pop3d
+            ("+OK ready", ["+OK", "USER", "SASL PLAIN CRAM-MD5", "."], "AUTH CRAM-MD5"),
+        ]);
+
+    [Theory]
+    [MemberData(nameof(RefusedChoices))]
+    public async Task The_refusal_names_the_method_Login_would_have_used(bool async, string greeting, string[] capa, string method)
+    {
+        // Found against popa3d: the message said "log in with USER" where AuthenticationMethod says "USER/PASS".
+        await using var server = ScriptedServer.Start(s => s.Greet(greeting).On("CAPA", capa));
+        using Pop3Client client = await Both.Connect(async, server.Port, Default());
+        var error = await Assert.ThrowsAsync<Pop3AuthenticationException>(() => Both.Run(async, () => client.Login("tim", "tanstaaf"), () => client.LoginAsync("tim", "tanstaaf")));
+        Assert.Contains($"Refusing to log in with {method} over", error.Message, StringComparison.Ordinal);
+        await server.VerifyAsync();
+        Assert.Equal(["CAPA"], server.Received);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

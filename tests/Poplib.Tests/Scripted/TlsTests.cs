@@ -150,9 +150,64 @@ public class TlsTests
             .Close());
         using Pop3Client client = await Both.Connect(async, server.Port, Both.Plain());
 
-        Exception error = await Assert.ThrowsAnyAsync<Exception>(() => Both.Run(async, () => client.Stls(), () => client.StlsAsync()));
-        Assert.True(error is AuthenticationException or IOException, error.GetType().Name);
+        var error = await Assert.ThrowsAsync<AuthenticationException>(() => Both.Run(async, () => client.Stls(), () => client.StlsAsync()));
+        Assert.Contains("the server answered in plain text, \"-ERR STARTTLS failed: no certificate\"", error.Message);
         Assert.False(client.IsConnected);
         Assert.False(client.IsEncrypted);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_tls_alert_and_then_a_plaintext_error_fail_closed_and_say_what_the_server_said(bool async)
+    {
+        // The real Courier, when the handshake cannot go on (here: no cipher suite in common): a
+        // close_notify alert, a moment later "-ERR STARTTLS failed: …" in plain text, and then it waits
+        // for plain-text commands. The client must not give it any, and should say why.
+        await using var server = ScriptedServer.Start(s => s.Greet().Capa("STLS")
+            .On("STLS", "+OK Begin SSL/TLS negotiation now.")
+            .Do(ReadTlsRecordAsync) // the ClientHello
+            .SendRaw([0x15, 0x03, 0x03, 0x00, 0x02, 0x01, 0x00])
+            .Delay(TimeSpan.FromMilliseconds(50))
+            .Send("-ERR STARTTLS failed: ip=[::ffff:127.0.0.1], No supported cipher suites have been found.")
+            .ExpectQuiet(TimeSpan.FromSeconds(1)));
+        using Pop3Client client = await Both.Connect(async, server.Port, Both.Plain());
+
+        var error = await Assert.ThrowsAsync<AuthenticationException>(() => Both.Run(async, () => client.Stls(), () => client.StlsAsync()));
+        Assert.Contains("\"-ERR STARTTLS failed: ip=[::ffff:127.0.0.1], No supported cipher suites have been found.\"", error.Message);
+        Assert.Contains("The connection is closed", error.Message);
+        Assert.NotNull(error.InnerException);
+        Assert.False(client.IsConnected);
+        await server.VerifyAsync();
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Tls_against_a_plain_port_quotes_the_greeting_it_got_instead(bool async)
+    {
+        await using var server = ScriptedServer.Start(s => s.Greet("+OK plain POP3 here"));
+        var error = await Assert.ThrowsAsync<AuthenticationException>(() => Both.ConnectSsl(async, "localhost", server.Port, TestCertificates.TrustingOptions(TestCertificates.Localhost)));
+        Assert.Contains("the server answered in plain text, \"+OK plain POP3 here\"", error.Message);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_certificate_failure_is_reported_at_once_and_as_before(bool async)
+    {
+        // The server did its part of the handshake: nothing is waited for, nothing quoted.
+        await using var server = ScriptedServer.Start(s => s.Greet(), implicitTls: TestCertificates.Localhost);
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        var error = await Assert.ThrowsAsync<AuthenticationException>(() => Both.ConnectSsl(async, "localhost", server.Port));
+        Assert.DoesNotContain("plain text", error.Message);
+        Assert.True(System.Diagnostics.Stopwatch.GetElapsedTime(start) < TimeSpan.FromMilliseconds(400));
+    }
+
+    private static async Task ReadTlsRecordAsync(Stream stream, CancellationToken cancellationToken)
+    {
+        byte[] header = new byte[5];
+        await stream.ReadExactlyAsync(header, cancellationToken);
+        await stream.ReadExactlyAsync(new byte[(header[3] << 8) | header[4]], cancellationToken);
     }
 }
