@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Poplib.Diagnostics;
+
+namespace Poplib.Fuzz;
+
+/// <summary>
+/// Everything the library lets out during one session — the debug writer, an <see cref="ILogger"/>,
+/// the <c>Poplib</c> <see cref="DiagnosticListener"/>'s events and the text of every exception the
+/// harness sees — so that the session's end can check that no secret is in it.
+/// </summary>
+internal sealed class Outputs : ILogger, IObserver<DiagnosticListener>, IObserver<KeyValuePair<string, object?>>
+{
+    public const string User = "fuzzuser";
+    public const string Password = "S3cr3t-Pa55w0rd!";
+    public const string Token = "ya29.a0AfuzzTOKEN-0123456789_abcdef";
+
+    private readonly StringBuilder _text = new();
+
+    public Outputs() => DiagnosticListener.AllListeners.Subscribe(this);
+
+    public StringWriter DebugWriter { get; } = new();
+
+    public void Reset()
+    {
+        _text.Clear();
+        DebugWriter.GetStringBuilder().Clear();
+    }
+
+    public void Add(Exception e)
+    {
+        for (Exception? inner = e; inner is not null; inner = inner.InnerException)
+        {
+            _text.Append(inner.GetType().Name).Append(": ").AppendLine(inner.Message);
+            if (inner is Pop3CommandException { Details: { } details })
+                _text.AppendLine(details);
+        }
+    }
+
+    /// <summary>
+    /// Throws when a secret, or a form of it that goes on the wire, shows in any output — unless the
+    /// server itself sent those bytes (then it is the server's text being quoted, not a leak).
+    /// </summary>
+    public void CheckNoSecret(ReadOnlySpan<byte> server, string? apopTimestamp, int port)
+    {
+        string all = _text.Append(DebugWriter.GetStringBuilder()).ToString();
+        foreach ((string name, string form) in Secrets(apopTimestamp, port))
+        {
+            if (all.Contains(form, StringComparison.Ordinal) && server.IndexOf(Encoding.UTF8.GetBytes(form)) < 0)
+                throw new InvariantException($"A secret ({name}) reached the debug output, a log, an audit event or an exception message.");
+        }
+    }
+
+    private static IEnumerable<(string Name, string Form)> Secrets(string? apopTimestamp, int port)
+    {
+        yield return ("the password", Password);
+        yield return ("the token", Token);
+        yield return ("LOGIN's password", Base64(Password));
+        yield return ("PLAIN's response", Base64($"\0{User}\0{Password}"));
+        yield return ("XOAUTH2's response", Base64($"user={User}\u0001auth=Bearer {Token}\u0001\u0001"));
+        yield return ("OAUTHBEARER's response", Base64($"n,a={User},\u0001host=127.0.0.1\u0001port={port}\u0001auth=Bearer {Token}\u0001\u0001"));
+        if (apopTimestamp is not null)
+        {
+#pragma warning disable CA5351 // APOP's digest, as RFC 1939 makes it, to look for.
+            yield return ("the APOP digest", Convert.ToHexStringLower(MD5.HashData(Encoding.UTF8.GetBytes(apopTimestamp + Password))));
+#pragma warning restore CA5351
+        }
+    }
+
+    private static string Base64(string text) => Convert.ToBase64String(Encoding.UTF8.GetBytes(text));
+
+    // ILogger: every level, every message as formatted.
+    public IDisposable? BeginScope<TState>(TState state)
+        where TState : notnull => null;
+
+    public bool IsEnabled(LogLevel logLevel) => true;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        _text.AppendLine(formatter(state, exception));
+        if (exception is not null)
+            Add(exception);
+    }
+
+    // DiagnosticListener: the Poplib audit events.
+    void IObserver<DiagnosticListener>.OnNext(DiagnosticListener value)
+    {
+        if (value.Name == Pop3Diagnostics.SourceName)
+            value.Subscribe(this);
+    }
+
+    void IObserver<KeyValuePair<string, object?>>.OnNext(KeyValuePair<string, object?> value) =>
+        _text.Append(value.Key).Append(' ').AppendLine(value.Value switch
+        {
+            Pop3PutLineEvent putLine => putLine.Line,
+            Pop3ConnectEvent connect => connect.ToString(),
+            var other => other?.ToString(),
+        });
+
+    void IObserver<DiagnosticListener>.OnCompleted()
+    {
+    }
+
+    void IObserver<DiagnosticListener>.OnError(Exception error)
+    {
+    }
+
+    void IObserver<KeyValuePair<string, object?>>.OnCompleted()
+    {
+    }
+
+    void IObserver<KeyValuePair<string, object?>>.OnError(Exception error)
+    {
+    }
+}
+
+/// <summary>An invariant of the library broke: the harness crashes with this, which is how AFL++ sees a finding.</summary>
+internal sealed class InvariantException(string message, Exception? inner = null) : Exception(message, inner);
