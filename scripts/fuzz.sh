@@ -57,5 +57,14 @@ paths=$(stat corpus_count)
 crashes=$(stat saved_crashes)
 hangs=$(stat saved_hangs)
 runtime=$(stat run_time)
+if [[ "$crashes" != 0 || "$hangs" != 0 ]]; then
+  # What broke: each input replayed through the uninstrumented harness, which names the invariant.
+  dotnet build tests/Poplib.Fuzz -c Debug --nologo -v quiet >/dev/null 2>&1 || true
+  for file in "$out"/findings/default/crashes/id* "$out"/findings/default/hangs/id*; do
+    [[ -f "$file" ]] || continue
+    echo "== $file"
+    timeout 60 dotnet tests/Poplib.Fuzz/bin/Debug/net10.0/Poplib.Fuzz.dll --replay "$file" 2>&1 | grep -E '^(FAILED|replay)' | cut -c1-600 || true
+  done
+fi
 echo "fuzz: $execs execs, $paths paths, $crashes crashes, $hangs hangs in $runtime s ($(stat execs_per_sec) execs/s)"
 [[ "$crashes" == 0 && "$hangs" == 0 ]]

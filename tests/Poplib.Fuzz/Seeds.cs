@@ -25,10 +25,11 @@ internal static class Seeds
     private static readonly string[] CyrusCapa = ["EXPIRE NEVER", "LOGIN-DELAY 0", "TOP", "UIDL", "PIPELINING", "RESP-CODES", "AUTH-RESP-CODE", "UTF8", "LANG", "USER", "SASL SCRAM-SHA-256 SCRAM-SHA-1 PLAIN", "IMPLEMENTATION Cyrus POP3 v3.6.1"];
     private static readonly string[] MailutilsCapa = ["TOP", "USER", "UIDL", "RESP-CODES", "PIPELINING", "EXPIRENEVER", "LOGIN-DELAY 0", "IMPLEMENTATION GNU Mailutils 3.15"];
 
+    // As on the wire, dot-stuffed: the lines ".this line…", "." and ".." of the message.
     private const string Message =
         "Return-Path: <bob@example.org>\r\nFrom: Bob <bob@example.org>\r\nTo: alice@example.org\r\nSubject: =?UTF-8?Q?Gr=C3=BC=C3=9Fe?=\r\n" +
         "Message-ID: <20261207.1234@example.org>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" +
-        "Hello Alice,\r\n..this line started with a dot\r\n.\r\n..\r\nand one more.\r\n\r\n-- \r\nBob\r\n";
+        "Hello Alice,\r\n..this line started with a dot\r\n..\r\n...\r\nand one more.\r\n\r\n-- \r\nBob\r\n";
 
     public static int Write(string directory)
     {
@@ -144,7 +145,7 @@ internal static class Seeds
         // TOP, as servers answer it: exactly, one empty line too many (GNU mailutils), the whole message.
         string[] topHeads = ["exact", "mailutils-extra-line", "whole-message"];
         string head = Message[..(Message.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)];
-        string[] tops = [head + "Hello Alice,\r\n..this line started with a dot\r\n.\r\n", head + "Hello Alice,\r\n..this line started with a dot\r\n\r\n.\r\n", body];
+        string[] tops = [head + "Hello Alice,\r\n..this line started with a dot\r\n.\r\n", head + "Hello Alice,\r\n..this line started with a dot\r\n..\r\n\r\n.\r\n", body];
         for (int variant = 0; variant < 4; variant++)
         {
             for (int kind = 0; kind < tops.Length; kind++)
