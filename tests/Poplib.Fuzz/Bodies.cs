@@ -301,23 +301,36 @@ internal sealed partial class Session
             return true;
         }
 
+        // Enumerated by hand: leaving a batch (its Dispose, which drains what is owed) never throws.
         Try("batch",
             () =>
             {
                 IEnumerable<Pop3BatchMessage> batch = lines is int l ? Client.TopMany(numbers, l) : listed is not null ? Client.RetrMany(listed) : Client.RetrMany(numbers);
-                foreach (Pop3BatchMessage message in batch)
+                IEnumerator<Pop3BatchMessage> messages = batch.GetEnumerator();
+                try
                 {
-                    if (!OnMessage(message, async: false))
-                        break;
+                    while (messages.MoveNext() && OnMessage(messages.Current, async: false))
+                    {
+                    }
+                }
+                finally
+                {
+                    Leave(messages.Dispose);
                 }
             },
             async () =>
             {
                 IAsyncEnumerable<Pop3BatchMessage> batch = lines is int l ? Client.TopManyAsync(numbers, l) : listed is not null ? Client.RetrManyAsync(listed) : Client.RetrManyAsync(numbers);
-                await foreach (Pop3BatchMessage message in batch)
+                IAsyncEnumerator<Pop3BatchMessage> messages = batch.GetAsyncEnumerator();
+                try
                 {
-                    if (!OnMessage(message, async: true))
-                        break;
+                    while (await messages.MoveNextAsync() && OnMessage(messages.Current, async: true))
+                    {
+                    }
+                }
+                finally
+                {
+                    Leave(() => messages.DisposeAsync().AsTask().GetAwaiter().GetResult());
                 }
             });
         if (early)
@@ -326,6 +339,18 @@ internal sealed partial class Session
         Expect(early || _closedBy is not null || index == numbers.Length, $"The batch ended after {index} of {numbers.Length} messages.");
         InStep();
         Quit();
+    }
+
+    private static void Leave(Action dispose)
+    {
+        try
+        {
+            dispose();
+        }
+        catch (Exception e)
+        {
+            throw new InvariantException($"Leaving a batch threw {e.GetType().Name}: {e.Message}", e);
+        }
     }
 
     /// <summary>One reply of a batch: the server's status line, in order; an outcome's Error exactly for -ERR.</summary>

@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Diagnostics;
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Logging;
@@ -33,9 +35,29 @@ internal sealed class Outputs : ILogger, IObserver<DiagnosticListener>, IObserve
     {
         for (Exception? inner = e; inner is not null; inner = inner.InnerException)
         {
+            CheckEscaped("an exception's message", inner.Message);
             _text.Append(inner.GetType().Name).Append(": ").AppendLine(inner.Message);
+            // The OAuth error document is kept as sent, like Response: not held to the escaping.
             if (inner is Pop3CommandException { Details: { } details })
                 _text.AppendLine(details);
+        }
+    }
+
+    /// <summary>
+    /// What the docs promise of exception messages, debug output and log lines: the server's text in
+    /// them has its controls (C0, DEL, C1), format characters (bidi, zero-width), line and paragraph
+    /// separators and lone surrogates escaped, so that printing them is safe.
+    /// </summary>
+    private static void CheckEscaped(string where, string text)
+    {
+        for (int i = 0; i < text.Length;)
+        {
+            if (Rune.DecodeFromUtf16(text.AsSpan(i), out Rune rune, out int used) != OperationStatus.Done)
+                throw new InvariantException($"A lone surrogate reached {where} unescaped: \"{text}\".");
+            if (Rune.GetUnicodeCategory(rune) is UnicodeCategory.Control or UnicodeCategory.Format
+                or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator)
+                throw new InvariantException($"U+{rune.Value:X4} reached {where} unescaped: \"{text.ReplaceLineEndings("\\n")}\".");
+            i += used;
         }
     }
 
@@ -45,6 +67,8 @@ internal sealed class Outputs : ILogger, IObserver<DiagnosticListener>, IObserve
     /// </summary>
     public void CheckNoSecret(ReadOnlySpan<byte> server, string? apopTimestamp, int port)
     {
+        foreach (string line in DebugWriter.ToString().Split(Environment.NewLine))
+            CheckEscaped("the debug output", line);
         string all = _text.Append(DebugWriter.GetStringBuilder()).ToString();
         foreach ((string name, string form) in Secrets(apopTimestamp, port))
         {
@@ -79,7 +103,9 @@ internal sealed class Outputs : ILogger, IObserver<DiagnosticListener>, IObserve
 
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
-        _text.AppendLine(formatter(state, exception));
+        string message = formatter(state, exception);
+        CheckEscaped("a log message", message);
+        _text.AppendLine(message);
         if (exception is not null)
             Add(exception);
     }
