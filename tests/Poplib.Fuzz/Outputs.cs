@@ -16,6 +16,12 @@ namespace Poplib.Fuzz;
 internal sealed class Outputs : ILogger, IObserver<DiagnosticListener>, IObserver<KeyValuePair<string, object?>>
 {
     public const string User = "fuzzuser";
+
+    /// <summary>
+    /// A user name long enough that PLAIN's and the OAuth mechanisms' initial responses no longer fit
+    /// the AUTH line (RFC 5034's 255 octets) and wait for the server's empty challenge.
+    /// </summary>
+    public static readonly string LongUser = User + new string('x', 200);
     public const string Password = "S3cr3t-Pa55w0rd!";
     public const string Token = "ya29.a0AfuzzTOKEN-0123456789_abcdef";
 
@@ -70,21 +76,21 @@ internal sealed class Outputs : ILogger, IObserver<DiagnosticListener>, IObserve
         foreach (string line in DebugWriter.ToString().Split(Environment.NewLine))
             CheckEscaped("the debug output", line);
         string all = _text.Append(DebugWriter.GetStringBuilder()).ToString();
-        foreach ((string name, string form) in Secrets(apopTimestamp, port))
+        foreach ((string name, string form) in Secrets(apopTimestamp, port, User).Concat(Secrets(apopTimestamp, port, LongUser)))
         {
             if (all.Contains(form, StringComparison.Ordinal) && server.IndexOf(Encoding.UTF8.GetBytes(form)) < 0)
                 throw new InvariantException($"A secret ({name}) reached the debug output, a log, an audit event or an exception message.");
         }
     }
 
-    private static IEnumerable<(string Name, string Form)> Secrets(string? apopTimestamp, int port)
+    private static IEnumerable<(string Name, string Form)> Secrets(string? apopTimestamp, int port, string user)
     {
         yield return ("the password", Password);
         yield return ("the token", Token);
         yield return ("LOGIN's password", Base64(Password));
-        yield return ("PLAIN's response", Base64($"\0{User}\0{Password}"));
-        yield return ("XOAUTH2's response", Base64($"user={User}\u0001auth=Bearer {Token}\u0001\u0001"));
-        yield return ("OAUTHBEARER's response", Base64($"n,a={User},\u0001host=127.0.0.1\u0001port={port}\u0001auth=Bearer {Token}\u0001\u0001"));
+        yield return ("PLAIN's response", Base64($"\0{user}\0{Password}"));
+        yield return ("XOAUTH2's response", Base64($"user={user}\u0001auth=Bearer {Token}\u0001\u0001"));
+        yield return ("OAUTHBEARER's response", Base64($"n,a={user},\u0001host=127.0.0.1\u0001port={port}\u0001auth=Bearer {Token}\u0001\u0001"));
         if (apopTimestamp is not null)
         {
 #pragma warning disable CA5351 // APOP's digest, as RFC 1939 makes it, to look for.

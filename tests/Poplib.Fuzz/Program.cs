@@ -7,6 +7,7 @@ namespace Poplib.Fuzz;
 /// The fuzzing harness (docs/fuzzing.md). Modes:
 ///   (none)                    under AFL++ (scripts/fuzz.sh): SharpFuzz's persistent fork server, one session per input
 ///   --replay PATH…            every file under the paths once, uninstrumented; exit 1 if any broke an invariant
+///   --show FILE               one input: the client's debug transcript (level 2) and what broke, if anything
 ///   --bench PATH… --seconds N the corpus round and round for N seconds; prints executions per second
 ///   --write-seeds DIR         writes the seed corpus (tests/Poplib.Fuzz/corpus)
 /// </summary>
@@ -32,6 +33,7 @@ internal static class Program
         return args[0] switch
         {
             "--replay" => Replay(args[1..]),
+            "--show" => Show(args[1]),
             "--bench" => Bench(args[1..]),
             "--write-seeds" => Seeds.Write(args[1]),
             _ => Usage(),
@@ -40,7 +42,7 @@ internal static class Program
 
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: Poplib.Fuzz [--replay PATH... | --bench PATH... --seconds N | --write-seeds DIR]");
+        Console.Error.WriteLine("usage: Poplib.Fuzz [--replay PATH... | --show FILE | --bench PATH... --seconds N | --write-seeds DIR]");
         return 2;
     }
 
@@ -73,6 +75,27 @@ internal static class Program
 
         Console.WriteLine($"replay: {files.Count} inputs, {failed} failed, {started.Elapsed.TotalSeconds:0.0} s");
         return failed == 0 && files.Count > 0 ? 0 : 1;
+    }
+
+    private static int Show(string file)
+    {
+        byte[] data = File.ReadAllBytes(file);
+        var input = new FuzzInput(data, data.Length);
+        Console.WriteLine($"scenario {input.Scenario}, variant {input.Variant}, {(input.Async ? "async" : "sync")}, parameters {input.First} {input.Second}, {input.Server.Length} server octets");
+        var harness = new Harness();
+        int status = 0;
+        try
+        {
+            harness.Run(data, data.Length);
+        }
+        catch (Exception e)
+        {
+            Console.WriteLine($"FAILED: {e}");
+            status = 1;
+        }
+
+        Console.Write(harness.Transcript);
+        return status;
     }
 
     private static int Bench(string[] args)
@@ -114,6 +137,9 @@ internal sealed class Harness
     private long _started = long.MaxValue;
 
     public Harness() => _watchdog = new Timer(_ => Watch(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+
+    /// <summary>The last session's debug output.</summary>
+    public string Transcript => _outputs.DebugWriter.ToString();
 
     public void Run(byte[] data, int length)
     {

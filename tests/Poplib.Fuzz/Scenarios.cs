@@ -140,15 +140,17 @@ internal sealed partial class Session
 
     private void Sasl()
     {
+        // Variant 1: an initial response too long for the AUTH line, sent after the server's "+".
+        string user = _input.Variant == 1 ? Outputs.LongUser : User;
         ISaslMechanism mechanism = (_input.First % 7) switch
         {
-            0 => new SaslPlain(User, Password),
+            0 => new SaslPlain(user, Password),
             1 => new SaslLogin(User, Password),
             2 => new SaslCramMd5(User, Password),
             3 => new SaslScramSha1(User, Password, ScramNonce),
             4 => new SaslScramSha256(User, Password, ScramNonce),
-            5 => new SaslXOAuth2(User, Outputs.Token),
-            _ => new SaslOAuthBearer(User, Outputs.Token, "127.0.0.1", _port),
+            5 => new SaslXOAuth2(user, Outputs.Token),
+            _ => new SaslOAuthBearer(user, Outputs.Token, "127.0.0.1", _port),
         };
         _reference.Lose();
         if (Try("AUTH", () => Client.Auth(mechanism), () => Client.AuthAsync(mechanism), Allowed.Authentication, out _))

@@ -91,6 +91,8 @@ internal static class Seeds
         yield return Seed("sasl-plain", Scenario.Sasl, Capa, 0, 0, [Dovecot, .. CapaReply(DovecotCapa), "+OK Logged in.", .. CapaReply(DovecotCapa), "+OK 1 100", "+OK", "1 100", ".", "+OK"]);
         yield return Seed("sasl-plain-refused", Scenario.Sasl, 0, 0, 0, [Dovecot, "-ERR [AUTH] Authentication failed.", "+OK"]);
         yield return Seed("sasl-plain-challenge", Scenario.Sasl, 0, 0, 0, [Dovecot, "+ ", "-ERR cancelled", "+OK"]);
+        yield return Seed("sasl-plain-deferred", Scenario.Sasl, V(1), 0, 0, [Dovecot, "+ ", "+OK Logged in.", "+OK 0 0", "+OK", ".", "+OK"]);
+        yield return Seed("sasl-oauthbearer-deferred", Scenario.Sasl, V(1) | Async, 6, 0, [Dovecot, "+", "+ " + B64("{\"status\":\"invalid_token\"}"), "-ERR [AUTH] invalid", "+OK"]);
         yield return Seed("sasl-login", Scenario.Sasl, Async, 1, 0, [Dovecot, "+ VXNlcm5hbWU6", "+ UGFzc3dvcmQ6", "+OK Logged in.", "+OK 0 0", "+OK", ".", "+OK"]);
         yield return Seed("sasl-login-third", Scenario.Sasl, 0, 1, 0, [Dovecot, "+ VXNlcm5hbWU6", "+ UGFzc3dvcmQ6", "+ UGFzc3dvcmQ6", "-ERR cancelled", "+OK"]);
         yield return Seed("sasl-cram-md5", Scenario.Sasl, 0, 2, 0, ["+OK Hello there.", "+ PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+", "+OK", "+OK 0 0", "+OK", ".", "+OK"]);
