@@ -37,7 +37,7 @@ fi
 # The target is `dotnet`, not an instrumented binary (SharpFuzz reports coverage itself); it runs in
 # persistent mode, one session per input. -t: a session normally takes under a millisecond; SCRAM
 # with a server's iteration count near the client's bound of 10,000,000 takes seconds.
-export AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_AFFINITY=
+export AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1
 export AFL_FORKSRV_INIT_TMOUT=60000 AFL_QUIET=1
 set +e
 afl-fuzz "${input[@]}" -o "$out/findings" -x tests/Poplib.Fuzz/pop3.dict -t 30000 -m none -V "$seconds" \

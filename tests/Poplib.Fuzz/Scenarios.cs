@@ -234,20 +234,31 @@ internal sealed partial class Session
         }
 
         int? highest = null;
+        Reference before = _reference.Fork();
         if (Try("STAT", Client.Stat, () => Client.StatAsync(), Allowed.None, out Pop3MailboxStatus status))
         {
             Agree("STAT", null);
             Expect(status.Count >= 0 && status.Size >= 0, "STAT returned a negative count or size.");
             highest = status.Count;
         }
+        else
+        {
+            Refused("STAT", before, r => StrictStatus(r.Line(), null, uidl: false));
+        }
 
+        before = _reference.Fork();
         if (InTransaction && Try("LIST", Client.List, () => Client.ListAsync(), Allowed.None, out IReadOnlyList<Pop3ListEntry>? list))
         {
             Listed("LIST", list!.Count);
             CheckNumbers(list.Select(e => e.Number), highest);
             Expect(list.All(e => e.Size >= 0), "LIST returned a negative size.");
         }
+        else
+        {
+            Refused("LIST", before, r => StrictListing(r, uidl: false, highest));
+        }
 
+        before = _reference.Fork();
         if (InTransaction && Try("UIDL", Client.Uidl, () => Client.UidlAsync(), Allowed.None, out IReadOnlyList<Pop3UidlEntry>? uidl))
         {
             Listed("UIDL", uidl!.Count);
@@ -255,18 +266,32 @@ internal sealed partial class Session
             foreach (Pop3UidlEntry entry in uidl)
                 Expect(entry.Uid.Length > 0 && entry.Uid.All(c => c is >= '\x21' and <= '\x7E'), $"UIDL returned the unique-id \"{entry.Uid}\" outside 0x21–0x7E.");
         }
+        else
+        {
+            Refused("UIDL", before, r => StrictListing(r, uidl: true, highest));
+        }
 
         int n = MessageNumber;
+        before = _reference.Fork();
         if (InTransaction && Try("LIST n", () => Client.List(n), () => Client.ListAsync(n), Allowed.None, out Pop3ListEntry one))
         {
             Agree("LIST n", null);
             Expect(one.Number == n && one.Size >= 0, "LIST n answered for another message or a negative size.");
         }
+        else
+        {
+            Refused("LIST n", before, r => StrictStatus(r.Line(), n, uidl: false));
+        }
 
+        before = _reference.Fork();
         if (InTransaction && Try("UIDL n", () => Client.Uidl(n), () => Client.UidlAsync(n), Allowed.None, out Pop3UidlEntry uid))
         {
             Agree("UIDL n", null);
             Expect(uid.Number == n && uid.Uid.Length > 0 && uid.Uid.All(c => c is >= '\x21' and <= '\x7E'), "UIDL n answered for another message or with an invalid unique-id.");
+        }
+        else
+        {
+            Refused("UIDL n", before, r => StrictStatus(r.Line(), n, uidl: true));
         }
 
         if (InTransaction)
@@ -274,6 +299,53 @@ internal sealed partial class Session
         if (InTransaction)
             Reply("RSET", Client.Rset, () => Client.RsetAsync(), Allowed.None, out _);
         Quit();
+    }
+
+    /// <summary>
+    /// After a call failed with a protocol error that closed the connection: the reply, read by the
+    /// reference from where the call began, must not be one RFC 1939 calls well-formed (limits aside).
+    /// </summary>
+    private void Refused(string what, Reference before, Func<Reference, bool> wellFormed)
+    {
+        if (_lastError is Pop3ProtocolException and not Pop3LimitExceededException && _closedBy == _lastError && !before.Lost && !_input.TightLimits)
+            Expect(!wellFormed(before), $"{what} was refused ({_lastError.Message}) although the server's reply was well-formed.", _lastError);
+    }
+
+    /// <summary>"+OK n size" (STAT, LIST n) or "+OK n uid" (UIDL n) exactly as RFC 1939 writes them, for message <paramref name="number"/> when given.</summary>
+    private static bool StrictStatus(byte[]? line, int? number, bool uidl) =>
+        line is { Length: > 4 and <= 512 } && line.AsSpan().StartsWith("+OK "u8) && StrictEntry(line.AsSpan(4), uidl, out long n) && (number is null || n == number);
+
+    /// <summary>A multi-line LIST or UIDL as RFC 1939 writes it: strict entries, each number once, none past STAT's count.</summary>
+    private static bool StrictListing(Reference reply, bool uidl, int? highest)
+    {
+        byte[]? status = reply.Line();
+        if (status is not { Length: <= 512 } || !Reference.IsOk(status))
+            return false;
+        var seen = new HashSet<long>();
+        while (reply.Line() is { } line)
+        {
+            if (line is [(byte)'.'])
+                return true;
+            if (line.Length > 512 || !StrictEntry(line, uidl, out long number) || !seen.Add(number) || number > (highest ?? int.MaxValue))
+                return false;
+        }
+
+        return false;
+    }
+
+    // "number SP size" or "number SP unique-id": a number 1–999,999,999 without leading zeros, a size of
+    // at most 18 digits, a unique-id of 1–70 characters in 0x21–0x7E.
+    private static bool StrictEntry(ReadOnlySpan<byte> text, bool uidl, out long number)
+    {
+        number = 0;
+        int space = text.IndexOf((byte)' ');
+        if (space is < 1 or > 9 || text[0] == (byte)'0' || text[..space].ContainsAnyExceptInRange((byte)'0', (byte)'9'))
+            return false;
+        number = long.Parse(System.Text.Encoding.ASCII.GetString(text[..space]), System.Globalization.CultureInfo.InvariantCulture);
+        ReadOnlySpan<byte> rest = text[(space + 1)..];
+        return uidl
+            ? rest.Length is >= 1 and <= 70 && !rest.ContainsAnyExceptInRange((byte)0x21, (byte)0x7E)
+            : rest.Length is >= 1 and <= 18 && !rest.ContainsAnyExceptInRange((byte)'0', (byte)'9');
     }
 
     private void Listed(string verb, int entries)

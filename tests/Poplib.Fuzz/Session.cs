@@ -112,6 +112,7 @@ internal sealed partial class Session
     /// </summary>
     private bool Try<T>(string what, Func<T> sync, Func<Task<T>> async, Allowed allowed, out T? value)
     {
+        _lastError = null;
         try
         {
             value = _input.Async ? async().GetAwaiter().GetResult() : sync();
@@ -135,9 +136,12 @@ internal sealed partial class Session
     /// </summary>
     private bool Reply(string what, Func<Pop3Response> sync, Func<Task<Pop3Response>> async, Allowed allowed, out Pop3Response? response, bool multiLine = false)
     {
+        Reference before = _reference.Fork();
         bool ok = Try(what, sync, async, allowed, out response);
         if (ok)
             Agree(what, response!, multiLine);
+        else if (what is "USER" or "NOOP" or "DELE" or "RSET" or "QUIT" or "LANG tag")
+            Refused(what, before, r => r.Line() is { Length: <= 512 } line && (Reference.IsOk(line) || line.AsSpan().StartsWith("-ERR"u8)));
         return ok;
     }
 
