@@ -1,6 +1,5 @@
-using Poplib.Cli.Fetch.State;
 
-namespace Poplib.Cli.Fetch;
+namespace Poplib.Fetch;
 
 /// <summary>
 /// The checks that keep an account's keys honest before anything is planned: a UIDL reset, the
@@ -16,21 +15,21 @@ internal sealed partial class AccountFetcher
     /// Message-ID of mail already delivered, fetching them would duplicate it. Returns whether to
     /// dedupe this run (by Message-ID), or throws to refuse, as the policy says.
     /// </summary>
-    private async Task<bool> CheckIdentityAsync(Pop3Client client, IReadOnlyList<ServerMessage> messages, Dictionary<string, StoredMessage> known, CancellationToken cancellationToken)
+    private async Task<bool> CheckIdentityAsync(Pop3Client client, IReadOnlyList<ServerMessage> messages, Dictionary<MessageKey, StoredMessage> known, CancellationToken cancellationToken)
     {
-        var present = messages.Select(m => m.Key).ToHashSet(StringComparer.Ordinal);
+        var present = messages.Select(m => m.Key).ToHashSet();
         List<StoredMessage> leftOnServer = [.. known.Values.Where(r => r.OnServer && r.Status is MessageStatus.Delivered or MessageStatus.Truncated or MessageStatus.Seen)];
         List<ServerMessage> unknown = [.. messages.Where(m => !known.ContainsKey(m.Key))];
         bool firstRun = known.Count == 0;
         bool keysVanished = leftOnServer.Count > 0 && !leftOnServer.Any(r => present.Contains(r.Key));
-        string? user = account.Connection.User;
-        if (unknown.Count == 0 || !(keysVanished || (firstRun && user is not null && state.HasOtherKeys(_key, user))))
+        string user = account.User;
+        if (unknown.Count == 0 || !(keysVanished || (firstRun && state.HasOtherKeys(_key))))
             return false;
         List<Pop3ListEntry> sample = [.. unknown.Take(8).Select(m => m.Entry)];
         Dictionary<int, string?> ids;
         try
         {
-            ids = await MailboxListing.MessageIdsAsync(client, sample, cancellationToken);
+            ids = await MailboxListing.MessageIdsAsync(client, sample, cancellationToken).ConfigureAwait(false);
         }
         catch (Pop3CommandException refused)
         {
@@ -44,7 +43,7 @@ internal sealed partial class AccountFetcher
         string? otherKey = null;
         int withId = sample.Count(e => ids[e.Number] is not null);
         int matches = sample.Count(e => ids[e.Number] is { } id && (firstRun
-            ? user is not null && (state.DeliveredUnderAnotherKey(_key, user, id) is { } other ? (otherKey = other) is not null : false)
+            ? state.DeliveredUnderAnotherKey(_key, id) is { } other && (otherKey = other) is not null
             : state.HasDelivered(_key, id)));
         // After a reset one match is proof enough; the first run of a mailbox must look like another
         // key's mailbox in most of its sample, since a message sent to two addresses is common.
@@ -64,20 +63,21 @@ internal sealed partial class AccountFetcher
         switch (action)
         {
             case UidlResetAction.Refuse:
-                throw new CliException(ExitCodes.ServerError, what + (canHintRefetch
-                    ? ". Nothing was fetched. Re-run with --on-uidl-reset dedupe (fetch, skipping messages whose Message-ID was delivered before) or refetch (fetch all of it)"
-                    : ". Nothing was fetched. Re-run with --on-uidl-reset dedupe (fetch, skipping mail already delivered), mark-seen (record all of it as seen) or refetch (fetch all of it again)"));
+                throw new FetchException(FetchFailure.IdentityChanged, what + ". Nothing was fetched") { Finding = what, MarkSeenPossible = !canHintRefetch };
             case UidlResetAction.Refetch:
-                Warn(what + "; fetching all of them (--on-uidl-reset refetch, or a first run)");
+                Warn(IdentityWarning(what, action, "; fetching all of them (UidlResetAction.Refetch, or a first run)"));
                 return false;
             case UidlResetAction.MarkSeen:
-                Warn(what + "; recording all of them as seen without fetching (--on-uidl-reset mark-seen)");
+                Warn(IdentityWarning(what, action, "; recording all of them as seen without fetching (UidlResetAction.MarkSeen)"));
                 return true;
             default:
-                Warn(what + "; fetching them, skipping those whose Message-ID was delivered before (--on-uidl-reset dedupe)");
+                Warn(IdentityWarning(what, action, "; fetching them, skipping those whose Message-ID was delivered before (UidlResetAction.Dedupe)"));
                 return true;
         }
     }
+
+    private static FetchWarning IdentityWarning(string what, UidlResetAction action, string done) =>
+        new(FetchWarningKind.IdentityChanged, what + done) { Action = action, Finding = what };
 
     /// <summary>
     /// Known keys whose row may not describe the message now listed under them: a key recorded as
@@ -92,23 +92,22 @@ internal sealed partial class AccountFetcher
     /// same size must prove itself by its content: such keys are returned, to be downloaded again and
     /// compared with the digest recorded at delivery — a message is never DELE'd unread on trust.
     /// </summary>
-    private async Task<Dictionary<string, StoredMessage>> VerifyChangedKeysAsync(Pop3Client client, IReadOnlyList<ServerMessage> messages, Dictionary<string, StoredMessage> known,
+    private async Task<Dictionary<MessageKey, StoredMessage>> VerifyChangedKeysAsync(Pop3Client client, IReadOnlyList<ServerMessage> messages, Dictionary<MessageKey, StoredMessage> known,
         CancellationToken cancellationToken)
     {
         bool deleting = account.Policy.Delete;
         List<ServerMessage> doubtful = [.. messages.Where(m => known.TryGetValue(m.Key, out StoredMessage? row)
             && (row.Status == MessageStatus.Deleted || row.Size != m.Size || (deleting && row.Status == MessageStatus.Delivered)))];
-        var unproven = new Dictionary<string, StoredMessage>(StringComparer.Ordinal);
+        var unproven = new Dictionary<MessageKey, StoredMessage>();
         if (doubtful.Count == 0)
             return unproven;
-        static bool IsFingerprint(string key) => key.Contains("fp:", StringComparison.Ordinal);
-        List<ServerMessage> checkable = [.. doubtful.Where(m => !IsFingerprint(m.Key) && known[m.Key].MessageId is not null)];
+        List<ServerMessage> checkable = [.. doubtful.Where(m => !m.Key.HasFingerprint && known[m.Key].MessageId is not null)];
         Dictionary<int, string?> ids = [];
         if (checkable.Count > 0)
         {
             try
             {
-                ids = await MailboxListing.MessageIdsAsync(client, [.. checkable.Select(m => m.Entry)], cancellationToken);
+                ids = await MailboxListing.MessageIdsAsync(client, [.. checkable.Select(m => m.Entry)], cancellationToken).ConfigureAwait(false);
             }
             catch (Pop3CommandException)
             {
@@ -130,7 +129,7 @@ internal sealed partial class AccountFetcher
 
             if (!compared && row.Size == message.Size)
             {
-                if (!IsFingerprint(message.Key))
+                if (!message.Key.HasFingerprint)
                     unproven[message.Key] = row;
                 continue;
             }
@@ -148,7 +147,7 @@ internal sealed partial class AccountFetcher
     /// <summary>Where a message with this Message-ID was delivered before, if anywhere.</summary>
     private DeliveredWhere DeliveredBefore(string messageId) =>
         state.HasDelivered(_key, messageId) ? DeliveredWhere.ThisMailbox
-        : account.Connection.User is { } user && state.DeliveredUnderAnotherKey(_key, user, messageId) is not null ? DeliveredWhere.AnotherKey
+        : state.DeliveredUnderAnotherKey(_key, messageId) is not null ? DeliveredWhere.AnotherKey
         : DeliveredWhere.Nowhere;
 
     private enum DeliveredWhere

@@ -1,12 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using Poplib.Cli.Connection;
-using Poplib.Cli.Fetch.Delivery;
-using Poplib.Cli.Fetch.Progress;
-using Poplib.Cli.Fetch.State;
+using Microsoft.Extensions.Logging;
 
-namespace Poplib.Cli.Fetch;
+namespace Poplib.Fetch;
 
 /// <summary>
 /// Fetches one account: settle what an interrupted run left, log in, list, decide what is new,
@@ -14,73 +11,116 @@ namespace Poplib.Cli.Fetch;
 /// mode), QUIT. The one rule everything here serves: a message is DELE'd only after it is durably
 /// delivered and recorded, and recorded only in an order the next run can check.
 /// </summary>
-internal sealed partial class AccountFetcher(AccountSettings account, FetchState state, ChildEnvironment hidden, CliConsole console, IFetchProgress progress)
+internal sealed partial class AccountFetcher(FetchAccount account, IFetchStateStore state, ChildEnvironment? hidden, IFetchObserver? observer, ILogger logger)
 {
     /// <summary>A group is also committed once this many octets are waiting, to bound what a crash costs.</summary>
     private const long MaxGroupBytes = 64L * 1024 * 1024;
 
-    private readonly AccountReport _report = new(account.Name);
-    private readonly string _key = account.Key;
+    private readonly AccountKey _key = account.Key;
+    private readonly RunCounters _counters = new(account.Name, account.Key);
+    private ChildEnvironment _hidden = hidden ?? ChildEnvironment.None;
 
-    public AccountReport Report => _report;
-
-    public async Task<AccountReport> RunAsync(CancellationToken cancellationToken)
+    public async Task<FetchResult> RunAsync(CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         // Each read has its timeout, but a server that dribbles a byte now and then meets them all;
         // the run as a whole must end, or it holds the account's lock against every later run.
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(account.Policy.MaxRunTime);
+        FetchException? failure = null;
         try
         {
-            await FetchAsync(deadline.Token);
+            await FetchAsync(deadline.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException e) when (cancellationToken.IsCancellationRequested)
         {
-            _report.Interrupted = true;
-            _report.ExitCode = ExitCodes.Interrupted;
-            _report.Error = "interrupted: what arrived whole is delivered and recorded; nothing was deleted in this run";
+            failure = new FetchException(FetchFailure.Canceled, "interrupted: what arrived whole is delivered and recorded; nothing was deleted in this run", e);
         }
-        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        catch (OperationCanceledException e) when (deadline.IsCancellationRequested)
         {
-            _report.ExitCode = ExitCodes.TemporaryFailure;
-            _report.Error = $"stopped after --max-run-time {Config.DurationParser.Format(account.Policy.MaxRunTime)}: what arrived whole is delivered and recorded; " +
-                "nothing was deleted in this run; the next run goes on from here";
+            failure = new FetchException(FetchFailure.RunTimeExceeded,
+                $"stopped after the maximum run time of {DurationParser.Format(account.Policy.MaxRunTime)}: what arrived whole is delivered and recorded; " +
+                "nothing was deleted in this run; the next run goes on from here", e);
         }
         catch (Exception e)
         {
-            (_report.ExitCode, string message) = ErrorReporter.Classify(e);
-            _report.Error = message;
+            failure = FetchException.From(e);
         }
 
-        _report.Elapsed = clock.Elapsed;
-        progress.Finished(_report);
-        return _report;
+        FetchResult result = _counters.Result(clock.Elapsed);
+        if (failure is not null)
+        {
+            failure.Result = result;
+            failure.LoginDelay = result.LoginDelay;
+            Log.RunFailed(logger, account.Name, failure.Failure, result.Delivered, failure.Message);
+        }
+        else
+        {
+            Log.RunFinished(logger, account.Name, result.Delivered, result.DeliveredOctets, result.Deleted, result.Elapsed.TotalSeconds);
+        }
+
+        Notify(o => o.RunFinished(result, failure));
+        if (failure is not null)
+            throw failure;
+        return result;
     }
 
-    private void Warn(string message)
+    /// <summary>Tells the observer, which must not stop the run.</summary>
+    private void Notify(Action<IFetchObserver> tell)
     {
-        // Warnings quote the server (its -ERR text, UIDLs): made safe for a terminal once, here.
-        message = Output.TerminalText.Safe(message);
-        _report.Warnings.Add(message);
-        progress.Warning(_report, message);
+        if (observer is null)
+            return;
+        try
+        {
+            tell(observer);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Log.ObserverFailed(logger, account.Name, e);
+        }
+    }
+
+    private void Warn(string message) => Warn(new FetchWarning(FetchWarningKind.General, message));
+
+    private void Warn(FetchWarning warning)
+    {
+        FetchProgress progress = _counters.AddWarning(warning);
+        Log.Warning(logger, account.Name, warning.Message);
+        Notify(o => o.Warning(progress, warning));
     }
 
     private async Task FetchAsync(CancellationToken cancellationToken)
     {
-        using AccountLock held = AccountLock.Acquire(state.Path, _key);
-        string password = account.ReadPassword();
-        using IMailDestination destination = DestinationFactory.Open(account.Destination, _key, hidden);
+        using IDisposable held = state.LockAccount(_key);
+        string password = await account.Password(cancellationToken).ConfigureAwait(false);
+        // No program this run starts may see the password (a delivery command, a helper).
+        if (hidden is null)
+            _hidden = new ChildEnvironment(account.SecretVariables, [password]);
+        using IMailDestination destination = account.Destination.Open(_key, _hidden);
+        if (destination is SinkDestination sink)
+        {
+            sink.AccountName = account.Name;
+            sink.Timeout = account.Policy.SinkTimeout;
+        }
+
         var journal = new DeliveryJournal(state, _key, destination.Name);
-        SettleInterruptedDeliveries(destination, journal);
+        await SettleInterruptedDeliveriesAsync(destination, journal, cancellationToken).ConfigureAwait(false);
 
-        await using Pop3Client client = await SessionFactory.OpenAsync(account.Connection, password, console, cancellationToken);
-        Dictionary<string, StoredMessage> known = state.Load(_key);
-        IReadOnlyList<ServerMessage> messages = await MailboxListing.ReadAsync(client, known, Warn, cancellationToken);
-        _report.OnServer = messages.Count;
-        _report.OnServerBytes = messages.Sum(m => m.Size);
+        Pop3Client client = await OpenSessionAsync(password, cancellationToken).ConfigureAwait(false);
+        await using (client.ConfigureAwait(false))
+        {
+            _counters.SetLoginDelay(client.Capabilities.LoginDelay ?? _counters.LoginDelay);
+            await FetchAsync(client, destination, journal, cancellationToken).ConfigureAwait(false);
+        }
+    }
 
-        bool dedupe = await CheckIdentityAsync(client, messages, known, cancellationToken);
+    private async Task FetchAsync(Pop3Client client, IMailDestination destination, DeliveryJournal journal, CancellationToken cancellationToken)
+    {
+        Dictionary<MessageKey, StoredMessage> known = state.Load(_key);
+        IReadOnlyList<ServerMessage> messages = await MailboxListing.ReadAsync(client, known, Warn, cancellationToken).ConfigureAwait(false);
+        _counters.Listed(messages.Count, messages.Sum(m => m.Size));
+
+        bool dedupe = await CheckIdentityAsync(client, messages, known, cancellationToken).ConfigureAwait(false);
         if (account.Policy.OnUidlReset == UidlResetAction.MarkSeen && dedupe)
         {
             MarkAllSeen(messages, known);
@@ -88,30 +128,58 @@ internal sealed partial class AccountFetcher(AccountSettings account, FetchState
             dedupe = false;
         }
 
-        Dictionary<string, StoredMessage> unproven = await VerifyChangedKeysAsync(client, messages, known, cancellationToken);
-        state.MarkOnServer(_key, messages.Select(m => m.Key).Where(known.ContainsKey).ToHashSet(StringComparer.Ordinal));
+        Dictionary<MessageKey, StoredMessage> unproven = await VerifyChangedKeysAsync(client, messages, known, cancellationToken).ConfigureAwait(false);
+        state.MarkOnServer(_key, messages.Select(m => m.Key).Where(known.ContainsKey).ToHashSet());
 
-        FetchPlan plan = FetchPlan.Make(messages, known, account.Policy, unproven.Keys.ToHashSet(StringComparer.Ordinal));
-        _report.SkippedOversize = plan.Oversized.Count;
-        _report.ToFetch = plan.Full.Count + plan.HeadersOnly.Count;
-        _report.ToFetchBytes = plan.Full.Sum(m => m.Size);
+        FetchPlan plan = FetchPlan.Make(messages, known, account.Policy, unproven.Keys.ToHashSet());
+        _counters.Planned(plan.Full.Count + plan.HeadersOnly.Count, plan.Full.Sum(m => m.Size), plan.Oversized.Count);
         if (plan.Oversized.Count > 0)
-            Warn($"{plan.Oversized.Count} message(s) over --max-size {account.Policy.MaxSize} octets left on the server");
-        progress.Started(_report);
+        {
+            Warn(new FetchWarning(FetchWarningKind.OversizeSkipped,
+                $"{plan.Oversized.Count} message(s) over the size limit of {account.Policy.MaxSize} octets left on the server") { Count = plan.Oversized.Count, MaxSize = account.Policy.MaxSize });
+        }
 
-        var deliveredNow = new HashSet<string>(StringComparer.Ordinal);
-        await DownloadAsync(client, destination, journal, plan.Full, headersOnly: false, dedupe, unproven, deliveredNow, cancellationToken);
-        await DownloadAsync(client, destination, journal, plan.HeadersOnly, headersOnly: true, dedupe: false, unproven, deliveredNow, cancellationToken);
+        FetchProgress started = _counters.Progress();
+        Notify(o => o.RunStarted(started));
+
+        var deliveredNow = new HashSet<MessageKey>();
+        await DownloadAsync(client, destination, journal, plan.Full, headersOnly: false, dedupe, unproven, deliveredNow, cancellationToken).ConfigureAwait(false);
+        await DownloadAsync(client, destination, journal, plan.HeadersOnly, headersOnly: true, dedupe: false, unproven, deliveredNow, cancellationToken).ConfigureAwait(false);
 
         if (account.Policy.Delete)
-            await DeleteDeliveredAsync(client, [.. plan.AlreadyDelivered, .. messages.Where(m => deliveredNow.Contains(m.Key))], cancellationToken);
+            await DeleteDeliveredAsync(client, [.. plan.AlreadyDelivered, .. messages.Where(m => deliveredNow.Contains(m.Key))], cancellationToken).ConfigureAwait(false);
         else
-            await client.QuitAsync(cancellationToken);
+            await client.QuitAsync(cancellationToken).ConfigureAwait(false);
 
-        if (_report.Rejected > 0)
+        if (_counters.Rejected is > 0 and int rejected)
         {
-            throw new CliException(ExitCodes.LocalIo,
-                $"the delivery command rejected {_report.Rejected} message(s); they stay on the server and are offered again next run");
+            throw new FetchException(FetchFailure.Rejected,
+                $"{(destination is MdaDestination ? "the delivery command" : "the destination")} rejected {rejected} message(s); they stay on the server and are offered again next run");
+        }
+    }
+
+    /// <summary>Connects and logs in: the account's own opener, or the host, port and TLS mode it names.</summary>
+    private async Task<Pop3Client> OpenSessionAsync(string password, CancellationToken cancellationToken)
+    {
+        if (account.OpenSession is { } open)
+            return await open(password, cancellationToken).ConfigureAwait(false);
+        Pop3ClientOptions options = account.ClientOptions ?? new Pop3ClientOptions();
+        Pop3Client client = account.Tls == FetchTls.Implicit
+            ? await Pop3Client.ConnectSslAsync(account.Host, account.EffectivePort, options, cancellationToken).ConfigureAwait(false)
+            : await Pop3Client.ConnectAsync(account.Host, account.EffectivePort, options, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // What the server announced before login counts if login is refused ([LOGIN-DELAY]).
+            _counters.SetLoginDelay(client.Capabilities.LoginDelay);
+            if (account.Tls == FetchTls.StartTls)
+                await client.StlsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            await client.LoginAsync(account.User, password, cancellationToken).ConfigureAwait(false);
+            return client;
+        }
+        catch
+        {
+            await client.DisposeAsync().ConfigureAwait(false);
+            throw;
         }
     }
 
@@ -119,12 +187,12 @@ internal sealed partial class AccountFetcher(AccountSettings account, FetchState
     /// Rows an interrupted run left half-way: each is confirmed, rolled forward or forgotten — by the
     /// destination it was being delivered to, even if this run delivers elsewhere.
     /// </summary>
-    private void SettleInterruptedDeliveries(IMailDestination destination, DeliveryJournal journal)
+    private async Task SettleInterruptedDeliveriesAsync(IMailDestination destination, DeliveryJournal journal, CancellationToken cancellationToken)
     {
         List<StoredMessage> pending = [.. state.Load(_key).Values.Where(r => r.Status is MessageStatus.Delivering or MessageStatus.DeliveringHeaders)];
         foreach (IGrouping<string, StoredMessage> elsewhere in pending.Where(r => r.Destination != destination.Name).GroupBy(r => r.Destination))
         {
-            using IMailDestination? previous = DestinationFactory.FromName(elsewhere.Key, _key, hidden);
+            using IMailDestination? previous = DestinationFactory.FromName(elsewhere.Key, _key, _hidden);
             if (previous is null)
             {
                 Warn($"{elsewhere.Count()} message(s) were being delivered to {elsewhere.Key} when an earlier run stopped; that destination cannot be opened now, so they are fetched again");
@@ -132,13 +200,13 @@ internal sealed partial class AccountFetcher(AccountSettings account, FetchState
                 continue;
             }
 
-            previous.Recover([.. elsewhere], new DeliveryJournal(state, _key, previous.Name), Warn);
+            await previous.RecoverAsync([.. elsewhere], new DeliveryJournal(state, _key, previous.Name), Warn, cancellationToken).ConfigureAwait(false);
         }
 
-        destination.Recover([.. pending.Where(r => r.Destination == destination.Name)], journal, Warn);
+        await destination.RecoverAsync([.. pending.Where(r => r.Destination == destination.Name)], journal, Warn, cancellationToken).ConfigureAwait(false);
     }
 
-    private void MarkAllSeen(IReadOnlyList<ServerMessage> messages, Dictionary<string, StoredMessage> known) =>
+    private void MarkAllSeen(IReadOnlyList<ServerMessage> messages, Dictionary<MessageKey, StoredMessage> known) =>
         state.Save(_key, [.. messages.Where(m => !known.ContainsKey(m.Key))
             .Select(m => new StoredMessage(m.Key, MessageStatus.Seen, m.Size, null, null, "(marked seen)", null, OnServer: true))]);
 
@@ -148,25 +216,24 @@ internal sealed partial class AccountFetcher(AccountSettings account, FetchState
     /// identified by their header: each is compared byte for byte with what was delivered then.
     /// </summary>
     private async Task DownloadAsync(Pop3Client client, IMailDestination destination, DeliveryJournal journal, IReadOnlyList<ServerMessage> messages, bool headersOnly,
-        bool dedupe, IReadOnlyDictionary<string, StoredMessage> unproven, HashSet<string> deliveredNow, CancellationToken cancellationToken)
+        bool dedupe, IReadOnlyDictionary<MessageKey, StoredMessage> unproven, HashSet<MessageKey> deliveredNow, CancellationToken cancellationToken)
     {
         if (messages.Count == 0)
             return;
         var byNumber = messages.ToDictionary(m => m.Number);
         var group = new List<StagedMessage>();
         long groupBytes = 0;
-        bool mbox = account.Destination.Kind == DestinationKind.Mbox;
         IAsyncEnumerable<Pop3BatchMessage> replies = headersOnly
             ? client.TopManyAsync(messages.Select(m => m.Number), 0, cancellationToken)
             : client.RetrManyAsync(messages.Select(m => m.Entry), cancellationToken);
         try
         {
-            await foreach (Pop3BatchMessage reply in replies)
+            await foreach (Pop3BatchMessage reply in replies.ConfigureAwait(false))
             {
                 ServerMessage message = byNumber[reply.Number];
                 if (!reply.IsOk)
                 {
-                    _report.Refused++;
+                    _counters.AddRefused();
                     Warn($"the server refused message {message.Number} ({message.Key}): {reply.Response.Text}; it stays on the server");
                     continue;
                 }
@@ -181,12 +248,12 @@ internal sealed partial class AccountFetcher(AccountSettings account, FetchState
                     {
                         staged.Outcome = MessageStatus.Truncated;
                         staged.Writer.Write(Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture,
-                            $"X-Poplib-Truncated: only the header was fetched; the message has {message.Size} octets (over --max-size {account.Policy.MaxSize})\r\n")));
+                            $"X-Poplib-Truncated: only the header was fetched; the message has {message.Size} octets (over the size limit of {account.Policy.MaxSize})\r\n")));
                     }
 
-                    whole = await MessageCopy.CopyAsync(reply.Content, staged.Writer, witness?.Writer, account.Policy.MaxSize, cancellationToken);
+                    whole = await MessageCopy.CopyAsync(reply.Content, staged.Writer, witness?.Writer, account.Policy.MaxSize, cancellationToken).ConfigureAwait(false);
                     if (whole)
-                        staged.Complete(terminate: mbox);
+                        staged.Complete();
                 }
                 catch
                 {
@@ -197,8 +264,15 @@ internal sealed partial class AccountFetcher(AccountSettings account, FetchState
                 if (!whole)
                 {
                     Discard(staged);
-                    _report.SkippedOversize++;
-                    Warn($"message {message.Number} ({message.Key}) is larger than --max-size {account.Policy.MaxSize} octets, though the server listed it at {message.Size}; nothing of it was kept, and it stays on the server");
+                    _counters.AddSkippedOversize();
+                    Warn(new FetchWarning(FetchWarningKind.OversizeOnArrival,
+                        $"message {message.Number} ({message.Key}) is larger than the size limit of {account.Policy.MaxSize} octets, though the server listed it at {message.Size}; nothing of it was kept, and it stays on the server")
+                    {
+                        MessageNumber = message.Number,
+                        Key = message.Key,
+                        MaxSize = account.Policy.MaxSize,
+                        ListedSize = message.Size,
+                    });
                     continue;
                 }
 
@@ -211,7 +285,7 @@ internal sealed partial class AccountFetcher(AccountSettings account, FetchState
                     if (witness?.Matches() == true)
                     {
                         Discard(staged);
-                        _report.Duplicates++;
+                        _counters.AddDuplicate();
                         if (earlier.Status == MessageStatus.Deleted)
                             state.Save(_key, [earlier with { Status = MessageStatus.Delivered, OnServer = true }]);
                         if (account.Policy.Delete)
@@ -230,7 +304,7 @@ internal sealed partial class AccountFetcher(AccountSettings account, FetchState
                     // Delivered under another key (another host name, or another server with the same
                     // user name): recorded as seen only, so it is never deleted from here.
                     Discard(staged);
-                    _report.Duplicates++;
+                    _counters.AddDuplicate();
                     bool same = where == DeliveredWhere.ThisMailbox;
                     state.Save(_key, [new StoredMessage(message.Key, same ? MessageStatus.Delivered : MessageStatus.Seen, message.Size, id, null,
                         "(duplicate of mail already delivered)", null, OnServer: true)]);
@@ -243,7 +317,7 @@ internal sealed partial class AccountFetcher(AccountSettings account, FetchState
                 groupBytes += staged.Content.Length;
                 if (group.Count >= account.Policy.BatchSize || groupBytes >= MaxGroupBytes)
                 {
-                    Commit(destination, journal, group, headersOnly, deliveredNow);
+                    await CommitAsync(destination, journal, group, headersOnly, deliveredNow, cancellationToken).ConfigureAwait(false);
                     groupBytes = 0;
                 }
             }
@@ -256,41 +330,34 @@ internal sealed partial class AccountFetcher(AccountSettings account, FetchState
             try
             {
                 if (group.Count > 0)
-                    Commit(destination, journal, group, headersOnly, deliveredNow);
+                    await CommitAsync(destination, journal, group, headersOnly, deliveredNow, CancellationToken.None).ConfigureAwait(false);
             }
             catch (Exception secondary) when (secondary is not OperationCanceledException)
             {
-                Warn($"could not deliver the {group.Count} message(s) that arrived before the download stopped ({ErrorReporter.Classify(secondary).Message}); they are fetched again next run");
+                Warn($"could not deliver the {group.Count} message(s) that arrived before the download stopped ({secondary.Message}); they are fetched again next run");
             }
 
             throw;
         }
 
         if (group.Count > 0)
-            Commit(destination, journal, group, headersOnly, deliveredNow);
+            await CommitAsync(destination, journal, group, headersOnly, deliveredNow, cancellationToken).ConfigureAwait(false);
     }
 
-    private void Commit(IMailDestination destination, DeliveryJournal journal, List<StagedMessage> group, bool headersOnly, HashSet<string> deliveredNow)
+    private async Task CommitAsync(IMailDestination destination, DeliveryJournal journal, List<StagedMessage> group, bool headersOnly, HashSet<MessageKey> deliveredNow,
+        CancellationToken cancellationToken)
     {
         try
         {
-            IReadOnlyList<StagedMessage> delivered = destination.Commit(group, journal, Warn);
-            _report.Rejected += group.Count - delivered.Count;
+            IReadOnlyList<StagedMessage> delivered = await destination.CommitAsync(group, journal, Warn, cancellationToken).ConfigureAwait(false);
+            _counters.AddRejected(group.Count - delivered.Count);
             foreach (StagedMessage message in delivered)
             {
                 // Only whole messages may be deleted from the server; a headers-only copy never.
-                if (headersOnly)
-                {
-                    _report.HeadersOnly++;
-                }
-                else
-                {
+                if (!headersOnly)
                     deliveredNow.Add(message.Key);
-                    _report.Delivered++;
-                    _report.DeliveredBytes += message.ServerSize;
-                }
-
-                progress.Delivered(_report, message.Key, message.ServerSize);
+                FetchProgress progress = _counters.AddDelivered(message.ServerSize, headersOnly);
+                Notify(o => o.MessageDelivered(progress, message.Key, message.ServerSize));
             }
         }
         finally
@@ -325,9 +392,9 @@ internal sealed partial class AccountFetcher(AccountSettings account, FetchState
     private async Task DeleteDeliveredAsync(Pop3Client client, IReadOnlyList<ServerMessage> delivered, CancellationToken cancellationToken)
     {
         var numbers = delivered.Select(m => m.Number).Distinct().Order().ToList();
-        IReadOnlyList<Pop3BatchItem> outcomes = numbers.Count > 0 ? await client.DeleManyAsync(numbers, cancellationToken) : [];
+        IReadOnlyList<Pop3BatchItem> outcomes = numbers.Count > 0 ? await client.DeleManyAsync(numbers, cancellationToken).ConfigureAwait(false) : [];
         var byNumber = delivered.GroupBy(m => m.Number).ToDictionary(g => g.Key, g => g.First().Key);
-        var accepted = new List<string>();
+        var accepted = new List<MessageKey>();
         foreach (Pop3BatchItem outcome in outcomes)
         {
             if (outcome.IsOk)
@@ -336,11 +403,11 @@ internal sealed partial class AccountFetcher(AccountSettings account, FetchState
                 Warn($"the server refused to delete message {outcome.Number}: {outcome.Response.Text}");
         }
 
-        Pop3Response quit = await client.QuitAsync(cancellationToken);
+        Pop3Response quit = await client.QuitAsync(cancellationToken).ConfigureAwait(false);
         if (quit.IsOk)
         {
             state.SetStatus(_key, accepted, MessageStatus.Deleted);
-            _report.Deleted = accepted.Count;
+            _counters.AddDeleted(accepted.Count);
         }
     }
 }

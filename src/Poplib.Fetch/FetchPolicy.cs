@@ -1,21 +1,19 @@
-using Poplib.Cli.Connection;
-
-namespace Poplib.Cli.Fetch;
+namespace Poplib.Fetch;
 
 /// <summary>What to do with a message over <see cref="FetchPolicy.MaxSize"/>.</summary>
-internal enum OversizeAction
+public enum OversizeAction
 {
-    /// <summary>Leave it on the server, untouched, and say so in the summary.</summary>
+    /// <summary>Leave it on the server, untouched, and say so in the result.</summary>
     Skip,
 
-    /// <summary>Deliver its header only (TOP n 0), marked with X-Poplib-Truncated; never delete it.</summary>
+    /// <summary>Deliver its header only (TOP n 0), marked with <c>X-Poplib-Truncated</c>; never delete it.</summary>
     Headers,
 }
 
 /// <summary>What to do when the server's UIDLs have changed under us (a migration, a rebuilt index).</summary>
-internal enum UidlResetAction
+public enum UidlResetAction
 {
-    /// <summary>Fetch nothing, report it, fail the account: a person decides.</summary>
+    /// <summary>Fetch nothing, fail the run with <see cref="FetchFailure.IdentityChanged"/>: a person decides.</summary>
     Refuse,
 
     /// <summary>Fetch, but skip messages whose Message-ID was delivered before.</summary>
@@ -28,69 +26,52 @@ internal enum UidlResetAction
     Refetch,
 }
 
-/// <summary>How an account is fetched.</summary>
-/// <param name="Delete">DELE what was delivered (after it is durable and recorded); otherwise keep it on the server.</param>
-/// <param name="MaxSize">Messages larger than this (LIST octets) get <paramref name="Oversize"/>; null: no limit.</param>
-/// <param name="Oversize">What happens to them.</param>
-/// <param name="Limit">At most this many messages per run; null: all.</param>
-/// <param name="OnUidlReset">What to do when the UIDLs changed.</param>
-/// <param name="BatchSize">Messages per durable commit group.</param>
+/// <summary>
+/// How an account is fetched. The one set of defaults: <c>new FetchPolicy()</c> is what
+/// <c>poplib fetch</c> does without options (keep mail on the server, no size limit, refuse a UIDL
+/// reset, groups of 64, 30 minutes at most, a sink may take 5 minutes per message).
+/// </summary>
 /// <remarks><see cref="MaxSize"/> is enforced on the octets the server actually sends, not only on what LIST says.</remarks>
-internal sealed record FetchPolicy(bool Delete, long? MaxSize, OversizeAction Oversize, int? Limit, UidlResetAction OnUidlReset, int BatchSize)
+public sealed record FetchPolicy
 {
+    /// <summary>The default <see cref="BatchSize"/>.</summary>
     public const int DefaultBatchSize = 64;
 
     /// <summary>
-    /// Long enough for a first fetch of a big mailbox to make real progress (what arrives whole is
-    /// kept, and the next run goes on), short enough that a server dribbling bytes cannot hold a
-    /// cron job, and its account lock, for hours.
+    /// The default <see cref="MaxRunTime"/>: long enough for a first fetch of a big mailbox to make
+    /// real progress (what arrives whole is kept, and the next run goes on), short enough that a
+    /// server dribbling bytes cannot hold a job, and its account lock, for hours.
     /// </summary>
     public static readonly TimeSpan DefaultMaxRunTime = TimeSpan.FromMinutes(30);
 
-    /// <summary>How long one account's run may take in all; then it is stopped as if interrupted.</summary>
+    /// <summary>The default <see cref="SinkTimeout"/>.</summary>
+    public static readonly TimeSpan DefaultSinkTimeout = TimeSpan.FromMinutes(5);
+
+    /// <summary>DELE what was delivered (after it is durable and recorded); otherwise keep it on the server (the default).</summary>
+    public bool Delete { get; init; }
+
+    /// <summary>Messages larger than this many octets get <see cref="Oversize"/>; null (the default): no limit.</summary>
+    public long? MaxSize { get; init; }
+
+    /// <summary>What happens to messages over <see cref="MaxSize"/>; default <see cref="OversizeAction.Skip"/>.</summary>
+    public OversizeAction Oversize { get; init; } = OversizeAction.Skip;
+
+    /// <summary>At most this many messages per run; null (the default): all.</summary>
+    public int? Limit { get; init; }
+
+    /// <summary>What to do when the UIDLs changed; default <see cref="UidlResetAction.Refuse"/>.</summary>
+    public UidlResetAction OnUidlReset { get; init; } = UidlResetAction.Refuse;
+
+    /// <summary>Messages per durable commit group (one file-system sync and two state commits each); default 64.</summary>
+    public int BatchSize { get; init; } = DefaultBatchSize;
+
+    /// <summary>How long one account's run may take in all; then it stops with <see cref="FetchFailure.RunTimeExceeded"/>. Default 30 minutes.</summary>
     public TimeSpan MaxRunTime { get; init; } = DefaultMaxRunTime;
-}
-
-/// <summary>The kind of destination and its target (a folder, a file, a command line).</summary>
-internal sealed record DestinationSpec(DestinationKind Kind, string Target)
-{
-    /// <summary>
-    /// What is wrong with a destination as given, or null. An empty or blank one is never "nowhere":
-    /// <c>/bin/sh -c ""</c> succeeds, so an empty delivery command would report every message
-    /// delivered — and --delete would then remove them from the server.
-    /// </summary>
-    public static string? Problem(DestinationKind kind, string target) => kind switch
-    {
-        _ when string.IsNullOrWhiteSpace(target) => "is empty: it must name " + (kind == DestinationKind.Mda ? "a delivery command" : kind == DestinationKind.Mbox ? "an mbox file" : "a Maildir folder"),
-        DestinationKind.Maildir when File.Exists(target) => $"{target} is a file, not a Maildir folder",
-        DestinationKind.Mbox when Directory.Exists(target) || target.EndsWith('/') => $"{target} is a folder, not an mbox file",
-        DestinationKind.Mda when target.Trim() is ":" or "true" or "/bin/true" or "/usr/bin/true" or "exit" or "exit 0" => $"\"{target}\" delivers nowhere: it must store the message, and exit 0 only then",
-        _ => null,
-    };
-}
-
-internal enum DestinationKind
-{
-    Maildir,
-    Mbox,
-    Mda,
-}
-
-/// <summary>One account to fetch: where from, as whom, where to, how.</summary>
-/// <param name="Name">What the user calls it (the config's name, or user@host).</param>
-/// <param name="Connection">The server and login.</param>
-/// <param name="ReadPassword">Produces the password (environment, file, command, inline or prompt).</param>
-/// <param name="Destination">Where mail goes.</param>
-/// <param name="Policy">Keep or delete, limits.</param>
-internal sealed record AccountSettings(string Name, ConnectionSettings Connection, Func<string> ReadPassword, DestinationSpec Destination, FetchPolicy Policy)
-{
-    /// <summary>The environment variable the password is read from, if any: hidden from every program fetch starts.</summary>
-    public string? PasswordVariable { get; init; } = Connection.PasswordEnv;
 
     /// <summary>
-    /// The mailbox's identity in the state: the login and server (host name in lower case), not the
-    /// display name, so renaming an account loses nothing. The same mailbox reached under another
-    /// name is caught by the first run's Message-ID check (see AccountFetcher).
+    /// How long an application sink (<see cref="IMessageSink"/>) may take to accept one message; then
+    /// the run stops with <see cref="FetchFailure.Destination"/>, the message stays on the server and
+    /// is not recorded. Default 5 minutes.
     /// </summary>
-    public string Key => $"{Connection.User}@{Connection.Host.ToLowerInvariant()}:{Connection.Port}";
+    public TimeSpan SinkTimeout { get; init; } = DefaultSinkTimeout;
 }

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Poplib.Cli.Fetch.Config;
+namespace Poplib.Fetch.Configuration;
 
 /// <summary>Durations as people write them: 90 (seconds), 90s, 30m, 2h.</summary>
 internal static class DurationParser

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Poplib.Cli.Fetch.Config;
+namespace Poplib.Fetch.Configuration;
 
 /// <summary>Enum values as the command line and the config spell them: MarkSeen is "mark-seen".</summary>
 internal static class EnumNames

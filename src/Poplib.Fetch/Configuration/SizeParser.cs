@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Poplib.Cli.Fetch.Config;
+namespace Poplib.Fetch.Configuration;
 
 /// <summary>Sizes as people write them: 1048576, 512K, 10M, 1G (powers of 1024).</summary>
 internal static class SizeParser

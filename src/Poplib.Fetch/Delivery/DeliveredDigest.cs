@@ -1,7 +1,6 @@
 using System.Text;
-using Poplib.Cli.Fetch.State;
 
-namespace Poplib.Cli.Fetch.Delivery;
+namespace Poplib.Fetch.Delivery;
 
 /// <summary>
 /// Recomputes, for a message downloaded again, the digest its row recorded at delivery — the one

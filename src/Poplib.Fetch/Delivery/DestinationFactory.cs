@@ -1,16 +1,13 @@
-namespace Poplib.Cli.Fetch.Delivery;
+namespace Poplib.Fetch.Delivery;
 
 internal static class DestinationFactory
 {
-    public static IMailDestination Open(DestinationSpec spec, string account, ChildEnvironment hidden) => spec.Kind switch
-    {
-        DestinationKind.Maildir => new MaildirDestination(spec.Target),
-        DestinationKind.Mbox => new MboxDestination(spec.Target),
-        _ => new MdaDestination(spec.Target, account, hidden),
-    };
-
-    /// <summary>The destination a state row names ("maildir:/path", "mbox:/path", "mda:command"), or null if it cannot be opened.</summary>
-    public static IMailDestination? FromName(string name, string account, ChildEnvironment hidden)
+    /// <summary>
+    /// The built-in destination a state row names ("maildir:/path", "mbox:/path", "mda:command"), to
+    /// settle what an interrupted run left, or null if it cannot be opened (a sink or a destination of
+    /// the application's own is not reopened by name: its rows are fetched again).
+    /// </summary>
+    public static IMailDestination? FromName(string name, AccountKey account, ChildEnvironment hidden)
     {
         int colon = name.IndexOf(':', StringComparison.Ordinal);
         if (colon < 0)
@@ -26,7 +23,7 @@ internal static class DestinationFactory
                 _ => null,
             };
         }
-        catch (CliException)
+        catch (FetchException)
         {
             return null;
         }

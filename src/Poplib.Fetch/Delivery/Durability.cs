@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
-using Poplib.Cli.Fetch.Platform;
 
-namespace Poplib.Cli.Fetch.Delivery;
+namespace Poplib.Fetch.Delivery;
 
 /// <summary>
 /// The few calls that make writes survive a crash or a power cut: fsync of a file, of a directory

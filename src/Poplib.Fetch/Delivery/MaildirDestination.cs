@@ -1,9 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Poplib.Cli.Fetch.Platform;
-using Poplib.Cli.Fetch.State;
 
-namespace Poplib.Cli.Fetch.Delivery;
+namespace Poplib.Fetch.Delivery;
 
 /// <summary>
 /// Delivers into a Maildir as the format prescribes — write in <c>tmp/</c>, flush to disk, rename into
@@ -27,13 +25,13 @@ internal sealed partial class MaildirDestination : IMailDestination
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new CliException(ExitCodes.LocalIo, $"cannot create the Maildir {_root}: {e.Message}", e);
+            throw new FetchException(FetchFailure.Destination, $"cannot create the Maildir {_root}: {e.Message}", e);
         }
     }
 
     public string Name => "maildir:" + _root;
 
-    public StagedMessage Stage(string key, long serverSize)
+    public StagedMessage Stage(MessageKey key, long serverSize)
     {
         // The classic unique name: seconds, microseconds, process and a per-process counter, host.
         DateTimeOffset now = DateTimeOffset.UtcNow;
@@ -42,7 +40,7 @@ internal sealed partial class MaildirDestination : IMailDestination
         string path = Path.Combine(_root, "tmp", name);
         // Unbuffered: MessageWriter hands over 32 KiB pieces. Mode 0600: mail is for its owner only.
         FileStream file = PrivateFiles.CreateNew(path, FileAccess.Write);
-        return new StagedMessage(key, serverSize, file, new MessageWriter(file, quoteFrom: false), path);
+        return new StagedMessage(key, serverSize, file, path);
     }
 
     public IReadOnlyList<StagedMessage> Commit(IReadOnlyList<StagedMessage> group, DeliveryJournal journal, Action<string> warn)
@@ -68,7 +66,7 @@ internal sealed partial class MaildirDestination : IMailDestination
     public void Recover(IReadOnlyList<StoredMessage> delivering, DeliveryJournal journal, Action<string> warn)
     {
         var delivered = new List<StoredMessage>();
-        var forgotten = new List<string>();
+        var forgotten = new List<MessageKey>();
         bool moved = false;
         foreach (StoredMessage row in delivering)
         {
@@ -103,6 +101,15 @@ internal sealed partial class MaildirDestination : IMailDestination
         journal.ConfirmRecovered(delivered);
         journal.Forget(forgotten);
         RemoveAbandonedTemporaryFiles(warn);
+    }
+
+    ValueTask<IReadOnlyList<StagedMessage>> IMailDestination.CommitAsync(IReadOnlyList<StagedMessage> group, DeliveryJournal journal, Action<string> warn, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(Commit(group, journal, warn));
+
+    ValueTask IMailDestination.RecoverAsync(IReadOnlyList<StoredMessage> delivering, DeliveryJournal journal, Action<string> warn, CancellationToken cancellationToken)
+    {
+        Recover(delivering, journal, warn);
+        return ValueTask.CompletedTask;
     }
 
     public void Dispose()

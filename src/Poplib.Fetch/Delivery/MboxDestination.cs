@@ -2,10 +2,8 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
-using Poplib.Cli.Fetch.Platform;
-using Poplib.Cli.Fetch.State;
 
-namespace Poplib.Cli.Fetch.Delivery;
+namespace Poplib.Fetch.Delivery;
 
 /// <summary>
 /// Appends to an mbox in mboxrd form ("From " lines quoted with one more '&gt;', so reading it back is
@@ -29,20 +27,20 @@ internal sealed partial class MboxDestination : IMailDestination
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new CliException(ExitCodes.LocalIo, $"cannot create the folder for the mbox {_path}: {e.Message}", e);
+            throw new FetchException(FetchFailure.Destination, $"cannot create the folder for the mbox {_path}: {e.Message}", e);
         }
     }
 
     public string Name => "mbox:" + _path;
 
-    public StagedMessage Stage(string key, long serverSize)
+    public StagedMessage Stage(MessageKey key, long serverSize)
     {
         FileStream spool = PrivateFiles.CreateUnnamed(_directory);
         var writer = new MessageWriter(spool, quoteFrom: true);
         // mboxrd's separator line. The envelope sender is not known to POP3, so the conventional placeholder.
         long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         writer.WriteVerbatim(Encoding.ASCII.GetBytes(FromLine(now)));
-        return new StagedMessage(key, serverSize, spool, writer, temporaryPath: null) { FromLineTime = now };
+        return new StagedMessage(key, serverSize, spool, writer, temporaryPath: null, terminate: true) { FromLineTime = now };
     }
 
     /// <summary>The separator line, in asctime's layout (day of month padded with a space).</summary>
@@ -89,7 +87,7 @@ internal sealed partial class MboxDestination : IMailDestination
             mbox.SetLength(start);
             mbox.Flush(flushToDisk: true);
             journal.Forget(group.Select(m => m.Key));
-            throw new CliException(ExitCodes.LocalIo, $"cannot append to the mbox {_path} (left as it was): {e.Message}", e);
+            throw new FetchException(FetchFailure.Destination, $"cannot append to the mbox {_path} (left as it was): {e.Message}", e);
         }
 
         journal.Confirm(group);
@@ -142,6 +140,15 @@ internal sealed partial class MboxDestination : IMailDestination
         journal.Forget(rows.Skip(firstBad).Select(r => r.Row.Key));
     }
 
+    ValueTask<IReadOnlyList<StagedMessage>> IMailDestination.CommitAsync(IReadOnlyList<StagedMessage> group, DeliveryJournal journal, Action<string> warn, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(Commit(group, journal, warn));
+
+    ValueTask IMailDestination.RecoverAsync(IReadOnlyList<StoredMessage> delivering, DeliveryJournal journal, Action<string> warn, CancellationToken cancellationToken)
+    {
+        Recover(delivering, journal, warn);
+        return ValueTask.CompletedTask;
+    }
+
     public void Dispose()
     {
     }
@@ -156,14 +163,14 @@ internal sealed partial class MboxDestination : IMailDestination
             if (StrictModes.Enforced && (UnixNative.Status(mbox.SafeFileHandle) is not { } status || !StrictModes.IsOurOwnPlainFile(status)))
             {
                 mbox.Dispose();
-                throw new CliException(ExitCodes.LocalIo, $"the mbox {_path} is not a plain file of yours with a single name (another user's file, or a link to one); nothing was appended");
+                throw new FetchException(FetchFailure.Destination, $"the mbox {_path} is not a plain file of yours with a single name (another user's file, or a link to one); nothing was appended");
             }
 
             return mbox;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new CliException(ExitCodes.LocalIo, $"cannot open the mbox {_path}: {e.Message}", e);
+            throw new FetchException(FetchFailure.Destination, $"cannot open the mbox {_path}: {e.Message}", e);
         }
     }
 

@@ -1,8 +1,7 @@
 using System.Globalization;
 using System.Text;
-using Poplib.Cli.Fetch.Platform;
 
-namespace Poplib.Cli.Fetch.Delivery;
+namespace Poplib.Fetch.Delivery;
 
 /// <summary>
 /// The two locks mbox writers agree on: a <c>FILE.lock</c> dot-lock (procmail, mutt, Dovecot's
@@ -31,7 +30,7 @@ internal sealed class MboxLock : IDisposable
         while (!TryCreateDotLock(dotLock))
         {
             if (DateTime.UtcNow > giveUp)
-                throw new CliException(ExitCodes.TemporaryFailure, $"the mbox {path} stays locked by {dotLock}; remove it if no program is writing the mbox");
+                throw new FetchException(FetchFailure.DestinationBusy, $"the mbox {path} stays locked by {dotLock}; remove it if no program is writing the mbox");
             Thread.Sleep(100);
         }
 
@@ -58,7 +57,7 @@ internal sealed class MboxLock : IDisposable
         catch (IOException e)
         {
             held.Dispose();
-            throw new CliException(ExitCodes.TemporaryFailure, $"the mbox {path} stays locked by another program: {e.Message}", e);
+            throw new FetchException(FetchFailure.DestinationBusy, $"the mbox {path} stays locked by another program: {e.Message}", e);
         }
     }
 

@@ -1,9 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
-using Poplib.Cli.Fetch.Platform;
-using Poplib.Cli.Fetch.State;
 
-namespace Poplib.Cli.Fetch.Delivery;
+namespace Poplib.Fetch.Delivery;
 
 /// <summary>
 /// Hands each message to a mail delivery agent (procmail, dovecot-lda, maildrop …) on its standard
@@ -13,19 +11,19 @@ namespace Poplib.Cli.Fetch.Delivery;
 /// <param name="command">The command line, run by /bin/sh.</param>
 /// <param name="account">The account key, passed on as POPLIB_ACCOUNT.</param>
 /// <param name="hidden">The environment variables the command must not see (passwords).</param>
-internal sealed class MdaDestination(string command, string account, ChildEnvironment hidden) : IMailDestination
+internal sealed class MdaDestination(string command, AccountKey account, ChildEnvironment hidden) : IMailDestination
 {
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(10);
 
     public string Name => "mda:" + command;
 
-    public StagedMessage Stage(string key, long serverSize)
+    public StagedMessage Stage(MessageKey key, long serverSize)
     {
         FileStream spool = PrivateFiles.CreateUnnamed(Path.GetTempPath());
-        return new StagedMessage(key, serverSize, spool, new MessageWriter(spool, quoteFrom: false), temporaryPath: null);
+        return new StagedMessage(key, serverSize, spool, temporaryPath: null);
     }
 
-    public IReadOnlyList<StagedMessage> Commit(IReadOnlyList<StagedMessage> group, DeliveryJournal journal, Action<string> warn)
+    public async ValueTask<IReadOnlyList<StagedMessage>> CommitAsync(IReadOnlyList<StagedMessage> group, DeliveryJournal journal, Action<string> warn, CancellationToken cancellationToken)
     {
         // One at a time: the agent is the one that makes each message durable. A message it rejects
         // stays on the server and is reported; the others go on.
@@ -37,7 +35,7 @@ internal sealed class MdaDestination(string command, string account, ChildEnviro
             int status;
             try
             {
-                status = Run(message);
+                status = await RunAsync(message).ConfigureAwait(false);
             }
             catch
             {
@@ -59,20 +57,21 @@ internal sealed class MdaDestination(string command, string account, ChildEnviro
         return delivered;
     }
 
-    public void Recover(IReadOnlyList<StoredMessage> delivering, DeliveryJournal journal, Action<string> warn)
+    public ValueTask RecoverAsync(IReadOnlyList<StoredMessage> delivering, DeliveryJournal journal, Action<string> warn, CancellationToken cancellationToken)
     {
         PrivateFiles.RemoveAbandonedSpools(Path.GetTempPath());
         // Whether the agent finished cannot be known from here: fetch again rather than risk a loss.
         foreach (StoredMessage row in delivering)
             warn($"poplib was interrupted while the delivery command had message {row.Key}; it is fetched again (the command may see it twice)");
         journal.Forget(delivering.Select(r => r.Key));
+        return ValueTask.CompletedTask;
     }
 
     public void Dispose()
     {
     }
 
-    private int Run(StagedMessage message)
+    private async Task<int> RunAsync(StagedMessage message)
     {
         // The agent's standard output goes to our standard error at the descriptor level (standard
         // output may be a JSON document): no pipe for a lingering grandchild to hold open.
@@ -80,10 +79,10 @@ internal sealed class MdaDestination(string command, string account, ChildEnviro
         start.RedirectStandardInput = true;
 
         // What procmail-style agents and scripts may want to know, without parsing the message.
-        start.Environment["POPLIB_ACCOUNT"] = account;
-        start.Environment["POPLIB_UIDL"] = message.Key;
+        start.Environment["POPLIB_ACCOUNT"] = account.ToString();
+        start.Environment["POPLIB_UIDL"] = message.Key.Value;
         start.Environment["POPLIB_SIZE"] = message.Content.Length.ToString(CultureInfo.InvariantCulture);
-        using Process process = Process.Start(start) ?? throw new CliException(ExitCodes.LocalIo, $"cannot start the delivery command: {command}");
+        using Process process = Process.Start(start) ?? throw new FetchException(FetchFailure.Destination, $"cannot start the delivery command: {command}");
 
         // Fed from another thread, so an agent that stops reading (blocked on a lock, or rejecting
         // early) cannot hang us: the wait below has a limit either way.
@@ -101,17 +100,24 @@ internal sealed class MdaDestination(string command, string account, ChildEnviro
             }
         });
 
-        if (!process.WaitForExit(Patience))
+        // The agent is not cancelled with the run: a message it is writing is finished or refused
+        // by it, within the limit; killing it half-way could leave half a message in the mailbox.
+        using var patience = new CancellationTokenSource(Patience);
+        try
+        {
+            await process.WaitForExitAsync(patience.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            feed.Wait(TimeSpan.FromSeconds(10));
-            throw new CliException(ExitCodes.LocalIo, $"the delivery command did not finish within {Patience.TotalMinutes:0} minutes (message {message.Key}); it stays on the server");
+            await Task.WhenAny(feed, Task.Delay(TimeSpan.FromSeconds(10), CancellationToken.None)).ConfigureAwait(false);
+            throw new FetchException(FetchFailure.Destination, $"the delivery command did not finish within {Patience.TotalMinutes:0} minutes (message {message.Key}); it stays on the server");
         }
 
-        if (!feed.Wait(TimeSpan.FromSeconds(10)))
+        if (await Task.WhenAny(feed, Task.Delay(TimeSpan.FromSeconds(10), CancellationToken.None)).ConfigureAwait(false) != feed)
         {
             // Something the agent left behind holds its input open without reading: not delivered.
-            throw new CliException(ExitCodes.LocalIo, $"the delivery command exited without reading message {message.Key}; it stays on the server");
+            throw new FetchException(FetchFailure.Destination, $"the delivery command exited without reading message {message.Key}; it stays on the server");
         }
 
         return process.ExitCode;

@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace Poplib.Cli.Fetch;
+namespace Poplib.Fetch.Delivery;
 
 /// <summary>
 /// Copies a message as it arrives into its staged form (and, when the copy is being checked against
@@ -24,21 +24,21 @@ internal static class MessageCopy
         {
             long total = 0;
             int read;
-            while ((read = await source.ReadAsync(buffer, cancellationToken)) > 0)
+            while ((read = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
             {
                 total += read;
                 if (total > limit)
                 {
-                    while (await source.ReadAsync(buffer, cancellationToken) > 0)
+                    while (await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false) > 0)
                     {
                     }
 
                     return false;
                 }
 
-                await target.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                await target.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
                 if (witness is not null)
-                    await witness.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                    await witness.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
             }
 
             return true;

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Poplib.Cli.Fetch.Delivery;
+namespace Poplib.Fetch.Delivery;
 
 /// <summary>Reads the few header fields fetch needs, from a message's header block (LF or CRLF lines).</summary>
 internal static class MessageHeaders

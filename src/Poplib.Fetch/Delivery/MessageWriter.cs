@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Security.Cryptography;
 
-namespace Poplib.Cli.Fetch.Delivery;
+namespace Poplib.Fetch.Delivery;
 
 /// <summary>
 /// A write-only stream that turns a message as POP3 delivers it (CRLF lines, already dot-unstuffed)
@@ -279,4 +279,8 @@ internal sealed class MessageWriter : Stream
 }
 
 /// <summary>What was written for one message: its local size, its SHA-256 and its Message-ID (if any).</summary>
-internal readonly record struct DeliveredContent(long Length, string Digest, string? MessageId);
+/// <summary>What was delivered of a message: its size in the destination's form, the digest of those bytes (SHA-256, hex), its Message-ID.</summary>
+/// <param name="Length">The octets written (the destination's form).</param>
+/// <param name="Digest">SHA-256 of those octets, in lower-case hex.</param>
+/// <param name="MessageId">The header's Message-ID, when it has one.</param>
+public readonly record struct DeliveredContent(long Length, string Digest, string? MessageId);

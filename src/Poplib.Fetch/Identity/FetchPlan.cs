@@ -1,14 +1,12 @@
-using Poplib.Cli.Fetch.State;
-
-namespace Poplib.Cli.Fetch;
+namespace Poplib.Fetch.Identity;
 
 /// <summary>What a run does with each message on the server, decided from the state and the policy alone.</summary>
 /// <param name="Full">
-/// Messages to download whole, in mailbox order: new ones, headers-only copies now within --max-size,
+/// Messages to download whole, in mailbox order: new ones, headers-only copies now within the size limit,
 /// and keys delivered before that must prove by their content that they are still that message.
 /// </param>
-/// <param name="HeadersOnly">New messages over --max-size whose header is delivered (--oversize headers).</param>
-/// <param name="Oversized">New messages over --max-size left alone (--oversize skip).</param>
+/// <param name="HeadersOnly">New messages over the size limit whose header is delivered (OversizeAction.Headers).</param>
+/// <param name="Oversized">New messages over the size limit left alone (OversizeAction.Skip).</param>
 /// <param name="AlreadyDelivered">Messages delivered whole by earlier runs, proven the same, and still on the server: what delete mode DELEs.</param>
 internal sealed record FetchPlan(IReadOnlyList<ServerMessage> Full, IReadOnlyList<ServerMessage> HeadersOnly, IReadOnlyList<ServerMessage> Oversized, IReadOnlyList<ServerMessage> AlreadyDelivered)
 {
@@ -16,7 +14,7 @@ internal sealed record FetchPlan(IReadOnlyList<ServerMessage> Full, IReadOnlyLis
     /// <param name="known">The state's rows for the account.</param>
     /// <param name="policy">The account's policy.</param>
     /// <param name="unproven">Keys delivered before whose identity is in doubt: downloaded again to compare, never DELE'd on trust.</param>
-    public static FetchPlan Make(IReadOnlyList<ServerMessage> messages, IReadOnlyDictionary<string, StoredMessage> known, FetchPolicy policy, IReadOnlySet<string> unproven)
+    public static FetchPlan Make(IReadOnlyList<ServerMessage> messages, IReadOnlyDictionary<MessageKey, StoredMessage> known, FetchPolicy policy, IReadOnlySet<MessageKey> unproven)
     {
         List<ServerMessage> full = [], headers = [], oversized = [], delivered = [];
         int budget = policy.Limit ?? int.MaxValue;
@@ -42,7 +40,7 @@ internal sealed record FetchPlan(IReadOnlyList<ServerMessage> Full, IReadOnlyLis
                         delivered.Add(message);
                         continue;
                     case MessageStatus.Truncated when !tooBig && budget > 0:
-                        // Headers only before, within --max-size now: fetch it whole.
+                        // Headers only before, within the size limit now: fetch it whole.
                         budget--;
                         full.Add(message);
                         continue;

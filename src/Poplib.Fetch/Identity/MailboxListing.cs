@@ -1,12 +1,10 @@
 using System.Security.Cryptography;
 using System.Text;
-using Poplib.Cli.Fetch.Delivery;
-using Poplib.Cli.Fetch.State;
 
-namespace Poplib.Cli.Fetch;
+namespace Poplib.Fetch.Identity;
 
 /// <summary>A message of this session: its number and size (LIST) and the key the state knows it by.</summary>
-internal readonly record struct ServerMessage(Pop3ListEntry Entry, string Key)
+internal readonly record struct ServerMessage(Pop3ListEntry Entry, MessageKey Key)
 {
     public int Number => Entry.Number;
 
@@ -22,47 +20,47 @@ internal static class MailboxListing
 {
     private const int MaxHeaderBytes = 256 * 1024;
 
-    public static async Task<IReadOnlyList<ServerMessage>> ReadAsync(Pop3Client client, IReadOnlyDictionary<string, StoredMessage> known, Action<string> warn,
+    public static async Task<IReadOnlyList<ServerMessage>> ReadAsync(Pop3Client client, IReadOnlyDictionary<MessageKey, StoredMessage> known, Action<string> warn,
         CancellationToken cancellationToken)
     {
-        IReadOnlyList<Pop3ListEntry> listing = await client.ListAsync(cancellationToken);
+        IReadOnlyList<Pop3ListEntry> listing = await client.ListAsync(cancellationToken).ConfigureAwait(false);
         if (listing.Count == 0)
             return [];
 
         IReadOnlyList<Pop3UidlEntry> uidls;
         try
         {
-            uidls = await client.UidlAsync(cancellationToken);
+            uidls = await client.UidlAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Pop3CommandException refused)
         {
             ThrowUnlessUidlIsMissing(client, refused, known);
             warn($"the server has no UIDL ({refused.ResponseText}): messages are identified by Message-ID and size instead (read with TOP)");
-            Dictionary<int, (string Print, string? MessageId)> prints = await FingerprintsAsync(client, listing, cancellationToken);
-            return [.. listing.Select(e => new ServerMessage(e, prints[e.Number].Print))];
+            Dictionary<int, (string Print, string? MessageId)> prints = await FingerprintsAsync(client, listing, cancellationToken).ConfigureAwait(false);
+            return [.. listing.Select(e => new ServerMessage(e, MessageKey.FromFingerprint(prints[e.Number].Print)))];
         }
 
         var byNumber = uidls.ToDictionary(u => u.Number, u => u.Uid);
         if (listing.Any(e => !byNumber.ContainsKey(e.Number)))
-            throw new Pop3ProtocolException("the server's UIDL listing does not cover every message of its LIST listing");
+            throw new FetchException(FetchFailure.Protocol, "the server's UIDL listing does not cover every message of its LIST listing");
 
         // RFC 1939 requires UIDLs to be unique in a maildrop; some servers break that. Those
         // messages cannot be told apart by UIDL, so they get a fingerprint as well.
         var duplicated = listing.GroupBy(e => byNumber[e.Number], StringComparer.Ordinal).Where(g => g.Count() > 1).SelectMany(g => g).ToList();
-        var keys = listing.ToDictionary(e => e.Number, e => byNumber[e.Number]);
+        var keys = listing.ToDictionary(e => e.Number, e => MessageKey.FromUidl(byNumber[e.Number]));
         if (duplicated.Count > 0)
         {
             warn($"the server gives the same UIDL to {duplicated.Count} messages: those are told apart by Message-ID and size (read with TOP)");
-            Dictionary<int, (string Print, string? MessageId)> prints = await FingerprintsAsync(client, duplicated, cancellationToken);
+            Dictionary<int, (string Print, string? MessageId)> prints = await FingerprintsAsync(client, duplicated, cancellationToken).ConfigureAwait(false);
             foreach (IGrouping<string, Pop3ListEntry> group in duplicated.GroupBy(e => byNumber[e.Number], StringComparer.Ordinal))
             {
                 // If the UIDL was unique before and its message was recorded under the bare UIDL, the
                 // member that is that message keeps the bare key: it must not look new now.
-                Pop3ListEntry? owner = known.TryGetValue(group.Key, out StoredMessage? row) && row.MessageId is { } id
+                Pop3ListEntry? owner = known.TryGetValue(MessageKey.FromUidl(group.Key), out StoredMessage? row) && row.MessageId is { } id
                     ? group.FirstOrDefault(e => prints[e.Number].MessageId == id && e.Size == row.Size) is { Number: > 0 } match ? match : null
                     : null;
                 foreach (Pop3ListEntry entry in group)
-                    keys[entry.Number] = entry.Number == owner?.Number ? group.Key : group.Key + "/" + prints[entry.Number].Print;
+                    keys[entry.Number] = entry.Number == owner?.Number ? MessageKey.FromUidl(group.Key) : MessageKey.FromUidlAndFingerprint(group.Key, prints[entry.Number].Print);
             }
         }
 
@@ -74,15 +72,15 @@ internal static class MailboxListing
     /// given one for this account: anything else (a temporary failure) must not switch identities,
     /// which would make every message look new or every new message look old.
     /// </summary>
-    private static void ThrowUnlessUidlIsMissing(Pop3Client client, Pop3CommandException refused, IReadOnlyDictionary<string, StoredMessage> known)
+    private static void ThrowUnlessUidlIsMissing(Pop3Client client, Pop3CommandException refused, IReadOnlyDictionary<MessageKey, StoredMessage> known)
     {
         if (refused.ResponseCode is Pop3ResponseCode.SysTemp or Pop3ResponseCode.InUse or Pop3ResponseCode.LoginDelay)
-            throw new CliException(ExitCodes.TemporaryFailure, $"the server refused UIDL for now: {refused.ResponseText}; try again later", refused);
+            throw new FetchException(FetchException.Classify(refused), $"the server refused UIDL for now: {refused.ResponseText}; try again later", refused);
         if (client.Capabilities.IsSupported && client.Capabilities.Uidl)
-            throw new CliException(ExitCodes.ServerError, $"the server advertises UIDL but refused it: {refused.ResponseText}; nothing was fetched", refused);
-        if (known.Keys.Any(k => !k.StartsWith("fp:", StringComparison.Ordinal)))
+            throw new FetchException(FetchFailure.ServerRefused, $"the server advertises UIDL but refused it: {refused.ResponseText}; nothing was fetched", refused);
+        if (known.Keys.Any(k => k.HasUidl))
         {
-            throw new CliException(ExitCodes.ServerError,
+            throw new FetchException(FetchFailure.ServerRefused,
                 $"the server refused UIDL ({refused.ResponseText}), though earlier runs identified this mailbox's messages by UIDL; nothing was fetched (switching to Message-ID fingerprints now would fetch everything again)", refused);
         }
     }
@@ -91,7 +89,7 @@ internal static class MailboxListing
     public static async Task<Dictionary<int, string?>> MessageIdsAsync(Pop3Client client, IReadOnlyList<Pop3ListEntry> messages, CancellationToken cancellationToken)
     {
         var ids = new Dictionary<int, string?>();
-        await foreach ((int number, byte[] header, _) in HeadersAsync(client, messages, cancellationToken))
+        await foreach ((int number, byte[] header, _) in HeadersAsync(client, messages, cancellationToken).ConfigureAwait(false))
             ids[number] = MessageHeaders.FindMessageId(header);
 
         return ids;
@@ -104,7 +102,7 @@ internal static class MailboxListing
         var seen = new Dictionary<string, int>(StringComparer.Ordinal);
         try
         {
-            await foreach ((int number, byte[] header, string headerDigest) in HeadersAsync(client, messages, cancellationToken))
+            await foreach ((int number, byte[] header, string headerDigest) in HeadersAsync(client, messages, cancellationToken).ConfigureAwait(false))
             {
                 string? messageId = MessageHeaders.FindMessageId(header);
                 string identity = messageId is { } id ? "id:" + id : "hdr:" + headerDigest;
@@ -116,7 +114,7 @@ internal static class MailboxListing
         }
         catch (Pop3CommandException refused)
         {
-            throw new CliException(ExitCodes.ServerError,
+            throw new FetchException(FetchFailure.ServerRefused,
                 $"the server refused TOP ({refused.ResponseText}) as well as UIDL: poplib cannot tell new mail from mail already fetched on this server", refused);
         }
 
@@ -127,11 +125,11 @@ internal static class MailboxListing
     private static async IAsyncEnumerable<(int Number, byte[] Header, string Digest)> HeadersAsync(Pop3Client client, IReadOnlyList<Pop3ListEntry> messages,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await foreach (Pop3BatchMessage head in client.TopManyAsync(messages.Select(m => m.Number), 0, cancellationToken))
+        await foreach (Pop3BatchMessage head in client.TopManyAsync(messages.Select(m => m.Number), 0, cancellationToken).ConfigureAwait(false))
         {
             if (!head.IsOk)
                 throw head.Error!;
-            (byte[] header, string digest) = await ReadHeaderAsync(head.Content, cancellationToken);
+            (byte[] header, string digest) = await ReadHeaderAsync(head.Content, cancellationToken).ConfigureAwait(false);
             yield return (head.Number, header, digest);
         }
     }
@@ -143,7 +141,7 @@ internal static class MailboxListing
         using var kept = new MemoryStream();
         byte[] buffer = new byte[16 * 1024];
         int read;
-        while ((read = await content.ReadAsync(buffer, cancellationToken)) > 0)
+        while ((read = await content.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
         {
             hash.AppendData(buffer, 0, read);
             if (kept.Length < MaxHeaderBytes)

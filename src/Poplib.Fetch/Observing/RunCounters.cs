@@ -1,48 +1,139 @@
-namespace Poplib.Cli.Fetch;
+namespace Poplib.Fetch.Observing;
 
-/// <summary>How one account's run went: the summary table's row, and the JSON output's object.</summary>
-internal sealed class AccountReport(string name)
+/// <summary>
+/// One run's counts as it goes. Only the run's own flow changes them, but observers and a host's
+/// timer read them from other threads: every change and every snapshot takes the lock, and what
+/// leaves this class is an immutable snapshot (<see cref="FetchProgress"/>, <see cref="FetchResult"/>).
+/// </summary>
+internal sealed class RunCounters(string name, AccountKey key)
 {
-    public string Name { get; } = name;
+    private readonly Lock _lock = new();
+    private readonly List<FetchWarning> _warnings = [];
+    private int _onServer;
+    private long _onServerOctets;
+    private int _toFetch;
+    private long _toFetchOctets;
+    private int _delivered;
+    private long _deliveredOctets;
+    private int _headersOnly;
+    private int _deleted;
+    private int _skippedOversize;
+    private int _duplicates;
+    private int _refused;
+    private int _rejected;
+    private TimeSpan? _loginDelay;
 
-    /// <summary>Messages on the server at login, and their octets (LIST).</summary>
-    public int OnServer { get; set; }
+    public int Rejected
+    {
+        get
+        {
+            lock (_lock)
+                return _rejected;
+        }
+    }
 
-    public long OnServerBytes { get; set; }
+    public TimeSpan? LoginDelay
+    {
+        get
+        {
+            lock (_lock)
+                return _loginDelay;
+        }
+    }
 
-    /// <summary>Messages this run will download, and their octets (the progress totals).</summary>
-    public int ToFetch { get; set; }
+    public void Listed(int count, long octets)
+    {
+        lock (_lock)
+            (_onServer, _onServerOctets) = (count, octets);
+    }
 
-    public long ToFetchBytes { get; set; }
+    public void Planned(int count, long octets, int oversize)
+    {
+        lock (_lock)
+            (_toFetch, _toFetchOctets, _skippedOversize) = (count, octets, oversize);
+    }
 
-    /// <summary>Messages delivered (durable and recorded) in this run, and their octets as received.</summary>
-    public int Delivered { get; set; }
+    public void SetLoginDelay(TimeSpan? delay)
+    {
+        lock (_lock)
+            _loginDelay = delay;
+    }
 
-    public long DeliveredBytes { get; set; }
+    public FetchProgress AddDelivered(long octets, bool headersOnly)
+    {
+        lock (_lock)
+        {
+            if (headersOnly)
+            {
+                _headersOnly++;
+            }
+            else
+            {
+                _delivered++;
+                _deliveredOctets += octets;
+            }
 
-    public int Deleted { get; set; }
+            return ProgressLocked();
+        }
+    }
 
-    public int SkippedOversize { get; set; }
+    public void AddDeleted(int count) => Add(ref _deleted, count);
 
-    public int HeadersOnly { get; set; }
+    public void AddSkippedOversize() => Add(ref _skippedOversize, 1);
 
-    public int Duplicates { get; set; }
+    public void AddDuplicate() => Add(ref _duplicates, 1);
 
-    public int Refused { get; set; }
+    public void AddRefused() => Add(ref _refused, 1);
 
-    /// <summary>Messages a delivery command rejected (non-zero exit): not delivered, left on the server.</summary>
-    public int Rejected { get; set; }
+    public void AddRejected(int count) => Add(ref _rejected, count);
 
-    public TimeSpan Elapsed { get; set; }
+    public FetchProgress AddWarning(FetchWarning warning)
+    {
+        lock (_lock)
+        {
+            _warnings.Add(warning);
+            return ProgressLocked();
+        }
+    }
 
-    /// <summary>0 when the account went well; else the exit code its failure maps to.</summary>
-    public int ExitCode { get; set; }
+    public FetchProgress Progress()
+    {
+        lock (_lock)
+            return ProgressLocked();
+    }
 
-    public string? Error { get; set; }
+    public FetchResult Result(TimeSpan elapsed)
+    {
+        lock (_lock)
+        {
+            return new FetchResult
+            {
+                Account = name,
+                Key = key,
+                OnServer = _onServer,
+                OnServerOctets = _onServerOctets,
+                ToFetch = _toFetch,
+                ToFetchOctets = _toFetchOctets,
+                Delivered = _delivered,
+                DeliveredOctets = _deliveredOctets,
+                HeadersOnly = _headersOnly,
+                Deleted = _deleted,
+                SkippedOversize = _skippedOversize,
+                Duplicates = _duplicates,
+                Refused = _refused,
+                Rejected = _rejected,
+                Elapsed = elapsed,
+                LoginDelay = _loginDelay,
+                Warnings = [.. _warnings],
+            };
+        }
+    }
 
-    public bool Interrupted { get; set; }
+    private FetchProgress ProgressLocked() => new(name, _onServer, _toFetch, _toFetchOctets, _delivered, _deliveredOctets, _headersOnly);
 
-    public List<string> Warnings { get; } = [];
-
-    public string Status => Interrupted ? "interrupted" : ExitCode == 0 ? (Refused > 0 ? "ok (some refused)" : "ok") : "failed";
+    private void Add(ref int counter, int count)
+    {
+        lock (_lock)
+            counter += count;
+    }
 }

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Poplib.Cli.Fetch;
+namespace Poplib.Fetch.Platform;
 
 /// <summary>
 /// What the programs fetch starts (delivery commands, password commands) must not inherit: every

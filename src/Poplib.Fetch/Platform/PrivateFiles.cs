@@ -1,7 +1,7 @@
 using System.Globalization;
 using Microsoft.Win32.SafeHandles;
 
-namespace Poplib.Cli.Fetch.Platform;
+namespace Poplib.Fetch.Platform;
 
 /// <summary>
 /// Creates the retriever's files so that no other user can read or tamper with them, whatever the
@@ -148,7 +148,7 @@ internal static class PrivateFiles
         {
             int error = UnixNative.LastError;
             throw error == UnixNative.ErrorLoop
-                ? new CliException(ExitCodes.LocalIo, $"the lock file {path} is a symbolic link, which poplib never creates: someone else may have planted it; remove it and check the folder")
+                ? new FetchException(FetchFailure.State, $"the lock file {path} is a symbolic link, which poplib never creates: someone else may have planted it; remove it and check the folder")
                 : new IOException($"cannot open the lock file {path}: {UnixNative.Describe(error)}");
         }
 
@@ -157,7 +157,7 @@ internal static class PrivateFiles
         {
             UnixNative.FileStatus? status = UnixNative.Status(handle);
             if (status is not { } found || !StrictModes.IsOurOwnPlainFile(found))
-                throw new CliException(ExitCodes.LocalIo, $"the lock file {path} is not a plain file of yours with a single name: someone else may have planted it; remove it and check the folder");
+                throw new FetchException(FetchFailure.State, $"the lock file {path} is not a plain file of yours with a single name: someone else may have planted it; remove it and check the folder");
             if (UnixNative.Flock(handle, UnixNative.LockExclusive | UnixNative.LockNonBlocking) != 0)
             {
                 int error = UnixNative.LastError;

@@ -1,4 +1,4 @@
-namespace Poplib.Cli.Fetch.Platform;
+namespace Poplib.Fetch.Platform;
 
 /// <summary>Whether a process still runs: how leftovers of killed poplib runs (spools, tmp/ files, dot-locks) are told from live ones.</summary>
 internal static class ProcessProbe

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Poplib.Cli.Fetch;
+namespace Poplib.Fetch.Platform;
 
 /// <summary>A command line from the user (an MDA, a password command), run the way a shell runs it.</summary>
 internal static class ShellCommand

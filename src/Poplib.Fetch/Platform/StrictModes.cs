@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Poplib.Cli.Fetch.Platform;
+namespace Poplib.Fetch.Platform;
 
 /// <summary>
 /// ssh's StrictModes for the retriever's own files. On a machine shared with other users, whoever
@@ -37,18 +37,18 @@ internal static class StrictModes
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new CliException(ExitCodes.LocalIo, $"cannot create {what} {path}: {e.Message}", e);
+            throw new FetchException(FetchFailure.State, $"cannot create {what} {path}: {e.Message}", e);
         }
 
         if (!OperatingSystem.IsLinux())
             return;
-        string real = Resolve(path, what, ExitCodes.LocalIo);
-        UnixNative.FileStatus status = Stat(real, what, ExitCodes.LocalIo);
+        string real = Resolve(path, what, FetchFailure.State);
+        UnixNative.FileStatus status = Stat(real, what, FetchFailure.State);
         if (!status.IsDirectory)
-            throw new CliException(ExitCodes.LocalIo, $"{what} {real} is not a folder");
-        RequireOwnedByUs(real, status, what, ExitCodes.LocalIo);
-        RequireNotWritableByOthers(real, status, what, ExitCodes.LocalIo);
-        RequireTrustedAncestors(real, what, ExitCodes.LocalIo);
+            throw new FetchException(FetchFailure.State, $"{what} {real} is not a folder");
+        RequireOwnedByUs(real, status, what, FetchFailure.State);
+        RequireNotWritableByOthers(real, status, what, FetchFailure.State);
+        RequireTrustedAncestors(real, what, FetchFailure.State);
     }
 
     /// <summary>
@@ -60,11 +60,11 @@ internal static class StrictModes
     {
         if (!OperatingSystem.IsLinux())
             return;
-        UnixNative.FileStatus status = Stat(path, what, ExitCodes.LocalIo);
+        UnixNative.FileStatus status = Stat(path, what, FetchFailure.State);
         if (!status.IsRegularFile)
-            throw new CliException(ExitCodes.LocalIo, $"{what} {path} is not a regular file");
-        RequireOwnedByUs(path, status, what, ExitCodes.LocalIo);
-        RequireNotWritableByOthers(path, status, what, ExitCodes.LocalIo);
+            throw new FetchException(FetchFailure.State, $"{what} {path} is not a regular file");
+        RequireOwnedByUs(path, status, what, FetchFailure.State);
+        RequireNotWritableByOthers(path, status, what, FetchFailure.State);
         if ((status.Permissions & GroupOrOtherAccess) != 0)
             File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
     }
@@ -74,68 +74,68 @@ internal static class StrictModes
     /// decides whom to trust) to belong to the running user or root and to be writable by no one
     /// else, under folders only they can change.
     /// </summary>
-    public static void RequireTrustedFile(string path, string what, int exitCode)
+    public static void RequireTrustedFile(string path, string what, FetchFailure failure)
     {
         if (!OperatingSystem.IsLinux())
             return;
-        string real = Resolve(path, what, exitCode);
-        UnixNative.FileStatus status = Stat(real, what, exitCode);
+        string real = Resolve(path, what, failure);
+        UnixNative.FileStatus status = Stat(real, what, failure);
         if (status.Owner != Root)
-            RequireOwnedByUs(real, status, what, exitCode);
-        RequireNotWritableByOthers(real, status, what, exitCode);
-        RequireTrustedAncestors(real, what, exitCode);
+            RequireOwnedByUs(real, status, what, failure);
+        RequireNotWritableByOthers(real, status, what, failure);
+        RequireTrustedAncestors(real, what, failure);
     }
 
     /// <summary>Checks an open file: a regular file of the running user's with one name (not a hard link to someone else's file).</summary>
     public static bool IsOurOwnPlainFile(UnixNative.FileStatus status) =>
         status.IsRegularFile && status.Owner == UnixNative.EffectiveUserId() && status.Links == 1;
 
-    private static void RequireTrustedAncestors(string real, string what, int exitCode)
+    private static void RequireTrustedAncestors(string real, string what, FetchFailure failure)
     {
         for (string? folder = Path.GetDirectoryName(real); folder is not null; folder = Path.GetDirectoryName(folder))
         {
-            UnixNative.FileStatus status = Stat(folder, what, exitCode);
+            UnixNative.FileStatus status = Stat(folder, what, failure);
             if (status.Owner != Root && status.Owner != UnixNative.EffectiveUserId())
             {
-                throw new CliException(exitCode,
+                throw new FetchException(failure,
                     $"{what} {real} is inside {folder}, which belongs to {UserName(status.Owner)}: that user could replace it. " +
                     $"Move it to a folder of your own, or run 'chown {Environment.UserName} {folder}'");
             }
 
             if (WritableByOthers(status) && (status.Permissions & Sticky) == 0)
             {
-                throw new CliException(exitCode,
+                throw new FetchException(failure,
                     $"{what} {real} is inside {folder}, which other users can write to (mode {Octal(status.Permissions)}): they could replace it. " +
                     $"Run 'chmod go-w {folder}' or move it to a folder of your own");
             }
         }
     }
 
-    private static void RequireOwnedByUs(string path, UnixNative.FileStatus status, string what, int exitCode)
+    private static void RequireOwnedByUs(string path, UnixNative.FileStatus status, string what, FetchFailure failure)
     {
         if (status.Owner != UnixNative.EffectiveUserId())
         {
-            throw new CliException(exitCode,
+            throw new FetchException(failure,
                 $"{what} {path} belongs to {UserName(status.Owner)}, not to you ({Environment.UserName}); " +
                 $"if it is yours, run 'chown {Environment.UserName} {path}', otherwise choose another path");
         }
     }
 
-    private static void RequireNotWritableByOthers(string path, UnixNative.FileStatus status, string what, int exitCode)
+    private static void RequireNotWritableByOthers(string path, UnixNative.FileStatus status, string what, FetchFailure failure)
     {
         if (WritableByOthers(status))
         {
-            throw new CliException(exitCode,
+            throw new FetchException(failure,
                 $"{what} {path} can be changed by other users (mode {Octal(status.Permissions)}); " +
                 $"check that nobody changed it, then run 'chmod go-w {path}'");
         }
     }
 
-    private static string Resolve(string path, string what, int exitCode) =>
-        UnixNative.RealPath(path) ?? throw new CliException(exitCode, $"cannot resolve {what} {path}: {UnixNative.Describe(UnixNative.LastError)}");
+    private static string Resolve(string path, string what, FetchFailure failure) =>
+        UnixNative.RealPath(path) ?? throw new FetchException(failure, $"cannot resolve {what} {path}: {UnixNative.Describe(UnixNative.LastError)}");
 
-    private static UnixNative.FileStatus Stat(string path, string what, int exitCode) =>
-        UnixNative.Status(path, followLink: true) ?? throw new CliException(exitCode, $"cannot examine {what} {path}: {UnixNative.Describe(UnixNative.LastError)}");
+    private static UnixNative.FileStatus Stat(string path, string what, FetchFailure failure) =>
+        UnixNative.Status(path, followLink: true) ?? throw new FetchException(failure, $"cannot examine {what} {path}: {UnixNative.Describe(UnixNative.LastError)}");
 
     private static string Octal(uint permissions) => Convert.ToString(permissions, 8).PadLeft(4, '0');
 

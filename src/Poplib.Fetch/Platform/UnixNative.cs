@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Poplib.Cli.Fetch.Platform;
+namespace Poplib.Fetch.Platform;
 
 /// <summary>
 /// The few libc calls .NET does not expose and the retriever needs to keep its files private on a

@@ -1,8 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
-using Poplib.Cli.Fetch.Platform;
 
-namespace Poplib.Cli.Fetch;
+namespace Poplib.Fetch.Scheduling;
 
 /// <summary>
 /// Keeps two fetches of one mailbox (two cron jobs, a manual run during a cron run) from running at
@@ -27,11 +26,11 @@ internal sealed class AccountLock : IDisposable
         try
         {
             file = PrivateFiles.OpenLock(path)
-                ?? throw new CliException(ExitCodes.TemporaryFailure, $"another poplib fetch is running for {account}; try again when it has finished");
+                ?? throw new FetchException(FetchFailure.AccountLocked, $"another poplib fetch is running for {account}; try again when it has finished");
         }
         catch (IOException e)
         {
-            throw new CliException(ExitCodes.LocalIo, $"cannot lock {account}: {e.Message}", e);
+            throw new FetchException(FetchFailure.State, $"cannot lock {account}: {e.Message}", e);
         }
 
         // Who holds it, for a person looking; the lock itself is the flock, not this text.

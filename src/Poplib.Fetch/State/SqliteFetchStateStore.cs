@@ -1,45 +1,22 @@
 using System.Globalization;
 using Microsoft.Data.Sqlite;
-using Poplib.Cli.Fetch.Platform;
 
-namespace Poplib.Cli.Fetch.State;
-
-/// <summary>Where a message stands in an account's history.</summary>
-internal enum MessageStatus
-{
-    /// <summary>Being written to the destination: the first half of a two-phase delivery. Settled at the next run.</summary>
-    Delivering,
-
-    /// <summary>As <see cref="Delivering"/>, for a headers-only copy (becomes <see cref="Truncated"/>).</summary>
-    DeliveringHeaders,
-
-    /// <summary>Durably in the destination; still on the server (keep mode, or DELE not yet committed).</summary>
-    Delivered,
-
-    /// <summary>Only its header was delivered (over --max-size with --oversize headers); never deleted from the server.</summary>
-    Truncated,
-
-    /// <summary>Delivered, and the server committed its DELE.</summary>
-    Deleted,
-
-    /// <summary>Recorded as seen without being fetched (--on-uidl-reset mark-seen); never deleted from the server.</summary>
-    Seen,
-}
-
-/// <summary>One row of the UIDL state: a message of one account, by its key (UIDL or fingerprint).</summary>
-internal sealed record StoredMessage(string Key, MessageStatus Status, long Size, string? MessageId, string? Digest, string Destination, string? Location, bool OnServer);
+namespace Poplib.Fetch.State;
 
 /// <summary>
-/// The UIDL state in SQLite: one row per (account, key). Every change is one transaction with
+/// The default state store: SQLite, one row per (account, key). Every change is one transaction with
 /// <c>synchronous=FULL</c> in WAL mode, so a row that a commit returned for is on disk — the
-/// delivery protocol orders its writes around exactly that guarantee.
+/// delivery protocol orders its writes around exactly that guarantee. The file and its folder must
+/// be private (mode 0600/0700, ours; checked on Unix): whoever can write the state decides what a
+/// delete-mode run removes from the server. One instance serves one run at a time; open one per
+/// account for parallel runs (they share the file safely).
 /// </summary>
-internal sealed class FetchState : IDisposable
+public sealed class SqliteFetchStateStore : IFetchStateStore
 {
     private const int SchemaVersion = 1;
     private readonly SqliteConnection _connection;
 
-    private FetchState(SqliteConnection connection, string path)
+    private SqliteFetchStateStore(SqliteConnection connection, string path)
     {
         _connection = connection;
         Path = path;
@@ -61,7 +38,8 @@ internal sealed class FetchState : IDisposable
         }
     }
 
-    public static FetchState Open(string path)
+    /// <summary>Opens (creating it privately if missing) the state database at <paramref name="path"/>; throws <see cref="FetchException"/> (<see cref="FetchFailure.State"/>) if it cannot.</summary>
+    public static SqliteFetchStateStore Open(string path)
     {
         string full = System.IO.Path.GetFullPath(path);
         try
@@ -79,17 +57,17 @@ internal sealed class FetchState : IDisposable
                 DefaultTimeout = 30,
             }.ToString());
             connection.Open();
-            var state = new FetchState(connection, full);
+            var state = new SqliteFetchStateStore(connection, full);
             state.Initialise();
             return state;
         }
         catch (SqliteException e)
         {
-            throw new CliException(ExitCodes.LocalIo, $"cannot open the fetch state {full}: {e.Message}", e);
+            throw new FetchException(FetchFailure.State, $"cannot open the fetch state {full}: {e.Message}", e);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new CliException(ExitCodes.LocalIo, $"cannot create the fetch state {full}: {e.Message}", e);
+            throw new FetchException(FetchFailure.State, $"cannot create the fetch state {full}: {e.Message}", e);
         }
     }
 
@@ -134,21 +112,22 @@ internal sealed class FetchState : IDisposable
             """, transaction);
         string? version = Scalar("SELECT value FROM meta WHERE key = 'schema'", transaction);
         if (version != SchemaVersion.ToString(CultureInfo.InvariantCulture))
-            throw new CliException(ExitCodes.LocalIo, $"the fetch state {Path} has schema {version}; this poplib understands {SchemaVersion}");
+            throw new FetchException(FetchFailure.State, $"the fetch state {Path} has schema {version}; this poplib understands {SchemaVersion}");
         transaction.Commit();
     }
 
     /// <summary>Every row of <paramref name="account"/>, by key.</summary>
-    public Dictionary<string, StoredMessage> Load(string account)
+    /// <inheritdoc/>
+    public Dictionary<MessageKey, StoredMessage> Load(AccountKey account)
     {
-        var rows = new Dictionary<string, StoredMessage>(StringComparer.Ordinal);
+        var rows = new Dictionary<MessageKey, StoredMessage>();
         using SqliteCommand command = Command("SELECT key, status, size, message_id, digest, destination, location, on_server FROM messages WHERE account = $account");
-        command.Parameters.AddWithValue("$account", account);
+        command.Parameters.AddWithValue("$account", account.ToString());
         using SqliteDataReader reader = command.ExecuteReader();
         while (reader.Read())
         {
             var row = new StoredMessage(
-                Key: reader.GetString(0),
+                Key: MessageKey.Parse(reader.GetString(0)),
                 Status: Enum.Parse<MessageStatus>(reader.GetString(1)),
                 Size: reader.GetInt64(2),
                 MessageId: reader.IsDBNull(3) ? null : reader.GetString(3),
@@ -163,7 +142,8 @@ internal sealed class FetchState : IDisposable
     }
 
     /// <summary>Writes (inserts or replaces) <paramref name="rows"/> in one durable transaction.</summary>
-    public void Save(string account, IReadOnlyCollection<StoredMessage> rows)
+    /// <inheritdoc/>
+    public void Save(AccountKey account, IReadOnlyCollection<StoredMessage> rows)
     {
         if (rows.Count == 0)
             return;
@@ -182,11 +162,11 @@ internal sealed class FetchState : IDisposable
         SqliteParameter destination = command.Parameters.Add("$destination", SqliteType.Text);
         SqliteParameter location = command.Parameters.Add("$location", SqliteType.Text);
         SqliteParameter onServer = command.Parameters.Add("$on_server", SqliteType.Integer);
-        command.Parameters.AddWithValue("$account", account);
+        command.Parameters.AddWithValue("$account", account.ToString());
         command.Parameters.AddWithValue("$now", now);
         foreach (StoredMessage row in rows)
         {
-            key.Value = row.Key;
+            key.Value = row.Key.Value;
             status.Value = row.Status.ToString();
             size.Value = row.Size;
             messageId.Value = (object?)row.MessageId ?? DBNull.Value;
@@ -201,7 +181,8 @@ internal sealed class FetchState : IDisposable
     }
 
     /// <summary>Removes rows (an abandoned first phase), in one durable transaction.</summary>
-    public void Forget(string account, IEnumerable<string> keys)
+    /// <inheritdoc/>
+    public void Forget(AccountKey account, IEnumerable<MessageKey> keys)
     {
         using SqliteTransaction transaction = _connection.BeginTransaction();
         ForEachKey("DELETE FROM messages WHERE account = $account AND key = $key", account, keys, transaction);
@@ -209,12 +190,13 @@ internal sealed class FetchState : IDisposable
     }
 
     /// <summary>Records which of the account's known messages the server listed in this session.</summary>
-    public void MarkOnServer(string account, IReadOnlySet<string> present)
+    /// <inheritdoc/>
+    public void MarkOnServer(AccountKey account, IReadOnlySet<MessageKey> present)
     {
         using SqliteTransaction transaction = _connection.BeginTransaction();
         using (SqliteCommand clear = Command("UPDATE messages SET on_server = 0 WHERE account = $account AND on_server = 1", transaction))
         {
-            clear.Parameters.AddWithValue("$account", account);
+            clear.Parameters.AddWithValue("$account", account.ToString());
             clear.ExecuteNonQuery();
         }
 
@@ -223,7 +205,8 @@ internal sealed class FetchState : IDisposable
     }
 
     /// <summary>Sets <paramref name="status"/> on existing rows, in one durable transaction.</summary>
-    public void SetStatus(string account, IEnumerable<string> keys, MessageStatus status)
+    /// <inheritdoc/>
+    public void SetStatus(AccountKey account, IEnumerable<MessageKey> keys, MessageStatus status)
     {
         using SqliteTransaction transaction = _connection.BeginTransaction();
         ForEachKey("""
@@ -237,16 +220,16 @@ internal sealed class FetchState : IDisposable
     }
 
     /// <summary>Runs one prepared statement per key (bound as <c>$key</c>, the account as <c>$account</c>).</summary>
-    private void ForEachKey(string sql, string account, IEnumerable<string> keys, SqliteTransaction transaction, params (string Name, object Value)[] parameters)
+    private void ForEachKey(string sql, AccountKey account, IEnumerable<MessageKey> keys, SqliteTransaction transaction, params (string Name, object Value)[] parameters)
     {
         using SqliteCommand command = Command(sql, transaction);
-        command.Parameters.AddWithValue("$account", account);
+        command.Parameters.AddWithValue("$account", account.ToString());
         foreach ((string name, object value) in parameters)
             command.Parameters.AddWithValue(name, value);
         SqliteParameter key = command.Parameters.Add("$key", SqliteType.Text);
-        foreach (string k in keys)
+        foreach (MessageKey k in keys)
         {
-            key.Value = k;
+            key.Value = k.Value;
             command.ExecuteNonQuery();
         }
     }
@@ -256,10 +239,11 @@ internal sealed class FetchState : IDisposable
     /// safety net). Sizes are not compared: a server migration often changes them (line-ending
     /// counting, added headers) while the Message-ID stays.
     /// </summary>
-    public bool HasDelivered(string account, string messageId)
+    /// <inheritdoc/>
+    public bool HasDelivered(AccountKey account, string messageId)
     {
         using SqliteCommand command = Command("SELECT 1 FROM messages WHERE account = $account AND message_id = $id AND status IN ('Delivered', 'Deleted') LIMIT 1");
-        command.Parameters.AddWithValue("$account", account);
+        command.Parameters.AddWithValue("$account", account.ToString());
         command.Parameters.AddWithValue("$id", messageId);
         return command.ExecuteScalar() is not null;
     }
@@ -269,11 +253,12 @@ internal sealed class FetchState : IDisposable
     private const string SameUser = "substr(account, 1, length($prefix)) = $prefix AND instr(substr(account, length($prefix) + 1), '@') = 0";
 
     /// <summary>Whether the state knows any other mailbox of this user (on any host or port).</summary>
-    public bool HasOtherKeys(string account, string user)
+    /// <inheritdoc/>
+    public bool HasOtherKeys(AccountKey account)
     {
         using SqliteCommand command = Command($"SELECT 1 FROM messages WHERE account <> $account AND {SameUser} LIMIT 1");
-        command.Parameters.AddWithValue("$account", account);
-        command.Parameters.AddWithValue("$prefix", user + "@");
+        command.Parameters.AddWithValue("$account", account.ToString());
+        command.Parameters.AddWithValue("$prefix", account.User + "@");
         return command.ExecuteScalar() is not null;
     }
 
@@ -281,19 +266,24 @@ internal sealed class FetchState : IDisposable
     /// Another account key of the same user under which a message with this Message-ID was delivered
     /// (the same mailbox reached under another host name or port), or null.
     /// </summary>
-    public string? DeliveredUnderAnotherKey(string account, string user, string messageId)
+    /// <inheritdoc/>
+    public string? DeliveredUnderAnotherKey(AccountKey account, string messageId)
     {
         using SqliteCommand command = Command($"""
             SELECT account FROM messages
             WHERE account <> $account AND {SameUser} AND message_id = $id AND status IN ('Delivered', 'Deleted')
             LIMIT 1
             """);
-        command.Parameters.AddWithValue("$account", account);
-        command.Parameters.AddWithValue("$prefix", user + "@");
+        command.Parameters.AddWithValue("$account", account.ToString());
+        command.Parameters.AddWithValue("$prefix", account.User + "@");
         command.Parameters.AddWithValue("$id", messageId);
         return command.ExecuteScalar() as string;
     }
 
+    /// <inheritdoc/>
+    public IDisposable LockAccount(AccountKey account) => AccountLock.Acquire(Path, account.ToString());
+
+    /// <summary>Closes the database.</summary>
     public void Dispose() => _connection.Dispose();
 
     private SqliteCommand Command(string sql, SqliteTransaction? transaction = null)

@@ -1,20 +1,21 @@
 using System.Text;
-using Poplib.Cli.Fetch.Delivery;
-using Poplib.Cli.Fetch.State;
+using Poplib.Fetch;
+using Poplib.Fetch.Delivery;
+using Poplib.Fetch.State;
 
-namespace Poplib.Tests.Cli.Fetch;
+namespace Poplib.Tests.Fetch;
 
 /// <summary>The destinations' formats and their crash recovery, step by step, without a server.</summary>
 public sealed class DeliveryTests : IDisposable
 {
-    private const string Account = "alice@host:110";
+    private static readonly AccountKey Account = new("alice", "host", 110);
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "poplib-delivery-" + Guid.NewGuid().ToString("N")[..10]);
-    private readonly FetchState _state;
+    private readonly SqliteFetchStateStore _state;
 
     public DeliveryTests()
     {
         Directory.CreateDirectory(_folder);
-        _state = FetchState.Open(Path.Combine(_folder, "state.sqlite"));
+        _state = SqliteFetchStateStore.Open(Path.Combine(_folder, "state.sqlite"));
     }
 
     public void Dispose()
@@ -84,12 +85,12 @@ public sealed class DeliveryTests : IDisposable
         var warnings = new List<string>();
         maildir.Recover([.. _state.Load(Account).Values], journal, warnings.Add);
 
-        Dictionary<string, StoredMessage> rows = _state.Load(Account);
-        Assert.Equal(MessageStatus.Delivered, rows["u1"].Status);
-        Assert.Equal(MessageStatus.Delivered, rows["u2"].Status);
-        Assert.Equal(MessageStatus.Delivered, rows["u3"].Status); // rolled forward from tmp/
+        Dictionary<MessageKey, StoredMessage> rows = _state.Load(Account);
+        Assert.Equal(MessageStatus.Delivered, rows[MessageKey.FromUidl("u1")].Status);
+        Assert.Equal(MessageStatus.Delivered, rows[MessageKey.FromUidl("u2")].Status);
+        Assert.Equal(MessageStatus.Delivered, rows[MessageKey.FromUidl("u3")].Status); // rolled forward from tmp/
         Assert.True(File.Exists(Path.Combine(root, "new", staged[2].Location!)));
-        Assert.False(rows.ContainsKey("u4"));                     // forgotten: fetched again next time
+        Assert.False(rows.ContainsKey(MessageKey.FromUidl("u4")));                     // forgotten: fetched again next time
         Assert.Empty(warnings);
         Assert.Empty(Directory.GetFiles(Path.Combine(root, "tmp")));
     }
@@ -137,9 +138,9 @@ public sealed class DeliveryTests : IDisposable
 
         mbox.Recover([.. _state.Load(Account).Values.Where(r => r.Status == MessageStatus.Delivering)], journal, _ => Assert.Fail("no warning expected"));
         Assert.Equal([.. before, .. c], File.ReadAllBytes(path));
-        Dictionary<string, StoredMessage> rows = _state.Load(Account);
-        Assert.Equal(MessageStatus.Delivered, rows["c"].Status);
-        Assert.False(rows.ContainsKey("d"));
+        Dictionary<MessageKey, StoredMessage> rows = _state.Load(Account);
+        Assert.Equal(MessageStatus.Delivered, rows[MessageKey.FromUidl("c")].Status);
+        Assert.False(rows.ContainsKey(MessageKey.FromUidl("d")));
         Assert.False(File.Exists(path + ".lock"));
     }
 
@@ -221,9 +222,10 @@ public sealed class DeliveryTests : IDisposable
 
     private static StagedMessage Stage(IMailDestination destination, string key, string wire, bool terminate = false)
     {
-        StagedMessage staged = destination.Stage(key, wire.Length);
+        StagedMessage staged = destination.Stage(MessageKey.FromUidl(key), wire.Length);
         staged.Writer.Write(Encoding.UTF8.GetBytes(wire));
-        staged.Complete(terminate);
+        Assert.Equal(terminate, staged.Terminate);
+        staged.Complete();
         return staged;
     }
 

@@ -1,0 +1,33 @@
+using Poplib.Cli.Connection;
+using Poplib.Fetch;
+
+namespace Poplib.Cli.Fetch;
+
+/// <summary>One account as the command line or the config file gives it: the engine's account, and how the CLI connects and reads the password.</summary>
+/// <param name="Name">What the user calls it (the config's name, or user@host).</param>
+/// <param name="Connection">The server and login, with the CLI's TLS and authentication options.</param>
+/// <param name="ReadPassword">Produces the password (environment, file, command, inline or prompt).</param>
+/// <param name="Destination">Where mail goes.</param>
+/// <param name="Policy">Keep or delete, limits.</param>
+internal sealed record AccountSettings(string Name, ConnectionSettings Connection, Func<string> ReadPassword, FetchDestination Destination, FetchPolicy Policy)
+{
+    /// <summary>The environment variable the password is read from, if any: hidden from every program fetch starts.</summary>
+    public string? PasswordVariable { get; init; } = Connection.PasswordEnv;
+
+    /// <summary>The mailbox's identity in the state (see <see cref="AccountKey"/>).</summary>
+    public AccountKey Key => new(Connection.User!, Connection.Host, Connection.Port);
+
+    /// <summary>
+    /// The engine's account: the password given (read before any connection starts), and the CLI's
+    /// own session opener, so that --auth, --ca-file, STLS and their messages are the other commands'.
+    /// </summary>
+    public FetchAccount ToFetchAccount(string password, CliConsole console) =>
+        new(Connection.Host, Connection.User!, _ => ValueTask.FromResult(password), Destination, Name)
+        {
+            Port = Connection.Port,
+            Tls = Connection.ImplicitTls ? FetchTls.Implicit : Connection.StartTls ? FetchTls.StartTls : FetchTls.None,
+            Policy = Policy,
+            OpenSession = (secret, cancellationToken) => SessionFactory.OpenAsync(Connection, secret, console, cancellationToken),
+            SecretVariables = PasswordVariable is null ? [] : [PasswordVariable],
+        };
+}
