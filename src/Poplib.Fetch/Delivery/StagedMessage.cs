@@ -5,7 +5,7 @@ public sealed class StagedMessage : IDisposable
 {
     private DeliveredContent? _content;
 
-    /// <summary>A staged message written as received (CRLF line ends, as the server sent them) into <paramref name="file"/>.</summary>
+    /// <summary>A staged message written into <paramref name="file"/> in the local form: LF line ends (the server sends CRLF).</summary>
     /// <param name="key">The message's key.</param>
     /// <param name="serverSize">Its size as LIST gave it.</param>
     /// <param name="file">The private file (or spool) it is written to; readable and seekable if the destination reads it back.</param>

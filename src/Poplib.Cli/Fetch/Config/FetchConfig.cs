@@ -75,10 +75,7 @@ internal sealed partial record FetchConfig(string? StatePath, int? Parallel, IRe
     [System.Text.RegularExpressions.GeneratedRegex(@"\s*(Path: \S* \| )?LineNumber: \d+ \| BytePositionInLine: \d+\.?", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
     private static partial System.Text.RegularExpressions.Regex JsonPosition();
 
-    internal static string ExpandHome(string path) =>
-        path == "~" || path.StartsWith("~/", StringComparison.Ordinal)
-            ? Environment.GetFolderPath(Environment.SpecialFolder.UserProfile) + path[1..]
-            : path;
+    internal static string ExpandHome(string path) => FetchAccountOptions.ExpandHome(path);
 
     private sealed class Reader(string file, CliConsole console, int debugLevel, bool privateFile)
     {

@@ -4,7 +4,7 @@ namespace Poplib.Fetch;
 /// <param name="Account">The mailbox's key (<c>user@host:port</c>).</param>
 /// <param name="AccountName">The account's display name.</param>
 /// <param name="Key">The message's key in that mailbox: its UIDL, or a fingerprint where the server has none. (Account, Key) names one message for good.</param>
-/// <param name="Size">The octets of the content stream (the message as received, CRLF line ends).</param>
+/// <param name="Size">The octets of the content stream.</param>
 /// <param name="MessageId">The header's Message-ID, when it has one (not unique in general: do not key on it alone).</param>
 /// <param name="HeadersOnly">True for a header-only copy of a message over the size limit (<see cref="OversizeAction.Headers"/>); it starts with an <c>X-Poplib-Truncated:</c> line.</param>
 public sealed record FetchedMessage(AccountKey Account, string AccountName, MessageKey Key, long Size, string? MessageId, bool HeadersOnly);
@@ -34,7 +34,10 @@ public interface IMessageSink
 {
     /// <summary>Stores <paramref name="content"/> durably; returns only when it is stored (see the guarantee above).</summary>
     /// <param name="message">Who the message is.</param>
-    /// <param name="content">The message as received (RFC 5322, CRLF line ends), read-only, from its first octet.</param>
+    /// <param name="content">
+    /// The message, read-only, from its first octet: in the local form every destination gets (a
+    /// Maildir file, a delivery agent's input) — RFC 5322 with LF line ends, dot-unstuffed.
+    /// </param>
     /// <param name="cancellationToken">Cancelled at <see cref="FetchPolicy.SinkTimeout"/> or when the run is cancelled.</param>
     ValueTask AcceptAsync(FetchedMessage message, Stream content, CancellationToken cancellationToken);
 }
