@@ -14,7 +14,7 @@ internal sealed class EngineWorld : IAsyncDisposable
     public const string User = "alice";
     public const string Password = "engine-secret";
 
-    private EngineWorld(Pop3TestServer server, Pop3MemoryMailbox mailbox, string folder)
+    private EngineWorld(Pop3TestServer server, IPop3Mailbox mailbox, string folder)
     {
         Server = server;
         Mailbox = mailbox;
@@ -23,7 +23,9 @@ internal sealed class EngineWorld : IAsyncDisposable
 
     public Pop3TestServer Server { get; }
 
-    public Pop3MemoryMailbox Mailbox { get; }
+    public IPop3Mailbox Mailbox { get; }
+
+    public Pop3MemoryMailbox Memory => (Pop3MemoryMailbox)Mailbox;
 
     public string Folder { get; }
 
@@ -31,9 +33,11 @@ internal sealed class EngineWorld : IAsyncDisposable
 
     public AccountKey Key => new(User, "127.0.0.1", Server.Port);
 
-    public static async Task<EngineWorld> StartAsync(int messages, params Pop3Fault[] faults)
+    public static Task<EngineWorld> StartAsync(int messages, params Pop3Fault[] faults) =>
+        StartAsync(Pop3Mailbox.FromMessages(Enumerable.Range(1, messages).Select(n => Message(n))), faults);
+
+    public static async Task<EngineWorld> StartAsync(IPop3Mailbox mailbox, params Pop3Fault[] faults)
     {
-        var mailbox = (Pop3MemoryMailbox)Pop3Mailbox.FromMessages(Enumerable.Range(1, messages).Select(n => Message(n)));
         Pop3TestServer server = await Pop3TestServer.StartAsync(new Pop3TestServerOptions { Tls = Pop3TlsMode.None, Faults = faults });
         server.AddUser(User, Password, mailbox);
         string folder = Path.Combine(Path.GetTempPath(), "poplib-engine-" + Guid.NewGuid().ToString("N")[..10]);

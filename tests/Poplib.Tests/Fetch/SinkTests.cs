@@ -41,7 +41,7 @@ public sealed class SinkTests
         FetchResult second = await world.RunAsync(account);
         Assert.Equal(0, second.Delivered);
         Assert.Equal(3, sink.Calls);
-        Assert.Equal(3, world.Mailbox.Count); // keep is the default
+        Assert.Equal(3, world.Memory.Count); // keep is the default
     }
 
     [Fact]
@@ -68,7 +68,7 @@ public sealed class SinkTests
         Assert.False(rows.ContainsKey(MessageKey.FromUidl(uidls[2])));
         Assert.Equal(4, rows.Count);
         // Delete mode: the four delivered are gone, the one the sink refused stays.
-        Assert.Equal(1, world.Mailbox.Count);
+        Assert.Equal(1, world.Memory.Count);
 
         sink.Before = null;
         FetchResult second = await world.RunAsync(account);
@@ -77,7 +77,7 @@ public sealed class SinkTests
         Assert.Equal(5, sink.Accepted.Count);
         Assert.Equal(EngineWorld.MessageId(3), sink.Accepted[^1].Message.MessageId);
         Assert.Equal(EngineWorld.Wire(3), sink.Accepted[^1].Content);
-        Assert.Equal(0, world.Mailbox.Count);
+        Assert.Equal(0, world.Memory.Count);
         Assert.All(sink.Accepted.GroupBy(a => a.Message.Key), g => Assert.Single(g));
     }
 
@@ -108,7 +108,7 @@ public sealed class SinkTests
         Assert.False(rows.ContainsKey(MessageKey.FromUidl(uidls[1])));
         Assert.False(rows.ContainsKey(MessageKey.FromUidl(uidls[2])));
         // The run stopped before DELE and QUIT: nothing was deleted, the hung one least of all.
-        Assert.Equal(3, world.Mailbox.Count);
+        Assert.Equal(3, world.Memory.Count);
 
         sink.Before = null;
         FetchResult second = await world.RunAsync(account);
