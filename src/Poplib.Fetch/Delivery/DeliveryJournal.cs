@@ -28,4 +28,50 @@ public sealed class DeliveryJournal
 
     /// <summary>The first phase did not complete: the messages are not delivered and will be fetched again.</summary>
     public void Forget(IEnumerable<MessageKey> keys) => _state.Forget(_account, keys);
+
+    /// <summary>
+    /// Delivers a group one message at a time, for destinations that make each message durable
+    /// themselves (a delivery command, an LMTP server, an application's sink): each is prepared,
+    /// handed to <paramref name="deliver"/>, and confirmed when it returns null. A non-null return is
+    /// a refusal — the message is forgotten (it stays on the server and is offered again next run), the
+    /// text is passed to <paramref name="warn"/>, and the others go on. An exception forgets the
+    /// message in hand and ends the group (those confirmed before stay delivered).
+    /// </summary>
+    /// <returns>The messages delivered.</returns>
+    public async ValueTask<IReadOnlyList<StagedMessage>> DeliverEachAsync(IReadOnlyList<StagedMessage> group, Func<StagedMessage, CancellationToken, ValueTask<string?>> deliver,
+        Action<string> warn, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        ArgumentNullException.ThrowIfNull(deliver);
+        ArgumentNullException.ThrowIfNull(warn);
+        var delivered = new List<StagedMessage>(group.Count);
+        foreach (StagedMessage message in group)
+        {
+            // Recorded as on its way first: if the process dies while the destination works, the
+            // next run's recovery decides, and the message is never recorded unseen.
+            Prepare([message]);
+            string? refusal;
+            try
+            {
+                refusal = await deliver(message, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                Forget([message.Key]);
+                throw;
+            }
+
+            if (refusal is not null)
+            {
+                Forget([message.Key]);
+                warn(refusal);
+                continue;
+            }
+
+            Confirm([message]);
+            delivered.Add(message);
+        }
+
+        return delivered;
+    }
 }

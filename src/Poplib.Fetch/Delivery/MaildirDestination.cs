@@ -8,7 +8,7 @@ namespace Poplib.Fetch.Delivery;
 /// <c>new/</c>, flush the directory — in groups: one file-system sync for the group's files, one
 /// state commit naming their final names, the renames, one directory sync, one state commit.
 /// </summary>
-internal sealed partial class MaildirDestination : IMailDestination
+internal sealed partial class MaildirDestination : FileDestination
 {
     private static readonly string Host = SafeHostName();
     // Per process, not per destination: two accounts delivering into one Maildir must not collide.
@@ -29,9 +29,9 @@ internal sealed partial class MaildirDestination : IMailDestination
         }
     }
 
-    public string Name => "maildir:" + _root;
+    public override string Name => "maildir:" + _root;
 
-    public StagedMessage Stage(MessageKey key, long serverSize)
+    public override StagedMessage Stage(MessageKey key, long serverSize)
     {
         // The classic unique name: seconds, microseconds, process and a per-process counter, host.
         DateTimeOffset now = DateTimeOffset.UtcNow;
@@ -43,7 +43,7 @@ internal sealed partial class MaildirDestination : IMailDestination
         return new StagedMessage(key, serverSize, file, path);
     }
 
-    public IReadOnlyList<StagedMessage> Commit(IReadOnlyList<StagedMessage> group, DeliveryJournal journal, Action<string> warn)
+    public override IReadOnlyList<StagedMessage> Commit(IReadOnlyList<StagedMessage> group, DeliveryJournal journal, Action<string> warn)
     {
         if (group.Count == 0)
             return group;
@@ -63,7 +63,7 @@ internal sealed partial class MaildirDestination : IMailDestination
         return group;
     }
 
-    public void Recover(IReadOnlyList<StoredMessage> delivering, DeliveryJournal journal, Action<string> warn)
+    public override void Recover(IReadOnlyList<StoredMessage> delivering, DeliveryJournal journal, Action<string> warn)
     {
         var delivered = new List<StoredMessage>();
         var forgotten = new List<MessageKey>();
@@ -103,16 +103,7 @@ internal sealed partial class MaildirDestination : IMailDestination
         RemoveAbandonedTemporaryFiles(warn);
     }
 
-    ValueTask<IReadOnlyList<StagedMessage>> IMailDestination.CommitAsync(IReadOnlyList<StagedMessage> group, DeliveryJournal journal, Action<string> warn, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(Commit(group, journal, warn));
-
-    ValueTask IMailDestination.RecoverAsync(IReadOnlyList<StoredMessage> delivering, DeliveryJournal journal, Action<string> warn, CancellationToken cancellationToken)
-    {
-        Recover(delivering, journal, warn);
-        return ValueTask.CompletedTask;
-    }
-
-    public void Dispose()
+    public override void Dispose()
     {
     }
 

@@ -12,7 +12,7 @@ namespace Poplib.Fetch.Delivery;
 /// failed append is truncated back; after a crash, <see cref="Recover"/> checks each recorded region
 /// byte for byte, keeps the complete ones and cuts off a partial tail.
 /// </summary>
-internal sealed partial class MboxDestination : IMailDestination
+internal sealed partial class MboxDestination : FileDestination
 {
     private readonly string _path;
     private readonly string _directory;
@@ -31,9 +31,9 @@ internal sealed partial class MboxDestination : IMailDestination
         }
     }
 
-    public string Name => "mbox:" + _path;
+    public override string Name => "mbox:" + _path;
 
-    public StagedMessage Stage(MessageKey key, long serverSize)
+    public override StagedMessage Stage(MessageKey key, long serverSize)
     {
         FileStream spool = PrivateFiles.CreateUnnamed(_directory);
         var writer = new MessageWriter(spool, quoteFrom: true);
@@ -50,7 +50,7 @@ internal sealed partial class MboxDestination : IMailDestination
         return string.Create(CultureInfo.InvariantCulture, $"From MAILER-DAEMON {when:ddd MMM} {when.Day,2} {when:HH:mm:ss yyyy}\n");
     }
 
-    public IReadOnlyList<StagedMessage> Commit(IReadOnlyList<StagedMessage> group, DeliveryJournal journal, Action<string> warn)
+    public override IReadOnlyList<StagedMessage> Commit(IReadOnlyList<StagedMessage> group, DeliveryJournal journal, Action<string> warn)
     {
         if (group.Count == 0)
             return group;
@@ -94,7 +94,7 @@ internal sealed partial class MboxDestination : IMailDestination
         return group;
     }
 
-    public void Recover(IReadOnlyList<StoredMessage> delivering, DeliveryJournal journal, Action<string> warn)
+    public override void Recover(IReadOnlyList<StoredMessage> delivering, DeliveryJournal journal, Action<string> warn)
     {
         PrivateFiles.RemoveAbandonedSpools(_directory);
         if (delivering.Count == 0)
@@ -140,16 +140,7 @@ internal sealed partial class MboxDestination : IMailDestination
         journal.Forget(rows.Skip(firstBad).Select(r => r.Row.Key));
     }
 
-    ValueTask<IReadOnlyList<StagedMessage>> IMailDestination.CommitAsync(IReadOnlyList<StagedMessage> group, DeliveryJournal journal, Action<string> warn, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(Commit(group, journal, warn));
-
-    ValueTask IMailDestination.RecoverAsync(IReadOnlyList<StoredMessage> delivering, DeliveryJournal journal, Action<string> warn, CancellationToken cancellationToken)
-    {
-        Recover(delivering, journal, warn);
-        return ValueTask.CompletedTask;
-    }
-
-    public void Dispose()
+    public override void Dispose()
     {
     }
 

@@ -11,65 +11,24 @@ namespace Poplib.Fetch.Delivery;
 /// <param name="command">The command line, run by /bin/sh.</param>
 /// <param name="account">The account key, passed on as POPLIB_ACCOUNT.</param>
 /// <param name="hidden">The environment variables the command must not see (passwords).</param>
-internal sealed class MdaDestination(string command, AccountKey account, ChildEnvironment hidden) : IMailDestination
+internal sealed class MdaDestination(string command, AccountKey account, ChildEnvironment hidden) : SpooledDestination
 {
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(10);
 
-    public string Name => "mda:" + command;
+    public override string Name => "mda:" + command;
 
-    public StagedMessage Stage(MessageKey key, long serverSize)
+    // One at a time: the agent is the one that makes each message durable. A message it rejects
+    // stays on the server and is reported; the others go on.
+    protected override async ValueTask<string?> DeliverAsync(StagedMessage message, CancellationToken cancellationToken)
     {
-        FileStream spool = PrivateFiles.CreateUnnamed(Path.GetTempPath());
-        return new StagedMessage(key, serverSize, spool, temporaryPath: null);
+        message.Location = null;
+        int status = await RunAsync(message).ConfigureAwait(false);
+        return status == 0 ? null : $"the delivery command failed with exit status {status} for message {message.Key}; it stays on the server";
     }
 
-    public async ValueTask<IReadOnlyList<StagedMessage>> CommitAsync(IReadOnlyList<StagedMessage> group, DeliveryJournal journal, Action<string> warn, CancellationToken cancellationToken)
-    {
-        // One at a time: the agent is the one that makes each message durable. A message it rejects
-        // stays on the server and is reported; the others go on.
-        var delivered = new List<StagedMessage>(group.Count);
-        foreach (StagedMessage message in group)
-        {
-            message.Location = null;
-            journal.Prepare([message]);
-            int status;
-            try
-            {
-                status = await RunAsync(message).ConfigureAwait(false);
-            }
-            catch
-            {
-                journal.Forget([message.Key]);
-                throw;
-            }
-
-            if (status != 0)
-            {
-                journal.Forget([message.Key]);
-                warn($"the delivery command failed with exit status {status} for message {message.Key}; it stays on the server");
-                continue;
-            }
-
-            journal.Confirm([message]);
-            delivered.Add(message);
-        }
-
-        return delivered;
-    }
-
-    public ValueTask RecoverAsync(IReadOnlyList<StoredMessage> delivering, DeliveryJournal journal, Action<string> warn, CancellationToken cancellationToken)
-    {
-        PrivateFiles.RemoveAbandonedSpools(Path.GetTempPath());
-        // Whether the agent finished cannot be known from here: fetch again rather than risk a loss.
-        foreach (StoredMessage row in delivering)
-            warn($"poplib was interrupted while the delivery command had message {row.Key}; it is fetched again (the command may see it twice)");
-        journal.Forget(delivering.Select(r => r.Key));
-        return ValueTask.CompletedTask;
-    }
-
-    public void Dispose()
-    {
-    }
+    // Whether the agent finished cannot be known from here: fetch again rather than risk a loss.
+    protected override string Interrupted(MessageKey key) =>
+        $"poplib was interrupted while the delivery command had message {key}; it is fetched again (the command may see it twice)";
 
     private async Task<int> RunAsync(StagedMessage message)
     {

@@ -42,24 +42,11 @@ public sealed class FailureTests
         await using Pop3TestServer server = await Pop3TestServer.StartAsync(new Pop3TestServerOptions { Tls = Pop3TlsMode.None, MaxConnections = 1 });
         server.AddUser(EngineWorld.User, EngineWorld.Password, Pop3Mailbox.FromMessages([EngineWorld.Message(1)]));
         await using Pop3Client holder = await Pop3Client.ConnectAsync("127.0.0.1", server.Port, new Pop3ClientOptions { AllowInsecureAuthentication = true });
-        var account = new FetchAccount("127.0.0.1", EngineWorld.User, _ => ValueTask.FromResult(EngineWorld.Password), FetchDestination.Sink(new RecordingSink()))
-        {
-            Port = server.Port,
-            Tls = FetchTls.None,
-            ClientOptions = new Pop3ClientOptions { AllowInsecureAuthentication = true },
-        };
-        string folder = Path.Combine(Path.GetTempPath(), "poplib-engine-" + Guid.NewGuid().ToString("N")[..10]);
-        try
-        {
-            using SqliteFetchStateStore state = SqliteFetchStateStore.Open(Path.Combine(folder, "state", "fetch.sqlite"));
-            FetchException failed = await Assert.ThrowsAsync<FetchException>(() => new Fetcher(account, state).RunAsync());
-            Assert.Equal(FetchFailure.ServerTemporary, failed.Failure);
-            Assert.True(failed.IsTemporary);
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+
+        FetchException failed = await FailAgainstAsync(server.Port, EngineWorld.User, EngineWorld.Password);
+
+        Assert.Equal(FetchFailure.ServerTemporary, failed.Failure);
+        Assert.True(failed.IsTemporary);
     }
 
     [Fact]
@@ -86,26 +73,13 @@ public sealed class FailureTests
         await using var server = ScriptedServer.Start(s => s.Greet().Capa("USER", "UIDL", "RESP-CODES", "LOGIN-DELAY 300")
             .On("USER alice", "+OK")
             .On("PASS secret", "-ERR [LOGIN-DELAY] wait five minutes between logins"));
-        var account = new FetchAccount("127.0.0.1", "alice", _ => ValueTask.FromResult("secret"), FetchDestination.Sink(new RecordingSink()))
-        {
-            Port = server.Port,
-            Tls = FetchTls.None,
-            ClientOptions = new Pop3ClientOptions { AllowInsecureAuthentication = true },
-        };
-        string folder = Path.Combine(Path.GetTempPath(), "poplib-engine-" + Guid.NewGuid().ToString("N")[..10]);
-        try
-        {
-            using SqliteFetchStateStore state = SqliteFetchStateStore.Open(Path.Combine(folder, "state", "fetch.sqlite"));
-            FetchException failed = await Assert.ThrowsAsync<FetchException>(() => new Fetcher(account, state).RunAsync());
-            Assert.Equal(FetchFailure.LoginDelay, failed.Failure);
-            Assert.True(failed.IsTemporary);
-            Assert.Equal(TimeSpan.FromSeconds(300), failed.LoginDelay);
-            Assert.Equal(TimeSpan.FromSeconds(300), failed.Result!.LoginDelay);
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+
+        FetchException failed = await FailAgainstAsync(server.Port, "alice", "secret");
+
+        Assert.Equal(FetchFailure.LoginDelay, failed.Failure);
+        Assert.True(failed.IsTemporary);
+        Assert.Equal(TimeSpan.FromSeconds(300), failed.LoginDelay);
+        Assert.Equal(TimeSpan.FromSeconds(300), failed.Result!.LoginDelay);
     }
 
     [Fact]
@@ -161,5 +135,26 @@ public sealed class FailureTests
         Assert.False(failed.IsTemporary);
         Assert.DoesNotContain("--", failed.Message, StringComparison.Ordinal); // the CLI words its options; the engine does not
         Assert.Equal(2, sink.Calls);
+    }
+
+    /// <summary>One run against a server of the test's own (no <see cref="EngineWorld"/>), which must fail.</summary>
+    private static async Task<FetchException> FailAgainstAsync(int port, string user, string password)
+    {
+        var account = new FetchAccount("127.0.0.1", user, _ => ValueTask.FromResult(password), FetchDestination.Sink(new RecordingSink()))
+        {
+            Port = port,
+            Tls = FetchTls.None,
+            ClientOptions = new Pop3ClientOptions { AllowInsecureAuthentication = true },
+        };
+        string folder = Path.Combine(Path.GetTempPath(), "poplib-engine-" + Guid.NewGuid().ToString("N")[..10]);
+        try
+        {
+            using SqliteFetchStateStore state = SqliteFetchStateStore.Open(Path.Combine(folder, "state", "fetch.sqlite"));
+            return await Assert.ThrowsAsync<FetchException>(() => new Fetcher(account, state).RunAsync());
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 }

@@ -12,9 +12,9 @@ internal sealed class SinkFetchDestination(IMessageSink sink, string name) : Fet
 /// delivered once the sink returned. Whether a sink finished before a crash cannot be known: an
 /// interrupted row is forgotten and the message offered again (the sink's idempotence makes that safe).
 /// </summary>
-internal sealed class SinkDestination(IMessageSink sink, string name, AccountKey account) : IMailDestination
+internal sealed class SinkDestination(IMessageSink sink, string name, AccountKey account) : SpooledDestination
 {
-    public string Name => "sink:" + name;
+    public override string Name => "sink:" + name;
 
     /// <summary>The account's display name, for <see cref="FetchedMessage.AccountName"/>; set by the engine.</summary>
     public string AccountName { get; set; } = account.ToString();
@@ -22,68 +22,34 @@ internal sealed class SinkDestination(IMessageSink sink, string name, AccountKey
     /// <summary>How long the sink may take per message; set by the engine from the policy.</summary>
     public TimeSpan Timeout { get; set; } = FetchPolicy.DefaultSinkTimeout;
 
-    public StagedMessage Stage(MessageKey key, long serverSize)
+    /// <summary>Hands one message to the sink: null when it accepted it, the reason when it threw; a hang past the timeout stops the run.</summary>
+    protected override async ValueTask<string?> DeliverAsync(StagedMessage message, CancellationToken cancellationToken)
     {
-        FileStream spool = PrivateFiles.CreateUnnamed(Path.GetTempPath());
-        return new StagedMessage(key, serverSize, spool, temporaryPath: null);
-    }
-
-    public async ValueTask<IReadOnlyList<StagedMessage>> CommitAsync(IReadOnlyList<StagedMessage> group, DeliveryJournal journal, Action<string> warn,
-        CancellationToken cancellationToken)
-    {
-        var delivered = new List<StagedMessage>(group.Count);
-        foreach (StagedMessage message in group)
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(Timeout);
+        try
         {
-            // Recorded as on its way first: if the process dies while the sink works, the next run
-            // forgets the row and offers the message again, never records it unseen.
-            journal.Prepare([message]);
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            deadline.CancelAfter(Timeout);
-            try
-            {
-                message.File.Flush();
-                message.File.Seek(0, SeekOrigin.Begin);
-                using var content = new ReadOnlyContent(message.File, message.Content.Length);
-                var fetched = new FetchedMessage(account, AccountName, message.Key, message.Content.Length, message.Content.MessageId, message.Outcome == MessageStatus.Truncated);
-                await sink.AcceptAsync(fetched, content, deadline.Token).AsTask().WaitAsync(deadline.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException e) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-            {
-                journal.Forget([message.Key]);
-                throw new FetchException(FetchFailure.Destination,
-                    $"the application sink did not accept message {message.Key} within {Timeout.TotalSeconds:0.###} s; it stays on the server and is offered again next run", e);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                journal.Forget([message.Key]);
-                warn($"the application sink failed for message {message.Key} ({e.GetType().Name}: {e.Message}); it stays on the server and is offered again next run");
-                continue;
-            }
-            catch
-            {
-                journal.Forget([message.Key]);
-                throw;
-            }
-
-            journal.Confirm([message]);
-            delivered.Add(message);
+            message.File.Flush();
+            message.File.Seek(0, SeekOrigin.Begin);
+            using var content = new ReadOnlyContent(message.File, message.Content.Length);
+            var fetched = new FetchedMessage(account, AccountName, message.Key, message.Content.Length, message.Content.MessageId, message.Outcome == MessageStatus.Truncated);
+            // WaitAsync: a sink that ignores its token is left behind at the deadline, not waited for.
+            await sink.AcceptAsync(fetched, content, deadline.Token).AsTask().WaitAsync(deadline.Token).ConfigureAwait(false);
+            return null;
         }
-
-        return delivered;
+        catch (OperationCanceledException e) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new FetchException(FetchFailure.Destination,
+                $"the application sink did not accept message {message.Key} within {Timeout.TotalSeconds:0.###} s; it stays on the server and is offered again next run", e);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return $"the application sink failed for message {message.Key} ({e.GetType().Name}: {e.Message}); it stays on the server and is offered again next run";
+        }
     }
 
-    public ValueTask RecoverAsync(IReadOnlyList<StoredMessage> delivering, DeliveryJournal journal, Action<string> warn, CancellationToken cancellationToken)
-    {
-        PrivateFiles.RemoveAbandonedSpools(Path.GetTempPath());
-        foreach (StoredMessage row in delivering)
-            warn($"the run was interrupted while the application sink had message {row.Key}; it is offered again (an idempotent sink sees it once)");
-        journal.Forget(delivering.Select(r => r.Key));
-        return ValueTask.CompletedTask;
-    }
-
-    public void Dispose()
-    {
-    }
+    protected override string Interrupted(MessageKey key) =>
+        $"the run was interrupted while the application sink had message {key}; it is offered again (an idempotent sink sees it once)";
 
     /// <summary>The spooled message, read-only, limited to its length; the sink may not close the spool under us.</summary>
     private sealed class ReadOnlyContent(FileStream file, long length) : Stream
