@@ -1,0 +1,223 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Poplib.Fetch.Delivery.Lmtp;
+
+/// <summary>
+/// The socket under an LMTP session: TCP or a Unix domain socket, no TLS (LMTP is for the local
+/// network or the local machine). Every connect, read and write is bounded: the sync path by the
+/// socket's own timeouts, the async path by a timer that cancels the operation; both turn an expired
+/// wait into <see cref="TimeoutException"/>. A read is given a deadline (a whole reply must arrive by
+/// it), a write a timeout.
+/// </summary>
+internal sealed class LmtpTransport : IDisposable
+{
+    private readonly Socket _socket;
+    private readonly string _peer;
+
+    private LmtpTransport(Socket socket, string peer)
+    {
+        _socket = socket;
+        _peer = peer;
+    }
+
+    public static async ValueTask<LmtpTransport> ConnectAsync(LmtpEndpoint endpoint, TimeSpan timeout, bool async, CancellationToken cancellationToken)
+    {
+        long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        EndPoint[] targets;
+        if (endpoint.SocketPath is { } path)
+        {
+            targets = [new UnixDomainSocketEndPoint(path)];
+        }
+        else
+        {
+            IPAddress[] addresses = IPAddress.TryParse(endpoint.Host, out IPAddress? literal)
+                ? [literal]
+                : async
+                    ? await ResolveAsync(endpoint.Host!, timeout, cancellationToken).ConfigureAwait(false)
+                    : Dns.GetHostAddresses(endpoint.Host!); // a sync lookup cannot be bounded; pass an address to avoid it
+            targets = [.. addresses.Select(a => new IPEndPoint(a, endpoint.Port))];
+        }
+
+        Exception? last = null;
+        foreach (EndPoint target in targets)
+        {
+            long left = deadline - Environment.TickCount64;
+            if (left <= 0)
+                break;
+            var socket = target is UnixDomainSocketEndPoint
+                ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
+                : new Socket(target.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                if (async)
+                    await ConnectWithTimerAsync(socket, target, TimeSpan.FromMilliseconds(left), endpoint, cancellationToken).ConfigureAwait(false);
+                else
+                    ConnectBlocking(socket, target, TimeSpan.FromMilliseconds(left), endpoint);
+                return new LmtpTransport(socket, endpoint.ToString());
+            }
+            catch (Exception e) when (e is SocketException or TimeoutException)
+            {
+                socket.Dispose();
+                last = e;
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        }
+
+        throw last ?? ConnectTimeout(endpoint, timeout);
+    }
+
+    private static async ValueTask<IPAddress[]> ResolveAsync(string host, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timer.CancelAfter(timeout);
+        try
+        {
+            IPAddress[] addresses = await Dns.GetHostAddressesAsync(host, timer.Token).ConfigureAwait(false);
+            return addresses.Length > 0 ? addresses : throw new SocketException((int)SocketError.HostNotFound);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"Looking up the LMTP server {host} took longer than the timeout of {timeout.TotalSeconds:0.###} s.");
+        }
+    }
+
+    private static async ValueTask ConnectWithTimerAsync(Socket socket, EndPoint target, TimeSpan timeout, LmtpEndpoint endpoint, CancellationToken cancellationToken)
+    {
+        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timer.CancelAfter(timeout);
+        try
+        {
+            await socket.ConnectAsync(target, timer.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw ConnectTimeout(endpoint, timeout);
+        }
+    }
+
+    // On Linux a blocking connect (TCP or Unix) is bounded by SO_SNDTIMEO. Elsewhere it is started
+    // non-blocking and waited for with Poll.
+    private static void ConnectBlocking(Socket socket, EndPoint target, TimeSpan timeout, LmtpEndpoint endpoint)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            socket.SendTimeout = Milliseconds(timeout);
+            try
+            {
+                socket.Connect(target);
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock or SocketError.InProgress)
+            {
+                throw ConnectTimeout(endpoint, timeout);
+            }
+
+            return;
+        }
+
+        socket.Blocking = false;
+        try
+        {
+            socket.Connect(target);
+        }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress)
+        {
+            if (!socket.Poll(timeout, SelectMode.SelectWrite) && !socket.Poll(0, SelectMode.SelectError))
+                throw ConnectTimeout(endpoint, timeout);
+            int error = (int)socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;
+            if (error != 0)
+                throw new SocketException(error);
+        }
+
+        socket.Blocking = true;
+    }
+
+    private static TimeoutException ConnectTimeout(LmtpEndpoint endpoint, TimeSpan timeout) =>
+        new($"Connecting to the LMTP server {endpoint} took longer than the timeout of {timeout.TotalSeconds:0.###} s.");
+
+    /// <summary>
+    /// Reads what has arrived (at least one byte, or 0 at the end of the stream), waiting no later than
+    /// <paramref name="deadline"/> (<see cref="Environment.TickCount64"/>).
+    /// </summary>
+    public async ValueTask<int> ReadAsync(Memory<byte> buffer, long deadline, TimeSpan timeout, bool async, CancellationToken cancellationToken)
+    {
+        long left = deadline - Environment.TickCount64;
+        if (left <= 0)
+            throw ReplyTimeout(timeout);
+        if (!async)
+        {
+            _socket.ReceiveTimeout = (int)Math.Min(int.MaxValue, left);
+            try
+            {
+                return _socket.Receive(buffer.Span);
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
+            {
+                throw ReplyTimeout(timeout, e);
+            }
+        }
+
+        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timer.CancelAfter(TimeSpan.FromMilliseconds(left));
+        try
+        {
+            return await _socket.ReceiveAsync(buffer, SocketFlags.None, timer.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw ReplyTimeout(timeout, e);
+        }
+    }
+
+    /// <summary>Sends all of <paramref name="data"/>, each send bounded by <paramref name="timeout"/>.</summary>
+    public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, TimeSpan timeout, bool async, CancellationToken cancellationToken)
+    {
+        while (!data.IsEmpty)
+        {
+            int sent;
+            if (!async)
+            {
+                _socket.SendTimeout = Milliseconds(timeout);
+                try
+                {
+                    sent = _socket.Send(data.Span);
+                }
+                catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
+                {
+                    throw WriteTimeout(timeout, e);
+                }
+            }
+            else
+            {
+                using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timer.CancelAfter(timeout);
+                try
+                {
+                    sent = await _socket.SendAsync(data, SocketFlags.None, timer.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+                {
+                    throw WriteTimeout(timeout, e);
+                }
+            }
+
+            data = data[sent..];
+        }
+    }
+
+    private TimeoutException ReplyTimeout(TimeSpan timeout, Exception? inner = null) =>
+        new($"The LMTP server {_peer} did not complete its reply within {timeout.TotalSeconds:0.###} s; the connection is closed.", inner);
+
+    private TimeoutException WriteTimeout(TimeSpan timeout, Exception inner) =>
+        new($"Sending to the LMTP server {_peer} took longer than the timeout of {timeout.TotalSeconds:0.###} s; the connection is closed.", inner);
+
+    private static int Milliseconds(TimeSpan timeout) => (int)Math.Clamp(Math.Ceiling(timeout.TotalMilliseconds), 1, int.MaxValue);
+
+    public override string ToString() => _peer;
+
+    public void Dispose() => _socket.Dispose();
+}
