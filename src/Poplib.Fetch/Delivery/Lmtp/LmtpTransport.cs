@@ -182,12 +182,17 @@ internal sealed class LmtpTransport : IDisposable
             if (!async)
             {
                 _socket.SendTimeout = Milliseconds(timeout);
+                long started = Environment.TickCount64;
                 try
                 {
                     sent = _socket.Send(data.Span);
                 }
                 catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
                 {
+                    // A peer that resets the connection while a blocking send waits for room can surface
+                    // as the same error long before the timeout: that is a broken connection, not a slow one.
+                    if (Environment.TickCount64 - started < (long)timeout.TotalMilliseconds - 50)
+                        throw new LmtpProtocolException($"The connection to the LMTP server {_peer} broke while sending ({e.Message}); it is closed.", e);
                     throw WriteTimeout(timeout, e);
                 }
             }

@@ -63,7 +63,7 @@ internal static class ReturnPathHeader
                 break;
             }
 
-            if (line.Length > 12 && Ascii.EqualsIgnoreCase(line[..12], "Return-Path:"u8))
+            if (line.Length >= 12 && Ascii.EqualsIgnoreCase(line[..12], "Return-Path:"u8))
                 value = Encoding.UTF8.GetString(line[12..]);
         }
 
