@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Poplib.Transport;
 
 namespace Poplib.Fetch.Delivery.Lmtp;
 
@@ -31,109 +32,14 @@ internal sealed class LmtpTransport : IDisposable
         }
         else
         {
-            IPAddress[] addresses = IPAddress.TryParse(endpoint.Host, out IPAddress? literal)
-                ? [literal]
-                : async
-                    ? await ResolveAsync(endpoint.Host!, timeout, cancellationToken).ConfigureAwait(false)
-                    : Dns.GetHostAddresses(endpoint.Host!); // a sync lookup cannot be bounded; pass an address to avoid it
+            IPAddress[] addresses = await SocketConnect.ResolveAsync(endpoint.Host!, timeout, async, cancellationToken).ConfigureAwait(false);
             targets = [.. addresses.Select(a => new IPEndPoint(a, endpoint.Port))];
         }
 
-        Exception? last = null;
-        foreach (EndPoint target in targets)
-        {
-            long left = deadline - Environment.TickCount64;
-            if (left <= 0)
-                break;
-            var socket = target is UnixDomainSocketEndPoint
-                ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
-                : new Socket(target.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            try
-            {
-                if (async)
-                    await ConnectWithTimerAsync(socket, target, TimeSpan.FromMilliseconds(left), endpoint, cancellationToken).ConfigureAwait(false);
-                else
-                    ConnectBlocking(socket, target, TimeSpan.FromMilliseconds(left), endpoint);
-                return new LmtpTransport(socket, endpoint.ToString());
-            }
-            catch (Exception e) when (e is SocketException or TimeoutException)
-            {
-                socket.Dispose();
-                last = e;
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
-        }
-
-        throw last ?? ConnectTimeout(endpoint, timeout);
-    }
-
-    private static async ValueTask<IPAddress[]> ResolveAsync(string host, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timer.CancelAfter(timeout);
-        try
-        {
-            IPAddress[] addresses = await Dns.GetHostAddressesAsync(host, timer.Token).ConfigureAwait(false);
-            return addresses.Length > 0 ? addresses : throw new SocketException((int)SocketError.HostNotFound);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new TimeoutException($"Looking up the LMTP server {host} took longer than the timeout of {timeout.TotalSeconds:0.###} s.");
-        }
-    }
-
-    private static async ValueTask ConnectWithTimerAsync(Socket socket, EndPoint target, TimeSpan timeout, LmtpEndpoint endpoint, CancellationToken cancellationToken)
-    {
-        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timer.CancelAfter(timeout);
-        try
-        {
-            await socket.ConnectAsync(target, timer.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw ConnectTimeout(endpoint, timeout);
-        }
-    }
-
-    // On Linux a blocking connect (TCP or Unix) is bounded by SO_SNDTIMEO. Elsewhere it is started
-    // non-blocking and waited for with Poll.
-    private static void ConnectBlocking(Socket socket, EndPoint target, TimeSpan timeout, LmtpEndpoint endpoint)
-    {
-        if (OperatingSystem.IsLinux())
-        {
-            socket.SendTimeout = Milliseconds(timeout);
-            try
-            {
-                socket.Connect(target);
-            }
-            catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock or SocketError.InProgress)
-            {
-                throw ConnectTimeout(endpoint, timeout);
-            }
-
-            return;
-        }
-
-        socket.Blocking = false;
-        try
-        {
-            socket.Connect(target);
-        }
-        catch (SocketException e) when (e.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress)
-        {
-            if (!socket.Poll(timeout, SelectMode.SelectWrite) && !socket.Poll(0, SelectMode.SelectError))
-                throw ConnectTimeout(endpoint, timeout);
-            int error = (int)socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;
-            if (error != 0)
-                throw new SocketException(error);
-        }
-
-        socket.Blocking = true;
+        Socket socket = await SocketConnect.ConnectAnyAsync(targets, deadline, async, (_, _) => ConnectTimeout(endpoint, timeout), cancellationToken).ConfigureAwait(false);
+        if (!endpoint.IsUnixSocket)
+            socket.NoDelay = true;
+        return new LmtpTransport(socket, endpoint.ToString());
     }
 
     private static TimeoutException ConnectTimeout(LmtpEndpoint endpoint, TimeSpan timeout) =>
