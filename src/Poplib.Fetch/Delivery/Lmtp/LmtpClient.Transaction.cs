@@ -24,6 +24,7 @@ internal sealed partial class LmtpClient
     /// </summary>
     /// <exception cref="ArgumentException">A sender or recipient that cannot be sent (CR, LF, NUL, spaces, brackets, too long); nothing was sent.</exception>
     /// <exception cref="LmtpProtocolException">The server broke the protocol or the connection; it is closed. Delivery of this message is unknown for the recipients without a result.</exception>
+    /// <exception cref="LmtpDeliveryInterruptedException">The same, after the whole message was sent: some recipients may have it; the exception says whose replies arrived.</exception>
     /// <exception cref="TimeoutException">The server did not answer in time; the connection is closed.</exception>
     public LmtpDeliveryResult Deliver(string sender, IReadOnlyList<string> recipients, Stream message) =>
         RunSync(DeliverCoreAsync(sender, recipients, message, async: false, CancellationToken.None));
@@ -108,13 +109,7 @@ internal sealed partial class LmtpClient
             else
             {
                 await SendMessageAsync(message, async, cancellationToken).ConfigureAwait(false);
-                // RFC 2033 section 4.2: one reply per recipient whose RCPT succeeded, in RCPT order.
-                foreach (int i in accepted)
-                {
-                    LmtpReply final = await ReplyToAsync("the end of DATA", allowIntermediate: false, async, cancellationToken, _options.DataTimeout).ConfigureAwait(false);
-                    results[i] = LmtpRecipientResult.From(recipients[i], final);
-                }
-
+                await ReadFinalRepliesAsync(recipients, accepted, results, async, cancellationToken).ConfigureAwait(false);
                 transactionOver = true;
             }
         }
@@ -129,6 +124,29 @@ internal sealed partial class LmtpClient
         else if (!transactionOver)
             await ResetAfterFailureAsync(async, cancellationToken).ConfigureAwait(false);
         return new LmtpDeliveryResult([.. results.Select(r => r!)]);
+    }
+
+    /// <summary>
+    /// RFC 2033 section 4.2: one reply per recipient whose RCPT succeeded, in RCPT order. The message is
+    /// with the server now, so a failure here leaves some outcomes unknown, and says which.
+    /// </summary>
+    private async ValueTask ReadFinalRepliesAsync(IReadOnlyList<string> recipients, List<int> accepted, LmtpRecipientResult?[] results, bool async, CancellationToken cancellationToken)
+    {
+        foreach (int i in accepted)
+        {
+            try
+            {
+                LmtpReply final = await ReplyToAsync("the end of DATA", allowIntermediate: false, async, cancellationToken, _options.DataTimeout).ConfigureAwait(false);
+                results[i] = LmtpRecipientResult.From(recipients[i], final);
+            }
+            catch (Exception e) when (e is LmtpProtocolException or TimeoutException or IOException or System.Net.Sockets.SocketException)
+            {
+                throw new LmtpDeliveryInterruptedException(
+                    [.. accepted.Where(j => results[j] is not null).Select(j => results[j]!)],
+                    [.. accepted.Where(j => results[j] is null).Select(j => recipients[j])],
+                    e);
+            }
+        }
     }
 
     // Set when the server said 421: it is closing the connection, so nothing more is read or sent.

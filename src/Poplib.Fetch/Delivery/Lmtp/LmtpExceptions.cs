@@ -29,3 +29,17 @@ internal sealed class LmtpSessionRefusedException(string what, LmtpReply reply)
 {
     public LmtpReply Reply { get; } = reply;
 }
+
+/// <summary>
+/// The connection failed (or the server broke the protocol, or did not answer in time) after the whole
+/// message had been sent, while the per-recipient replies were being read. The server may have
+/// delivered to anyone: <see cref="Known"/> holds the replies that did arrive; for <see cref="Unknown"/>
+/// the outcome cannot be known. The connection is closed; <see cref="Exception.InnerException"/> is the cause.
+/// </summary>
+internal sealed class LmtpDeliveryInterruptedException(IReadOnlyList<LmtpRecipientResult> known, IReadOnlyList<string> unknown, Exception cause)
+    : LmtpProtocolException($"The LMTP session broke after the message was sent, with the outcome of {unknown.Count} recipient(s) unknown ({known.Count} known): {cause.Message}", cause)
+{
+    public IReadOnlyList<LmtpRecipientResult> Known { get; } = known;
+
+    public IReadOnlyList<string> Unknown { get; } = unknown;
+}

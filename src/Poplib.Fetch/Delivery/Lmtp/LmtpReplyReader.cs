@@ -27,9 +27,6 @@ internal sealed class LmtpReplyReader
         _buffer = new byte[Math.Max(4096, maxLineLength + 2)];
     }
 
-    /// <summary>Whether the server has sent bytes not yet read as a reply (it should not have, between exchanges).</summary>
-    public bool HasBufferedBytes => _end > _start;
-
     /// <summary>Reads one whole reply; it must be complete within <paramref name="timeout"/>.</summary>
     public async ValueTask<LmtpReply> ReadReplyAsync(TimeSpan timeout, bool enhancedCodes, bool async, CancellationToken cancellationToken)
     {
