@@ -133,6 +133,27 @@ public class LmtpSessionEdgeTests
         await server.VerifyAsync();
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Replies_with_bare_lf_and_without_text_are_read(bool async)
+    {
+        await using var server = ScriptedServer.Start(s => s
+            .SendRaw("220\n")
+            .Expect("LHLO localhost").SendRaw("250-test\n250 PIPELINING\n")
+            .Expect("MAIL FROM:<>").Expect("RCPT TO:<a@x>").Expect("DATA")
+            .SendRaw("250\n250\n354\n")
+            .ExpectData(s_messageLines).SendRaw("250\n")
+            .Quit());
+        using LmtpClient client = await Connect(async, server);
+        Assert.True(client.Capabilities.Pipelining);
+        LmtpReply reply = Assert.Single((await Deliver(async, client, "", ["a@x"], s_message)).Recipients).Reply;
+        Assert.Equal("250", reply.ToString());
+        Assert.Equal("", reply.Text);
+        await Quit(async, client);
+        await server.VerifyAsync();
+    }
+
     [Fact]
     public void Options_out_of_range_are_refused()
     {
