@@ -1,0 +1,90 @@
+using Microsoft.Extensions.Logging;
+using Poplib.Fetch.Observability;
+
+namespace Poplib.Fetch.Scheduling;
+
+/// <summary>How a <see cref="FetchScheduler"/> runs its accounts. Every member has a documented default.</summary>
+public sealed class FetchSchedulerOptions
+{
+    /// <summary>
+    /// The most runs at once, over all accounts. Default 4: a run waits on the network and on fsync, not on the processor,
+    /// so the processor count is no measure; 4 keeps a small server's disk and the remote POP3 servers unhurried while a
+    /// slow account does not hold up the rest. At least 1.
+    /// </summary>
+    public int MaxConcurrentRuns
+    {
+        get;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            field = value;
+        }
+    } = 4;
+
+    /// <summary>The back-off for accounts that name none of their own. Default <see cref="BackoffPolicy.Default"/>.</summary>
+    public BackoffPolicy Backoff
+    {
+        get;
+        init
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            field = value;
+        }
+    } = BackoffPolicy.Default;
+
+    /// <summary>
+    /// How long runs in flight may go on after the stop token is cancelled before their own token is cancelled. Default
+    /// 10 seconds: enough for the engine to finish the durable group in hand and QUIT, well inside the host's shutdown
+    /// timeout (<c>HostOptions.ShutdownTimeout</c>, 30 s by default) and systemd's stop timeout (90 s by default).
+    /// </summary>
+    public TimeSpan StopGracePeriod
+    {
+        get;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, TimeSpan.Zero);
+            field = value;
+        }
+    } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The first runs are spread at random over the account's interval or this much, whichever is shorter, so that a fleet
+    /// does not connect all at once. Default 1 minute: spread enough, and nobody waits long for the first fetch. Zero starts
+    /// every account at once.
+    /// </summary>
+    public TimeSpan MaxInitialSpread
+    {
+        get;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, TimeSpan.Zero);
+            field = value;
+        }
+    } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The clock and timers. Default <see cref="TimeProvider.System"/>; tests pass a fake one.</summary>
+    public TimeProvider TimeProvider
+    {
+        get;
+        init
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            field = value;
+        }
+    } = TimeProvider.System;
+
+    /// <summary>
+    /// The source of jitter and of the first runs' spread. Default <see langword="null"/>: <see cref="System.Random.Shared"/>.
+    /// Pass a seeded <see cref="System.Random"/> for a repeatable schedule (the scheduler locks it; it is not thread-safe).
+    /// </summary>
+    public Random? Random { get; init; }
+
+    /// <summary>Where each run is recorded (<see cref="FetchMetrics.RecordRun"/>), or <see langword="null"/> for nowhere. Default null.</summary>
+    public FetchMetrics? Metrics { get; init; }
+
+    /// <summary>
+    /// Where one line per run is logged (Information on success, Warning on failure, Error for a delegate that threw), or
+    /// <see langword="null"/> for no logging. Default null.
+    /// </summary>
+    public ILogger? Logger { get; init; }
+}
