@@ -19,8 +19,8 @@ namespace Poplib.Fetch.Scheduling;
 /// <item><description><b>Permanent failures</b> (<see cref="FetchFailureKind.Authentication"/>, <see cref="FetchFailureKind.ServerPermanent"/>,
 /// <see cref="FetchFailureKind.Configuration"/>, <see cref="FetchFailureKind.IdentityChanged"/>):
 /// <see cref="PermanentFailureDelay"/> × <see cref="PermanentFailureFactor"/>^(n − 1) — 15 min, 1 h, 4 h, then
-/// <see cref="MaximumPermanentFailureDelay"/> (6 h) — and never less than the interval. A wrong password is tried 4 times in
-/// the first 5 hours and 4 times a day after that, far below the lock-out thresholds of common servers (typically
+/// <see cref="MaximumPermanentFailureDelay"/> (6 h) — and never less than the interval. A wrong password is tried 3 times in
+/// the first 5 hours (at 0, 15 min and 1 h 15 min) and every 6 hours after that, far below the lock-out thresholds of common servers (typically
 /// 5–10 failures within 15–60 minutes), while a fixed password is picked up within hours without a restart.</description></item>
 /// <item><description><b><see cref="FetchFailureKind.LoginDelay"/></b>: the transient delay, but at least the server's delay, or
 /// <see cref="UnknownLoginDelay"/> (15 min) when the server did not announce one.</description></item>
