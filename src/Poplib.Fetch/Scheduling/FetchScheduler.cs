@@ -102,6 +102,7 @@ public sealed partial class FetchScheduler
         }
 
         Task drained;
+        ITimer? grace = null;
         lock (_gate)
         {
             _stopping = true;
@@ -110,15 +111,20 @@ public sealed partial class FetchScheduler
             _timer = null;
             foreach (Account account in _accounts.Values)
                 account.NextRun = null;
-            drained = _running == 0 ? Task.CompletedTask : (_drained = NewSignal()).Task;
+            if (_running == 0)
+            {
+                drained = Task.CompletedTask;
+            }
+            else
+            {
+                drained = (_drained = NewSignal()).Task;
+                // The grace period: runs in flight finish their durable group and QUIT; then their token is cancelled.
+                grace = _time.CreateTimer(static s => CancelRuns((CancellationTokenSource)s!), runs,
+                    _options.StopGracePeriod, Timeout.InfiniteTimeSpan);
+            }
         }
-        if (!drained.IsCompleted)
-        {
-            // The grace period: runs in flight finish their durable group and QUIT; then their token is cancelled.
-            using ITimer grace = _time.CreateTimer(static s => CancelRuns((CancellationTokenSource)s!), runs,
-                _options.StopGracePeriod, Timeout.InfiniteTimeSpan);
+        using (grace)
             await drained.ConfigureAwait(false);
-        }
     }
 
     /// <summary>
@@ -187,13 +193,16 @@ public sealed partial class FetchScheduler
             return _accounts.TryGetValue(account, out Account? found) ? found.Snapshot() : null;
     }
 
-    /// <summary>For tests: the loop is parked on its timer or on a run's end, with nothing left to do until one fires.</summary>
+    /// <summary>
+    /// For tests: the loop is parked on its timer or on a run's end (or, stopping, on the runs in flight), with nothing left
+    /// to do until one fires.
+    /// </summary>
     internal bool IsWaiting
     {
         get
         {
             lock (_gate)
-                return _loopWaiting;
+                return _loopWaiting || _stopping;
         }
     }
 
