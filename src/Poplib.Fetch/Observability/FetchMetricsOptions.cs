@@ -1,3 +1,5 @@
+using Poplib.Fetch.Scheduling;
+
 namespace Poplib.Fetch.Observability;
 
 /// <summary>Options of <see cref="FetchMetrics"/>.</summary>
@@ -11,13 +13,5 @@ public sealed class FetchMetricsOptions
     public bool IncludeAccountTag { get; init; } = true;
 
     /// <summary>The clock behind the last-success gauge. Default <see cref="TimeProvider.System"/>.</summary>
-    public TimeProvider TimeProvider
-    {
-        get;
-        init
-        {
-            ArgumentNullException.ThrowIfNull(value);
-            field = value;
-        }
-    } = TimeProvider.System;
+    public TimeProvider TimeProvider { get; init => field = OptionChecks.NotNull(value); } = TimeProvider.System;
 }

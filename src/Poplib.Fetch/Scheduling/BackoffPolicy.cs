@@ -57,10 +57,10 @@ public sealed record BackoffPolicy
          TimeSpan.FromMinutes(15), TimeSpan.FromMinutes(30), TimeSpan.FromHours(1)];
 
     /// <summary>The cap on a transient failure's delay (before the server's minimum and jitter). Default 1 hour.</summary>
-    public TimeSpan MaximumFailureDelay { get; init => field = NonNegative(value); } = TimeSpan.FromHours(1);
+    public TimeSpan MaximumFailureDelay { get; init => field = OptionChecks.NonNegative(value); } = TimeSpan.FromHours(1);
 
     /// <summary>The delay after the first consecutive permanent failure (a refused password, <c>[SYS/PERM]</c>). Default 15 minutes.</summary>
-    public TimeSpan PermanentFailureDelay { get; init => field = NonNegative(value); } = TimeSpan.FromMinutes(15);
+    public TimeSpan PermanentFailureDelay { get; init => field = OptionChecks.NonNegative(value); } = TimeSpan.FromMinutes(15);
 
     /// <summary>By how much each further consecutive permanent failure multiplies the delay. Default 4; at least 1.</summary>
     public double PermanentFailureFactor
@@ -71,13 +71,13 @@ public sealed record BackoffPolicy
     } = 4;
 
     /// <summary>The cap on a permanent failure's delay. Default 6 hours.</summary>
-    public TimeSpan MaximumPermanentFailureDelay { get; init => field = NonNegative(value); } = TimeSpan.FromHours(6);
+    public TimeSpan MaximumPermanentFailureDelay { get; init => field = OptionChecks.NonNegative(value); } = TimeSpan.FromHours(6);
 
     /// <summary>
     /// The least wait after <c>[LOGIN-DELAY]</c> when the server did not announce its delay in CAPA. Default 15 minutes: the
     /// server has just refused us for logging in too often, and a guess on the short side would be refused again.
     /// </summary>
-    public TimeSpan UnknownLoginDelay { get; init => field = NonNegative(value); } = TimeSpan.FromMinutes(15);
+    public TimeSpan UnknownLoginDelay { get; init => field = OptionChecks.NonNegative(value); } = TimeSpan.FromMinutes(15);
 
     /// <summary>
     /// The jitter: each delay is multiplied by a uniform random factor in [1 − f, 1 + f]. Default 0.1 (±10 %); 0 turns it off;
@@ -151,9 +151,6 @@ public sealed record BackoffPolicy
         double ticks = Math.Min(delay.Ticks * factor, TimeSpan.MaxValue.Ticks);
         return Max(TimeSpan.FromTicks((long)ticks), floor);
     }
-
-    private static TimeSpan NonNegative(TimeSpan value) =>
-        value >= TimeSpan.Zero ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "A delay cannot be negative.");
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 

@@ -72,7 +72,7 @@ public sealed partial class FetchScheduler
             _started = true;
             DateTimeOffset now = _time.GetUtcNow();
             foreach (Account account in _accounts.Values)
-                account.NextRun = now + FirstRunDelay(account.Schedule.Interval);
+                account.Status = account.Status with { NextRun = now + FirstRunDelay(account.Schedule.Interval) };
         }
 
         using (stoppingToken.UnsafeRegister(static s => ((FetchScheduler)s!).Wake(), this))
@@ -110,7 +110,7 @@ public sealed partial class FetchScheduler
             _timer?.Dispose();
             _timer = null;
             foreach (Account account in _accounts.Values)
-                account.NextRun = null;
+                account.Status = account.Status with { NextRun = null };
             if (_running == 0)
             {
                 drained = Task.CompletedTask;
@@ -144,9 +144,9 @@ public sealed partial class FetchScheduler
             var names = new HashSet<string>(schedules.Select(s => s.Name), StringComparer.Ordinal);
             foreach (Account account in _accounts.Values.Where(a => !names.Contains(a.Schedule.Name)).ToList())
             {
-                if (account.Running)
+                if (account.Status.IsRunning)
                 {
-                    account.Removed = true;
+                    account.Status = account.Status with { IsRemoved = true };
                 }
                 else
                 {
@@ -161,15 +161,15 @@ public sealed partial class FetchScheduler
                     account = new Account(schedule);
                     _accounts.Add(schedule.Name, account);
                     if (_started && !_stopping)
-                        account.NextRun = now + FirstRunDelay(schedule.Interval);
+                        account.Status = account.Status with { NextRun = now + FirstRunDelay(schedule.Interval) };
                     continue;
                 }
-                account.Removed = false;
+                account.Status = account.Status with { IsRemoved = false };
                 if (account.Schedule == schedule)
                     continue;
                 account.Schedule = schedule;
-                if (account.NextRun is not null && account.LastOutcome is { } last && account.LastRunEnded is { } ended)
-                    account.NextRun = ended + NextDelay(account, last);
+                if (account.Status is { NextRun: not null, LastOutcome: { } last, LastRunEnded: { } ended })
+                    account.Status = account.Status with { NextRun = ended + NextDelay(account, last) };
             }
             WakeLocked();
         }
@@ -181,7 +181,7 @@ public sealed partial class FetchScheduler
     public IReadOnlyList<FetchAccountStatus> GetStatus()
     {
         lock (_gate)
-            return [.. _accounts.Values.OrderBy(a => a.Schedule.Name, StringComparer.Ordinal).Select(a => a.Snapshot())];
+            return [.. _accounts.Values.OrderBy(a => a.Schedule.Name, StringComparer.Ordinal).Select(a => a.Status)];
     }
 
     /// <summary>A snapshot of the account named <paramref name="account"/>, or <see langword="null"/> if there is none.</summary>
@@ -190,7 +190,7 @@ public sealed partial class FetchScheduler
     {
         ArgumentNullException.ThrowIfNull(account);
         lock (_gate)
-            return _accounts.TryGetValue(account, out Account? found) ? found.Snapshot() : null;
+            return _accounts.TryGetValue(account, out Account? found) ? found.Status : null;
     }
 
     /// <summary>
@@ -251,29 +251,35 @@ public sealed partial class FetchScheduler
         lock (_gate)
         {
             DateTimeOffset now = _time.GetUtcNow();
-            account.Running = false;
             _running--;
-            account.Runs++;
-            account.LastRunEnded = now;
-            account.LastRunDuration = duration;
-            account.LastOutcome = outcome;
+            FetchAccountStatus status = account.Status with
+            {
+                IsRunning = false,
+                Runs = account.Status.Runs + 1,
+                LastRunEnded = now,
+                LastRunDuration = duration,
+                LastOutcome = outcome,
+            };
             if (outcome.Succeeded)
             {
-                account.ConsecutiveFailures = 0;
-                account.LastSuccess = now;
+                status = status with { ConsecutiveFailures = 0, LastSuccess = now };
                 account.KnownLoginDelay = outcome.ServerDelay;
             }
             else
             {
-                if (outcome.FailureKind is not (FetchFailureKind.AccountLocked or FetchFailureKind.Cancelled))
-                    account.ConsecutiveFailures++;
+                bool counts = outcome.FailureKind is not (FetchFailureKind.AccountLocked or FetchFailureKind.Cancelled);
+                status = status with
+                {
+                    ConsecutiveFailures = status.ConsecutiveFailures + (counts ? 1 : 0),
+                    LastError = outcome.ToString(),
+                    LastErrorAt = now,
+                };
                 if (outcome.FailureKind == FetchFailureKind.LoginDelay && outcome.ServerDelay is { } delay)
                     account.KnownLoginDelay = delay;
-                account.LastError = outcome.ToString();
-                account.LastErrorAt = now;
             }
+            account.Status = status;
 
-            if (account.Removed)
+            if (status.IsRemoved)
             {
                 _accounts.Remove(account.Schedule.Name);
                 forget = true;
@@ -281,7 +287,7 @@ public sealed partial class FetchScheduler
             else if (!_stopping)
             {
                 next = NextDelay(account, outcome);
-                account.NextRun = now + next;
+                account.Status = status with { NextRun = now + next };
             }
             if (_stopping && _running == 0)
                 _drained?.TrySetResult();
@@ -327,14 +333,12 @@ public sealed partial class FetchScheduler
         if (free <= 0)
             return due;
         foreach (Account account in _accounts.Values
-            .Where(a => !a.Running && !a.Removed && a.NextRun <= now)
-            .OrderBy(a => a.NextRun)
+            .Where(a => a.Status is { IsRunning: false, IsRemoved: false } && a.Status.NextRun <= now)
+            .OrderBy(a => a.Status.NextRun)
             .ThenBy(a => a.Schedule.Name, StringComparer.Ordinal)
             .Take(free))
         {
-            account.Running = true;
-            account.NextRun = null;
-            account.LastRunStarted = now;
+            account.Status = account.Status with { IsRunning = true, NextRun = null, LastRunStarted = now };
             _running++;
             due.Add(account);
         }
@@ -349,7 +353,7 @@ public sealed partial class FetchScheduler
         DateTimeOffset? earliest = null;
         foreach (Account account in _accounts.Values)
         {
-            if (!account.Running && account.NextRun is { } next && (earliest is null || next < earliest))
+            if (account.Status is { IsRunning: false, NextRun: { } next } && (earliest is null || next < earliest))
                 earliest = next;
         }
         return earliest is { } due ? (due > now ? due - now : TimeSpan.Zero) : null;
@@ -357,7 +361,7 @@ public sealed partial class FetchScheduler
 
     private TimeSpan NextDelay(Account account, FetchRunOutcome outcome) =>
         (account.Schedule.Backoff ?? _options.Backoff).NextDelay(outcome, account.Schedule.Interval,
-            account.ConsecutiveFailures, account.KnownLoginDelay, _random);
+            account.Status.ConsecutiveFailures, account.KnownLoginDelay, _random);
 
     private TimeSpan FirstRunDelay(TimeSpan interval)
     {
@@ -408,40 +412,23 @@ public sealed partial class FetchScheduler
         return list;
     }
 
-    /// <summary>One account's mutable state; guarded by <see cref="_gate"/>.</summary>
+    /// <summary>One account: its settings, its status (replaced whole on every change), and what the server said of logins.</summary>
     private sealed class Account(FetchAccountSchedule schedule)
     {
-        public FetchAccountSchedule Schedule { get; set; } = schedule;
-        public bool Running { get; set; }
-        public bool Removed { get; set; }
-        public DateTimeOffset? NextRun { get; set; }
-        public DateTimeOffset? LastRunStarted { get; set; }
-        public DateTimeOffset? LastRunEnded { get; set; }
-        public TimeSpan? LastRunDuration { get; set; }
-        public DateTimeOffset? LastSuccess { get; set; }
-        public FetchRunOutcome? LastOutcome { get; set; }
-        public string? LastError { get; set; }
-        public DateTimeOffset? LastErrorAt { get; set; }
-        public int ConsecutiveFailures { get; set; }
-        public long Runs { get; set; }
-        public TimeSpan? KnownLoginDelay { get; set; }
-
-        public FetchAccountStatus Snapshot() => new()
+        public FetchAccountSchedule Schedule
         {
-            Name = Schedule.Name,
-            Interval = Schedule.Interval,
-            IsRunning = Running,
-            IsRemoved = Removed,
-            LastRunStarted = LastRunStarted,
-            LastRunEnded = LastRunEnded,
-            LastRunDuration = LastRunDuration,
-            LastSuccess = LastSuccess,
-            LastOutcome = LastOutcome,
-            LastError = LastError,
-            LastErrorAt = LastErrorAt,
-            ConsecutiveFailures = ConsecutiveFailures,
-            Runs = Runs,
-            NextRun = NextRun,
-        };
+            get;
+            set
+            {
+                field = value;
+                Status = Status with { Interval = value.Interval };
+            }
+        } = schedule;
+
+        /// <summary>The snapshot <see cref="GetStatus()"/> hands out; guarded by <see cref="_gate"/>.</summary>
+        public FetchAccountStatus Status { get; set; } = new() { Name = schedule.Name, Interval = schedule.Interval };
+
+        /// <summary>The last CAPA <c>LOGIN-DELAY</c> the server announced: a floor under every delay.</summary>
+        public TimeSpan? KnownLoginDelay { get; set; }
     }
 }

@@ -22,56 +22,24 @@ public sealed class FetchSchedulerOptions
     } = 4;
 
     /// <summary>The back-off for accounts that name none of their own. Default <see cref="BackoffPolicy.Default"/>.</summary>
-    public BackoffPolicy Backoff
-    {
-        get;
-        init
-        {
-            ArgumentNullException.ThrowIfNull(value);
-            field = value;
-        }
-    } = BackoffPolicy.Default;
+    public BackoffPolicy Backoff { get; init => field = OptionChecks.NotNull(value); } = BackoffPolicy.Default;
 
     /// <summary>
     /// How long runs in flight may go on after the stop token is cancelled before their own token is cancelled. Default
     /// 10 seconds: enough for the engine to finish the durable group in hand and QUIT, well inside the host's shutdown
     /// timeout (<c>HostOptions.ShutdownTimeout</c>, 30 s by default) and systemd's stop timeout (90 s by default).
     /// </summary>
-    public TimeSpan StopGracePeriod
-    {
-        get;
-        init
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, TimeSpan.Zero);
-            field = value;
-        }
-    } = TimeSpan.FromSeconds(10);
+    public TimeSpan StopGracePeriod { get; init => field = OptionChecks.NonNegative(value); } = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// The first runs are spread at random over the account's interval or this much, whichever is shorter, so that a fleet
     /// does not connect all at once. Default 1 minute: spread enough, and nobody waits long for the first fetch. Zero starts
     /// every account at once.
     /// </summary>
-    public TimeSpan MaxInitialSpread
-    {
-        get;
-        init
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, TimeSpan.Zero);
-            field = value;
-        }
-    } = TimeSpan.FromMinutes(1);
+    public TimeSpan MaxInitialSpread { get; init => field = OptionChecks.NonNegative(value); } = TimeSpan.FromMinutes(1);
 
     /// <summary>The clock and timers. Default <see cref="TimeProvider.System"/>; tests pass a fake one.</summary>
-    public TimeProvider TimeProvider
-    {
-        get;
-        init
-        {
-            ArgumentNullException.ThrowIfNull(value);
-            field = value;
-        }
-    } = TimeProvider.System;
+    public TimeProvider TimeProvider { get; init => field = OptionChecks.NotNull(value); } = TimeProvider.System;
 
     /// <summary>
     /// The source of jitter and of the first runs' spread. Default <see langword="null"/>: <see cref="System.Random.Shared"/>.
