@@ -34,6 +34,7 @@ public sealed partial class FetchScheduler
     private bool _started;
     private bool _stopping;
     private bool _loopWaiting;
+    private bool _draining;
     private int _running;
 
     /// <summary>A scheduler over <paramref name="accounts"/>; nothing runs before <see cref="RunAsync"/>.</summary>
@@ -52,7 +53,7 @@ public sealed partial class FetchScheduler
         _time = _options.TimeProvider;
         _random = _options.Random ?? Random.Shared;
         foreach (FetchAccountSchedule schedule in Validate(accounts))
-            _accounts.Add(schedule.Name, new Account(schedule));
+            _accounts.Add(schedule.Name, NewAccount(schedule));
     }
 
     /// <summary>
@@ -72,7 +73,7 @@ public sealed partial class FetchScheduler
             _started = true;
             DateTimeOffset now = _time.GetUtcNow();
             foreach (Account account in _accounts.Values)
-                account.Status = account.Status with { NextRun = now + FirstRunDelay(account.Schedule.Interval) };
+                account.Status = account.Status with { NextRun = now + FirstRunDelay(account) };
         }
 
         using (stoppingToken.UnsafeRegister(static s => ((FetchScheduler)s!).Wake(), this))
@@ -102,7 +103,6 @@ public sealed partial class FetchScheduler
         }
 
         Task drained;
-        ITimer? grace = null;
         lock (_gate)
         {
             _stopping = true;
@@ -111,20 +111,15 @@ public sealed partial class FetchScheduler
             _timer = null;
             foreach (Account account in _accounts.Values)
                 account.Status = account.Status with { NextRun = null };
-            if (_running == 0)
-            {
-                drained = Task.CompletedTask;
-            }
-            else
-            {
-                drained = (_drained = NewSignal()).Task;
-                // The grace period: runs in flight finish their durable group and QUIT; then their token is cancelled.
-                grace = _time.CreateTimer(static s => CancelRuns((CancellationTokenSource)s!), runs,
-                    _options.StopGracePeriod, Timeout.InfiniteTimeSpan);
-            }
+            drained = _running == 0 ? Task.CompletedTask : (_drained = NewSignal()).Task;
         }
-        using (grace)
-            await drained.ConfigureAwait(false);
+        // The grace period: runs in flight finish their durable group and QUIT; then their token is cancelled. The timer is
+        // made outside the lock: with a zero grace it may fire at once, and cancelling runs the runs' own callbacks.
+        using ITimer? grace = drained.IsCompleted ? null
+            : _time.CreateTimer(static s => CancelRuns((CancellationTokenSource)s!), runs, _options.StopGracePeriod, Timeout.InfiniteTimeSpan);
+        lock (_gate)
+            _draining = true;
+        await drained.ConfigureAwait(false);
     }
 
     /// <summary>
@@ -158,10 +153,10 @@ public sealed partial class FetchScheduler
             {
                 if (!_accounts.TryGetValue(schedule.Name, out Account? account))
                 {
-                    account = new Account(schedule);
+                    account = NewAccount(schedule);
                     _accounts.Add(schedule.Name, account);
                     if (_started && !_stopping)
-                        account.Status = account.Status with { NextRun = now + FirstRunDelay(schedule.Interval) };
+                        account.Status = account.Status with { NextRun = now + FirstRunDelay(account) };
                     continue;
                 }
                 account.Status = account.Status with { IsRemoved = false };
@@ -202,7 +197,7 @@ public sealed partial class FetchScheduler
         get
         {
             lock (_gate)
-                return _loopWaiting || _stopping;
+                return _loopWaiting || _draining;
         }
     }
 
@@ -361,15 +356,25 @@ public sealed partial class FetchScheduler
 
     private TimeSpan NextDelay(Account account, FetchRunOutcome outcome) =>
         (account.Schedule.Backoff ?? _options.Backoff).NextDelay(outcome, account.Schedule.Interval,
-            account.Status.ConsecutiveFailures, account.KnownLoginDelay, _random);
+            account.Status.ConsecutiveFailures, account.KnownLoginDelay, account.Random);
 
-    private TimeSpan FirstRunDelay(TimeSpan interval)
+    private TimeSpan FirstRunDelay(Account account)
     {
+        TimeSpan interval = account.Schedule.Interval;
         TimeSpan spread = interval < _options.MaxInitialSpread ? interval : _options.MaxInitialSpread;
-        double sample;
-        lock (_random)
-            sample = _random.NextDouble();
-        return TimeSpan.FromTicks((long)(spread.Ticks * sample));
+        return TimeSpan.FromTicks((long)(spread.Ticks * account.Random.NextDouble()));
+    }
+
+    /// <summary>
+    /// A new account with a random source of its own, seeded from the scheduler's: its jitter then depends only on its own
+    /// runs, not on the order in which runs of other accounts happened to end, so a seeded schedule repeats exactly.
+    /// </summary>
+    private Account NewAccount(FetchAccountSchedule schedule)
+    {
+        int seed;
+        lock (_random) // Random is not thread-safe; Random.Shared is, and locking it costs nothing of note.
+            seed = _random.Next();
+        return new Account(schedule, new Random(seed));
     }
 
     private static void CancelRuns(CancellationTokenSource runs)
@@ -413,8 +418,11 @@ public sealed partial class FetchScheduler
     }
 
     /// <summary>One account: its settings, its status (replaced whole on every change), and what the server said of logins.</summary>
-    private sealed class Account(FetchAccountSchedule schedule)
+    private sealed class Account(FetchAccountSchedule schedule, Random random)
     {
+        /// <summary>The account's own source of jitter; used under <see cref="_gate"/> only.</summary>
+        public Random Random { get; } = random;
+
         public FetchAccountSchedule Schedule
         {
             get;

@@ -24,7 +24,7 @@ public class FetchSchedulerTests
         Assert.True(next.Distinct().Count() >= 18, "first runs collide");
         Assert.True(next.Max() - next.Min() > S(30), $"first runs bunched within {next.Max() - next.Min()}");
         Assert.Empty(h.Records);
-        await h.AdvanceAsync(TimeSpan.FromMinutes(1), stepSeconds: 0.5);
+        await h.AdvanceAsync(TimeSpan.FromMinutes(1) + S(1), stepSeconds: 0.5); // + 1 s: the last first run ends
         Assert.Equal(20, h.Records.Select(r => r.Account).Distinct().Count());
     }
 
@@ -49,6 +49,25 @@ public class FetchSchedulerTests
             Assert.All(Gaps(runs), g => Assert.InRange(g, S(0.9 - 0.05), S(1.1 + 0.05)));
             Assert.True(Gaps(runs).Distinct().Count() > 1, "no jitter");
         }
+    }
+
+    [Fact]
+    public async Task A_seeded_schedule_repeats_exactly_and_another_seed_differs()
+    {
+        async Task<string[]> Schedule(int seed)
+        {
+            await using var h = new SchedulerHarness(Accounts(10, S(1)),
+                (name, i, _) => i % 4 == 3 ? RunScript.Fail(FetchFailureKind.Timeout, 0.3) : RunScript.Ok(0.3),
+                _ => new FetchSchedulerOptions { MaxConcurrentRuns = 3, Backoff = BackoffPolicy.Default with { FailureDelays = [S(2)] } },
+                seed);
+            await h.StartAsync();
+            await h.AdvanceAsync(S(20));
+            return [.. h.Records.Select(r => $"{r.Account}#{r.Index}@{(r.Started - SchedulerHarness.Epoch).TotalSeconds:0.00}").Order()];
+        }
+        string[] first = await Schedule(99), again = await Schedule(99), other = await Schedule(100);
+        Assert.True(first.Length > 100);
+        Assert.Equal(first, again);
+        Assert.NotEqual(first, other);
     }
 
     [Fact]
@@ -249,6 +268,19 @@ public class FetchSchedulerTests
         Assert.Equal(FetchFailureKind.Cancelled, hang.LastOutcome!.FailureKind);
         Assert.Equal(0, hang.ConsecutiveFailures);
         Assert.False(hang.IsRunning);
+    }
+
+    [Fact]
+    public async Task A_zero_grace_period_cancels_runs_in_flight_at_once()
+    {
+        await using var h = new SchedulerHarness([new("hang", S(1))], (_, _, _) => RunScript.Hang(),
+            _ => new FetchSchedulerOptions { MaxInitialSpread = TimeSpan.Zero, StopGracePeriod = TimeSpan.Zero });
+        await h.StartAsync();
+        await h.AdvanceAsync(S(0.5));
+        Assert.True(h.Scheduler.GetStatus("hang")!.IsRunning);
+        h.Stop();
+        await h.RunTask.WaitAsync(TimeSpan.FromSeconds(20)); // no fake time passes
+        Assert.Equal(FetchFailureKind.Cancelled, h.Scheduler.GetStatus("hang")!.LastOutcome!.FailureKind);
     }
 
     [Fact]
