@@ -17,7 +17,11 @@ namespace Poplib.Fetch.Scheduling;
 /// <para><b>Reload.</b> <see cref="UpdateAccounts"/> replaces the set while running; runs in flight are never cancelled by it.</para>
 /// <para><b>Stop.</b> When the token given to <see cref="RunAsync"/> is cancelled, no new run starts; runs in flight go on for
 /// <see cref="FetchSchedulerOptions.StopGracePeriod"/>, after which the token they were given is cancelled; when the last one
-/// has returned, <see cref="RunAsync"/> returns (normally, not with <see cref="OperationCanceledException"/>).</para>
+/// has returned, <see cref="RunAsync"/> returns (normally, not with <see cref="OperationCanceledException"/>). A run that ends
+/// with <see cref="OperationCanceledException"/> once that token is cancelled is recorded as <see cref="FetchFailureKind.Cancelled"/>.</para>
+/// <para><b>Status.</b> <see cref="GetStatus()"/> returns immutable snapshots kept in memory: a <c>--status</c> command in another
+/// process needs them written somewhere (the state store) by whoever runs the scheduler. Runs are recorded on
+/// <see cref="FetchSchedulerOptions.Metrics"/> and logged on <see cref="FetchSchedulerOptions.Logger"/> when those are given.</para>
 /// <para>All times come from <see cref="FetchSchedulerOptions.TimeProvider"/>. The members are thread-safe.</para>
 /// </remarks>
 public sealed partial class FetchScheduler

@@ -42,8 +42,10 @@ public sealed class FetchSchedulerOptions
     public TimeProvider TimeProvider { get; init => field = OptionChecks.NotNull(value); } = TimeProvider.System;
 
     /// <summary>
-    /// The source of jitter and of the first runs' spread. Default <see langword="null"/>: <see cref="System.Random.Shared"/>.
-    /// Pass a seeded <see cref="System.Random"/> for a repeatable schedule (the scheduler locks it; it is not thread-safe).
+    /// Seeds the jitter and the first runs' spread: each account gets a <see cref="System.Random"/> of its own, seeded from this
+    /// one when it joins (in the order given), so its schedule depends only on its own runs. Default <see langword="null"/>:
+    /// <see cref="System.Random.Shared"/>. Pass a seeded <see cref="System.Random"/> for a schedule that repeats exactly on the
+    /// same clock (the scheduler locks it while drawing a seed; it is not thread-safe).
     /// </summary>
     public Random? Random { get; init; }
 
