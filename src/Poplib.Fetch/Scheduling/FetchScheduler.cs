@@ -40,6 +40,7 @@ public sealed partial class FetchScheduler
     private bool _loopWaiting;
     private bool _draining;
     private int _running;
+    private int _completing;
 
     /// <summary>A scheduler over <paramref name="accounts"/>; nothing runs before <see cref="RunAsync"/>.</summary>
     /// <param name="accounts">The accounts; names must be unique.</param>
@@ -193,15 +194,15 @@ public sealed partial class FetchScheduler
     }
 
     /// <summary>
-    /// For tests: the loop is parked on its timer or on a run's end (or, stopping, on the runs in flight), with nothing left
-    /// to do until one fires.
+    /// For tests: the loop is parked on its timer or on a run's end (or, stopping, on the runs in flight), no finished run is
+    /// still being logged or reported, and nothing is left to do until a timer fires.
     /// </summary>
     internal bool IsWaiting
     {
         get
         {
             lock (_gate)
-                return _loopWaiting || _draining;
+                return (_loopWaiting || _draining) && _completing == 0;
         }
     }
 
@@ -247,6 +248,8 @@ public sealed partial class FetchScheduler
     {
         bool forget = false;
         TimeSpan? next = null;
+        FetchAccountStatus final;
+        TaskCompletionSource? drained;
         lock (_gate)
         {
             DateTimeOffset now = _time.GetUtcNow();
@@ -288,15 +291,40 @@ public sealed partial class FetchScheduler
                 next = NextDelay(account, outcome);
                 account.Status = status with { NextRun = now + next };
             }
-            if (_stopping && _running == 0)
-                _drained?.TrySetResult();
+            final = account.Status;
+            drained = _stopping && _running == 0 ? _drained : null;
+            _completing++;
             WakeLocked();
         }
         if (forget)
             _options.Metrics?.ForgetAccount(account.Schedule.Name);
         if (_options.Logger is { } logger)
             LogRun(logger, account.Schedule.Name, outcome, duration, next, unexpected);
+        if (_options.RunCompleted is { } callback)
+            NotifyRunCompleted(callback, final);
+        lock (_gate)
+            _completing--;
+        // Only now may RunAsync return: the last run's status has been handed to RunCompleted (and so, perhaps, persisted).
+        drained?.TrySetResult();
     }
+
+    private void NotifyRunCompleted(Action<FetchAccountStatus> callback, FetchAccountStatus status)
+    {
+        try
+        {
+            callback(status);
+        }
+#pragma warning disable CA1031 // The callback is the application's; its failure must not take the scheduler down.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            if (_options.Logger is { } logger)
+                LogCallbackFailed(logger, ex, status.Name);
+        }
+    }
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Error, Message = "Account {Account}: the RunCompleted callback threw")]
+    private static partial void LogCallbackFailed(ILogger logger, Exception exception, string account);
 
     private static void LogRun(ILogger logger, string name, FetchRunOutcome outcome, TimeSpan duration, TimeSpan? next,
         Exception? unexpected)

@@ -53,6 +53,16 @@ public sealed class FetchSchedulerOptions
     public FetchMetrics? Metrics { get; init; }
 
     /// <summary>
+    /// Called after each run with the account's new status (its outcome, failure count and next run), e.g. to write it to
+    /// the state store for a <c>--status</c> command in another process. Called on the thread pool, outside the scheduler's
+    /// lock, possibly for several accounts at once; <see cref="FetchScheduler.RunAsync"/> does not return before the calls
+    /// for the runs in flight at stop have returned (their status has no next run), and the last report of an account removed
+    /// while running says <see cref="FetchAccountStatus.IsRemoved"/>. An exception from it is logged (Error) and otherwise ignored. Default
+    /// <see langword="null"/>.
+    /// </summary>
+    public Action<FetchAccountStatus>? RunCompleted { get; init; }
+
+    /// <summary>
     /// Where one line per run is logged (Information on success, Warning on failure, Error for a delegate that threw), or
     /// <see langword="null"/> for no logging. Default null.
     /// </summary>

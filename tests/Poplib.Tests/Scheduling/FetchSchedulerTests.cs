@@ -187,6 +187,43 @@ public class FetchSchedulerTests
     }
 
     [Fact]
+    public async Task RunCompleted_gets_each_new_status_and_a_throwing_callback_changes_nothing()
+    {
+        var reported = new System.Collections.Concurrent.ConcurrentQueue<FetchAccountStatus>();
+        await using var h = new SchedulerHarness([new("a", S(1)), new("b", S(1))],
+            (name, _, _) => name == "a" ? RunScript.Ok(0.5) : RunScript.Fail(FetchFailureKind.ServerTemporary, 0.5),
+            _ => new FetchSchedulerOptions
+            {
+                StopGracePeriod = S(10),
+                RunCompleted = status =>
+                {
+                    reported.Enqueue(status);
+                    if (reported.Count % 2 == 0)
+                        throw new InvalidOperationException("the store is down");
+                },
+            });
+        await h.StartAsync();
+        await h.AdvanceAsync(S(10));
+        Assert.Equal(h.Records.Count, reported.Count);
+        Assert.All(reported, s => Assert.True(s is { IsRunning: false, NextRun: not null } && s.NextRun > s.LastRunEnded));
+        Assert.Equal(h.Scheduler.GetStatus("a")!.Runs, reported.Where(s => s.Name == "a").Max(s => s.Runs));
+        Assert.Equal(h.Scheduler.GetStatus("b"), reported.Last(s => s.Name == "b"));
+
+        // At stop, the run in flight is reported before RunAsync returns.
+        await h.AdvanceAsync(h.Scheduler.GetStatus("a")!.NextRun!.Value - h.Time.GetUtcNow() + S(0.1));
+        Assert.True(h.Scheduler.GetStatus("a")!.IsRunning);
+        int before = reported.Count;
+        h.Stop();
+        await h.SettleAsync();
+        await h.AdvanceAsync(S(1));
+        await h.RunTask.WaitAsync(TimeSpan.FromSeconds(20));
+        FetchAccountStatus last = reported.Last(s => s.Name == "a");
+        Assert.True(reported.Count > before);
+        Assert.Null(last.NextRun); // stopping: no next run
+        Assert.True(last.LastOutcome!.Succeeded);
+    }
+
+    [Fact]
     public async Task Reload_adds_and_removes_accounts_without_cancelling_runs_in_flight()
     {
         await using var h = new SchedulerHarness([new("old", S(1)), new("kept", S(1))],

@@ -53,6 +53,8 @@ internal sealed class SchedulerHarness : IAsyncDisposable
             StopGracePeriod = o.StopGracePeriod,
             MaxInitialSpread = o.MaxInitialSpread,
             Metrics = o.Metrics,
+            Logger = o.Logger,
+            RunCompleted = o.RunCompleted,
         };
         Scheduler = new FetchScheduler(accounts, RunAccountAsync, Options);
     }
