@@ -3,8 +3,8 @@ using Poplib.Fetch.Observability;
 
 namespace Poplib.Fetch.Scheduling;
 
-/// <summary>How a <see cref="FetchScheduler"/> runs its accounts. Every member has a documented default.</summary>
-public sealed class FetchSchedulerOptions
+/// <summary>How a <see cref="FetchScheduler"/> runs its accounts. Every member has a documented default; change one with <c>with</c>.</summary>
+public sealed record FetchSchedulerOptions
 {
     /// <summary>
     /// The most runs at once, over all accounts. Default 4: a run waits on the network and on fsync, not on the processor,

@@ -43,19 +43,7 @@ internal sealed class SchedulerHarness : IAsyncDisposable
         Func<FakeTimeProvider, FetchSchedulerOptions>? options = null, int seed = 1234)
     {
         _script = script;
-        FetchSchedulerOptions o = options?.Invoke(Time) ?? new FetchSchedulerOptions();
-        Options = new FetchSchedulerOptions
-        {
-            TimeProvider = Time,
-            Random = new Random(seed),
-            MaxConcurrentRuns = o.MaxConcurrentRuns,
-            Backoff = o.Backoff,
-            StopGracePeriod = o.StopGracePeriod,
-            MaxInitialSpread = o.MaxInitialSpread,
-            Metrics = o.Metrics,
-            Logger = o.Logger,
-            RunCompleted = o.RunCompleted,
-        };
+        Options = (options?.Invoke(Time) ?? new FetchSchedulerOptions()) with { TimeProvider = Time, Random = new Random(seed) };
         Scheduler = new FetchScheduler(accounts, RunAccountAsync, Options);
     }
 
