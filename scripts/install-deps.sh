@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what scripts/dovecot.sh needs (Debian/Ubuntu): dovecot-core, dovecot-pop3d, openssl.
+# Installs what scripts/dovecot.sh needs (Debian/Ubuntu): dovecot-core, dovecot-pop3d, dovecot-lmtpd, openssl.
 # Idempotent and silent when everything is already there.
 set -euo pipefail
 
@@ -7,6 +7,7 @@ PROG=${0##*/}
 missing=()
 [[ -x /usr/sbin/dovecot ]]       || missing+=("/usr/sbin/dovecot")
 [[ -x /usr/lib/dovecot/pop3 ]]   || missing+=("/usr/lib/dovecot/pop3")
+[[ -x /usr/lib/dovecot/lmtp ]]   || missing+=("/usr/lib/dovecot/lmtp")
 [[ -x /usr/bin/doveconf ]]       || missing+=("/usr/bin/doveconf")
 command -v openssl >/dev/null 2>&1 || missing+=("openssl")
 
@@ -15,15 +16,15 @@ command -v openssl >/dev/null 2>&1 || missing+=("openssl")
 if [[ $(id -u) -ne 0 ]]; then
     echo "$PROG: missing: ${missing[*]}" >&2
     echo "$PROG: installing them needs root; run as root (or: sudo $0)," >&2
-    echo "$PROG: or install by hand: apt-get install --no-install-recommends dovecot-core dovecot-pop3d openssl" >&2
+    echo "$PROG: or install by hand: apt-get install --no-install-recommends dovecot-core dovecot-pop3d dovecot-lmtpd openssl" >&2
     exit 1
 fi
 if ! command -v apt-get >/dev/null 2>&1; then
-    echo "$PROG: missing: ${missing[*]}; apt-get not found - install dovecot (2.3.x, with pop3) and openssl by hand" >&2
+    echo "$PROG: missing: ${missing[*]}; apt-get not found - install dovecot (2.3.x, with pop3 and lmtp) and openssl by hand" >&2
     exit 1
 fi
 
-echo "$PROG: missing: ${missing[*]}; installing dovecot-core dovecot-pop3d openssl" >&2
+echo "$PROG: missing: ${missing[*]}; installing dovecot-core dovecot-pop3d dovecot-lmtpd openssl" >&2
 
 # Keep the package scripts from starting the system-wide dovecot service: the test instances
 # are private and the system service is none of our business. Only done if no policy exists.
@@ -39,9 +40,9 @@ trap cleanup EXIT
 
 apt-get update
 DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-    dovecot-core dovecot-pop3d openssl
+    dovecot-core dovecot-pop3d dovecot-lmtpd openssl
 
-for f in /usr/sbin/dovecot /usr/lib/dovecot/pop3 /usr/bin/doveconf; do
+for f in /usr/sbin/dovecot /usr/lib/dovecot/pop3 /usr/lib/dovecot/lmtp /usr/bin/doveconf; do
     [[ -x $f ]] || { echo "$PROG: $f still missing after install" >&2; exit 1; }
 done
 command -v openssl >/dev/null 2>&1 || { echo "$PROG: openssl still missing after install" >&2; exit 1; }

@@ -59,127 +59,19 @@ internal sealed class Pop3Transport : IDisposable
         var budget = new WaitBudget(commandTimeout);
         TimeSpan limit = budget.NextWait(timeout, out _);
         long deadline = Environment.TickCount64 + (long)limit.TotalMilliseconds;
-        IPAddress[] addresses = IPAddress.TryParse(host, out IPAddress? literal)
-            ? [literal]
-            : async
-                ? await ResolveWithTimerAsync(host, limit, cancellationToken).ConfigureAwait(false)
-                : Dns.GetHostAddresses(host);
-        if (addresses.Length == 0)
-            throw new SocketException((int)SocketError.HostNotFound);
+        IPAddress[] addresses = await SocketConnect.ResolveAsync(host, limit, async, cancellationToken).ConfigureAwait(false);
 
-        Exception? last = null;
-        foreach (IPAddress address in addresses)
-        {
-            TimeSpan left = TimeSpan.FromMilliseconds(deadline - Environment.TickCount64);
-            if (left <= TimeSpan.Zero)
-                break;
-            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-            var endPoint = new IPEndPoint(address, port);
-            try
-            {
-                if (async)
-                    await ConnectWithTimerAsync(socket, endPoint, left, cancellationToken).ConfigureAwait(false);
-                else
-                    ConnectBlocking(socket, endPoint, left);
-                budget.Spend(started);
-                return new Pop3Transport(socket, timeout, budget);
-            }
-            catch (Exception e) when (e is SocketException or TimeoutException)
-            {
-                socket.Dispose();
-                last = e;
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
-        }
-
-        throw last ?? new TimeoutException($"Connecting to {host}:{port} took longer than the timeout of {limit.TotalSeconds:0.###} s.");
+        Socket socket = await SocketConnect.ConnectAnyAsync(
+            addresses.Select(a => new IPEndPoint(a, port)), deadline, async,
+            (endPoint, wait) => endPoint is null
+                ? new TimeoutException($"Connecting to {host}:{port} took longer than the timeout of {limit.TotalSeconds:0.###} s.")
+                : ConnectTimeout(endPoint, wait),
+            cancellationToken).ConfigureAwait(false);
+        budget.Spend(started);
+        return new Pop3Transport(socket, timeout, budget);
     }
 
-    private static async ValueTask<IPAddress[]> ResolveWithTimerAsync(string host, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timer.CancelAfter(timeout);
-        try
-        {
-            return await Dns.GetHostAddressesAsync(host, timer.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new TimeoutException($"Looking up {host} took longer than the timeout of {timeout.TotalSeconds:0.###} s.");
-        }
-    }
-
-    private static async ValueTask ConnectWithTimerAsync(Socket socket, IPEndPoint endPoint, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timer.CancelAfter(timeout);
-        try
-        {
-            await socket.ConnectAsync(endPoint, timer.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw ConnectTimeout(endPoint, timeout);
-        }
-    }
-
-    // On Linux a blocking connect is bounded by the send timeout (SO_SNDTIMEO), and the socket stays
-    // blocking. (Once .NET has put a socket into non-blocking mode it keeps it so in the OS, even after
-    // Blocking = true, and emulates every later blocking read through its epoll thread and the thread
-    // pool: a couple of thread switches for each read that has to wait.) Elsewhere a blocking connect
-    // has no timeout of its own: start it non-blocking and wait with Select. Both the write and the
-    // error set are watched: Winsock reports a refused connection in the error set only. Select takes
-    // at most int.MaxValue microseconds (~35 minutes), so long timeouts wait in slices.
-    private static void ConnectBlocking(Socket socket, IPEndPoint endPoint, TimeSpan timeout)
-    {
-        if (OperatingSystem.IsLinux())
-        {
-            socket.SendTimeout = (int)Math.Max(1, Math.Ceiling(timeout.TotalMilliseconds));
-            try
-            {
-                socket.Connect(endPoint);
-            }
-            catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.InProgress or SocketError.WouldBlock)
-            {
-                throw ConnectTimeout(endPoint, timeout);
-            }
-
-            return;
-        }
-
-        socket.Blocking = false;
-        try
-        {
-            socket.Connect(endPoint);
-        }
-        catch (SocketException e) when (e.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress)
-        {
-            long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
-            while (true)
-            {
-                long leftMs = deadline - Environment.TickCount64;
-                if (leftMs <= 0)
-                    throw ConnectTimeout(endPoint, timeout);
-                var writable = new List<Socket> { socket };
-                var failed = new List<Socket> { socket };
-                Socket.Select(null, writable, failed, (int)Math.Min(leftMs * 1000, 30L * 60 * 1_000_000));
-                if (writable.Count > 0 || failed.Count > 0)
-                    break;
-            }
-
-            int error = (int)socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;
-            if (error != 0)
-                throw new SocketException(error);
-        }
-
-        socket.Blocking = true;
-    }
-
-    private static TimeoutException ConnectTimeout(IPEndPoint endPoint, TimeSpan timeout) =>
+    private static TimeoutException ConnectTimeout(EndPoint endPoint, TimeSpan timeout) =>
         new($"Connecting to {endPoint} took longer than the timeout of {timeout.TotalSeconds:0.###} s.");
 
     public async ValueTask StartTlsAsync(SslClientAuthenticationOptions options, bool async, CancellationToken cancellationToken)

@@ -22,6 +22,9 @@ public sealed class DovecotInstance : IDisposable
         PlainPort = int.Parse(env["PLAIN_PORT"]);
         TlsPort = int.Parse(env["TLS_PORT"]);
         Certificate = X509CertificateLoader.LoadCertificateFromFile(env["CERT"]);
+        LmtpPort = env.TryGetValue("LMTP_PORT", out string? lmtp) ? int.Parse(lmtp) : 0;
+        LmtpSocket = env.GetValueOrDefault("LMTP_SOCKET");
+        HomeRoot = env["HOME_ROOT"];
     }
 
     public string Directory { get; }
@@ -40,13 +43,29 @@ public sealed class DovecotInstance : IDisposable
     /// <summary>The instance's self-signed certificate (CN=localhost; SANs localhost, 127.0.0.1 and 127.0.0.2).</summary>
     public X509Certificate2 Certificate { get; }
 
+    /// <summary>With <c>start --lmtp</c>: Dovecot's LMTP port on <see cref="Host"/> (else 0) and its Unix socket (else null).</summary>
+    public int LmtpPort { get; }
+
+    public string? LmtpSocket { get; }
+
+    /// <summary>A user's mail is in <c>HomeRoot/NAME/Maildir</c>.</summary>
+    public string HomeRoot { get; }
+
     /// <summary>Whether <c>/usr/sbin/dovecot</c> is installed (scripts/install-deps.sh installs it).</summary>
     public static bool IsInstalled => File.Exists("/usr/sbin/dovecot") && File.Exists("/usr/lib/dovecot/pop3");
 
-    public static DovecotInstance Start(bool strict)
+    /// <summary>Whether Dovecot's LMTP server (<c>dovecot-lmtpd</c>) is installed too.</summary>
+    public static bool LmtpIsInstalled => IsInstalled && File.Exists("/usr/lib/dovecot/lmtp");
+
+    public static DovecotInstance Start(bool strict, bool lmtp = false)
     {
         string directory = Path.Combine(Path.GetTempPath(), "poplib-dovecot-" + Guid.NewGuid().ToString("N")[..12]);
-        Run(strict ? ["start", directory, "--strict"] : ["start", directory]);
+        List<string> arguments = ["start", directory];
+        if (strict)
+            arguments.Add("--strict");
+        if (lmtp)
+            arguments.Add("--lmtp");
+        Run([.. arguments]);
         var env = File.ReadAllLines(Path.Combine(directory, "env"))
             .Where(l => l.Contains('='))
             .Select(l => l.Split('=', 2))
