@@ -158,3 +158,36 @@ public sealed class FailureTests
         }
     }
 }
+
+/// <summary>The engine's outcome handed to the scheduler.</summary>
+public sealed class FetchRunOutcomesTests
+{
+    [Fact]
+    public async Task A_run_and_a_failed_run_become_the_schedulers_outcomes()
+    {
+        await using EngineWorld world = await EngineWorld.StartAsync(2, new CapabilityLines(["USER", "UIDL", "TOP", "RESP-CODES", "PIPELINING", "LOGIN-DELAY 60"]));
+        Poplib.Fetch.Scheduling.FetchRunOutcome success = Poplib.Fetch.Scheduling.FetchRunOutcomes.From(await world.RunAsync(world.Account(FetchDestination.Sink(new RecordingSink()))));
+        Assert.True(success.Succeeded);
+        Assert.Equal(2, success.MessagesDelivered);
+        Assert.Equal(TimeSpan.FromSeconds(60), success.ServerDelay);
+
+        world.Server.Faults = [new LoginInUse()];
+        FetchException failed = await Assert.ThrowsAsync<FetchException>(() => world.RunAsync(world.Account(FetchDestination.Sink(new RecordingSink()))));
+        Poplib.Fetch.Scheduling.FetchRunOutcome outcome = Poplib.Fetch.Scheduling.FetchRunOutcomes.From(failed);
+        Assert.Equal(Poplib.Fetch.Scheduling.FetchFailureKind.InUse, outcome.FailureKind);
+        Assert.Equal(failed.Message, outcome.Error);
+    }
+
+    [Fact]
+    public void Every_engine_failure_has_a_scheduler_kind_and_the_permanent_ones_stay_permanent()
+    {
+        foreach (FetchFailure failure in Enum.GetValues<FetchFailure>())
+            _ = Poplib.Fetch.Scheduling.FetchRunOutcomes.Kind(failure);
+        Assert.Equal(Poplib.Fetch.Scheduling.FetchFailureKind.Unexpected, Poplib.Fetch.Scheduling.FetchRunOutcomes.Kind(FetchFailure.Unexpected));
+        Assert.Equal(Poplib.Fetch.Scheduling.FetchFailureKind.Cancelled, Poplib.Fetch.Scheduling.FetchRunOutcomes.Kind(FetchFailure.Canceled));
+        foreach (FetchFailure failure in new[] { FetchFailure.Authentication, FetchFailure.ServerPermanent, FetchFailure.Configuration, FetchFailure.IdentityChanged })
+            Assert.True(Poplib.Fetch.Scheduling.FetchFailureKinds.IsPermanent(Poplib.Fetch.Scheduling.FetchRunOutcomes.Kind(failure)));
+        foreach (FetchFailure failure in Enum.GetValues<FetchFailure>().Where(f => new FetchException(f, "x").IsTemporary))
+            Assert.False(Poplib.Fetch.Scheduling.FetchFailureKinds.IsPermanent(Poplib.Fetch.Scheduling.FetchRunOutcomes.Kind(failure)), failure.ToString());
+    }
+}
