@@ -30,6 +30,9 @@ internal static class ErrorReporter
     private static (int Code, string Message) Describe(Exception error) => error switch
     {
         CliException cli => (cli.ExitCode, cli.Message),
+        // The engine wraps what it met as it was (a refused login, a broken connection): word that as the other commands do.
+        Poplib.Fetch.FetchException { Wrapped: true, InnerException: { } inner } => Describe(inner),
+        Poplib.Fetch.FetchException fetch => Fetch.FetchWording.Failure(fetch),
         Output.BrokenPipeException => (ExitCodes.BrokenPipe, "standard output was closed"),
         OperationCanceledException => (ExitCodes.Interrupted, "interrupted; nothing was deleted that the server had not already committed."),
         Pop3CommandException command => (ExitCodes.ServerError, $"the server refused {command.Command}: {command.ResponseText}"),

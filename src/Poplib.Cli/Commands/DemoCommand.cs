@@ -108,8 +108,7 @@ internal static class DemoCommand
             await File.WriteAllTextAsync(ca, server.Certificate.ExportCertificatePem(), cancellationToken);
             var before = ExistingFiles(output.FullName);
             var account = new AccountSettings("demo", DemoConnection(server.Port, ca), () => password,
-                new DestinationSpec(DestinationKind.Maildir, output.FullName),
-                new FetchPolicy(Delete: false, MaxSize: null, OversizeAction.Skip, Limit: null, UidlResetAction.Refuse, FetchPolicy.DefaultBatchSize));
+                Poplib.Fetch.FetchDestination.Maildir(output.FullName), new Poplib.Fetch.FetchPolicy());
             string state = Path.Combine(work, "state", "fetch.sqlite");
             var download = Stopwatch.StartNew();
             int code = await FetchRunner.RunAsync([account], state, 1, console.IsTerminal ? OutputMode.Live : OutputMode.Summary, console, cancellationToken);

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text;
-using Poplib.Cli.Fetch;
+using Poplib.Fetch.Platform;
 
 namespace Poplib.Cli.Connection;
 

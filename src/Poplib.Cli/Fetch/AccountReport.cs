@@ -1,48 +1,40 @@
+using Poplib.Fetch;
+
 namespace Poplib.Cli.Fetch;
 
-/// <summary>How one account's run went: the summary table's row, and the JSON output's object.</summary>
-internal sealed class AccountReport(string name)
+/// <summary>How one account's run went, for the command line: the summary table's row and the JSON output's object.</summary>
+/// <param name="Name">The account's name.</param>
+/// <param name="Result">What the run did (also for a failed run, up to its failure); null if it never started.</param>
+/// <param name="ExitCode">0 when the account went well; else the exit code its failure maps to.</param>
+/// <param name="Error">The failure, worded for the command line and safe for a terminal; null when it went well.</param>
+/// <param name="Interrupted">Stopped by Ctrl-C (or SIGTERM).</param>
+internal sealed record AccountReport(string Name, FetchResult? Result, int ExitCode, string? Error, bool Interrupted)
 {
-    public string Name { get; } = name;
+    public int OnServer => Result?.OnServer ?? 0;
 
-    /// <summary>Messages on the server at login, and their octets (LIST).</summary>
-    public int OnServer { get; set; }
+    public int Delivered => Result?.Delivered ?? 0;
 
-    public long OnServerBytes { get; set; }
+    public long DeliveredBytes => Result?.DeliveredOctets ?? 0;
 
-    /// <summary>Messages this run will download, and their octets (the progress totals).</summary>
-    public int ToFetch { get; set; }
+    public int HeadersOnly => Result?.HeadersOnly ?? 0;
 
-    public long ToFetchBytes { get; set; }
+    public int Deleted => Result?.Deleted ?? 0;
 
-    /// <summary>Messages delivered (durable and recorded) in this run, and their octets as received.</summary>
-    public int Delivered { get; set; }
+    public int SkippedOversize => Result?.SkippedOversize ?? 0;
 
-    public long DeliveredBytes { get; set; }
+    public int Duplicates => Result?.Duplicates ?? 0;
 
-    public int Deleted { get; set; }
+    public int Refused => Result?.Refused ?? 0;
 
-    public int SkippedOversize { get; set; }
+    public int Rejected => Result?.Rejected ?? 0;
 
-    public int HeadersOnly { get; set; }
+    public TimeSpan Elapsed => Result?.Elapsed ?? TimeSpan.Zero;
 
-    public int Duplicates { get; set; }
+    /// <summary>The warnings, worded for the command line and safe for a terminal.</summary>
+    public IReadOnlyList<string> Warnings => Result is null ? [] : [.. Result.Warnings.Select(FetchWording.Warning)];
 
-    public int Refused { get; set; }
-
-    /// <summary>Messages a delivery command rejected (non-zero exit): not delivered, left on the server.</summary>
-    public int Rejected { get; set; }
-
-    public TimeSpan Elapsed { get; set; }
-
-    /// <summary>0 when the account went well; else the exit code its failure maps to.</summary>
-    public int ExitCode { get; set; }
-
-    public string? Error { get; set; }
-
-    public bool Interrupted { get; set; }
-
-    public List<string> Warnings { get; } = [];
+    /// <summary>The live display's last state of the account.</summary>
+    public FetchProgress Progress => new(Name, OnServer, Result?.ToFetch ?? 0, Result?.ToFetchOctets ?? 0, Delivered, DeliveredBytes, HeadersOnly);
 
     public string Status => Interrupted ? "interrupted" : ExitCode == 0 ? (Refused > 0 ? "ok (some refused)" : "ok") : "failed";
 }

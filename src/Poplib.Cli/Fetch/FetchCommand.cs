@@ -1,7 +1,9 @@
 using System.CommandLine;
 using Poplib.Cli.Connection;
 using Poplib.Cli.Fetch.Config;
-using Poplib.Cli.Fetch.State;
+using Poplib.Fetch;
+using Poplib.Fetch.Configuration;
+using Poplib.Fetch.State;
 
 namespace Poplib.Cli.Fetch;
 
@@ -80,15 +82,15 @@ internal static class FetchCommand
                     ConnectionSettings settings = connection.Read(result);
                     if (settings.User is null)
                         throw new CliException(ExitCodes.Usage, "no user: give --user NAME or a URL such as pops://alice@host");
-                    DestinationSpec destination = ReadDestination(result.GetValue(maildir), result.GetValue(mbox), result.GetValue(mda));
-                    FetchPolicy policy = Override(new FetchPolicy(false, null, OversizeAction.Skip, null, UidlResetAction.Refuse, FetchPolicy.DefaultBatchSize),
+                    FetchDestination destination = ReadDestination(result.GetValue(maildir), result.GetValue(mbox), result.GetValue(mda));
+                    FetchPolicy policy = Override(new FetchPolicy(),
                         result, keep, delete, maxSize, oversize, limit, onReset, batch, maxRunTime);
                     // Read the password now, once: a prompt must come before any connection starts.
                     string password = PasswordSource.Read(settings.PasswordEnv, settings.PasswordFile, settings.PasswordCommand, console);
                     accounts = [new AccountSettings($"{settings.User}@{settings.Host}", settings, () => password, destination, policy)];
                 }
 
-                string state = result.GetValue(statePath) is { } s ? Path.GetFullPath(FetchConfig.ExpandHome(s)) : configState ?? FetchState.DefaultPath;
+                string state = result.GetValue(statePath) is { } s ? Path.GetFullPath(FetchConfig.ExpandHome(s)) : configState ?? SqliteFetchStateStore.DefaultPath;
                 OutputMode mode = json ? OutputMode.Json : result.GetValue(quiet) ? OutputMode.Quiet : console.IsTerminal ? OutputMode.Live : OutputMode.Lines;
                 return await FetchRunner.RunAsync(accounts, state, parallelAccounts ?? configParallel ?? 4, mode, console, cancellationToken);
             }
@@ -113,21 +115,20 @@ internal static class FetchCommand
         return [.. accounts.Where(a => names.Contains(a.Name))];
     }
 
-    private static DestinationSpec ReadDestination(string? maildir, string? mbox, string? mda)
+    private static FetchDestination ReadDestination(string? maildir, string? mbox, string? mda)
     {
         int given = (maildir is null ? 0 : 1) + (mbox is null ? 0 : 1) + (mda is null ? 0 : 1);
         if (given != 1)
             throw new CliException(ExitCodes.Usage, "give one destination: --maildir DIR, --mbox FILE or --mda COMMAND");
         foreach ((string option, DestinationKind kind, string? target) in new[] { ("--maildir", DestinationKind.Maildir, maildir), ("--mbox", DestinationKind.Mbox, mbox), ("--mda", DestinationKind.Mda, mda) })
         {
-            if (target is not null && DestinationSpec.Problem(kind, FetchConfig.ExpandHome(target)) is { } problem)
+            if (target is not null && FetchDestination.Problem(kind, FetchConfig.ExpandHome(target)) is { } problem)
                 throw new CliException(ExitCodes.Usage, $"{option} {problem}");
         }
 
-        static string Full(string path) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(FetchConfig.ExpandHome(path)));
-        return maildir is not null ? new DestinationSpec(DestinationKind.Maildir, Full(maildir))
-            : mbox is not null ? new DestinationSpec(DestinationKind.Mbox, Full(mbox))
-            : new DestinationSpec(DestinationKind.Mda, mda!);
+        return maildir is not null ? FetchDestination.Maildir(FetchConfig.ExpandHome(maildir))
+            : mbox is not null ? FetchDestination.Mbox(FetchConfig.ExpandHome(mbox))
+            : FetchDestination.Command(mda!);
     }
 
     /// <summary>The policy with whatever the command line gave explicitly laid over it.</summary>

@@ -1,8 +1,10 @@
 using System.Globalization;
 using System.Text.Json;
 using Poplib.Cli.Fetch.Progress;
-using Poplib.Cli.Fetch.State;
 using Poplib.Cli.Output;
+using Poplib.Fetch;
+using Poplib.Fetch.Platform;
+using Poplib.Fetch.State;
 
 namespace Poplib.Cli.Fetch;
 
@@ -49,6 +51,11 @@ internal static class FetchRunner
             {
                 reports[i] = Failed(accounts[i].Name, e.ExitCode, e.Message, interrupted: false, progress);
             }
+            catch (FetchException e)
+            {
+                (int failed, string message) = ErrorReporter.Classify(e);
+                reports[i] = Failed(accounts[i].Name, failed, message, interrupted: false, progress);
+            }
         }
 
         // No program fetch starts may see any account's password, its own included.
@@ -85,23 +92,40 @@ internal static class FetchRunner
     {
         if (cancellationToken.IsCancellationRequested)
             return Failed(account.Name, ExitCodes.Interrupted, "interrupted before it started", interrupted: true, progress);
-        FetchState state;
+        SqliteFetchStateStore state;
         try
         {
-            state = FetchState.Open(statePath);
+            state = SqliteFetchStateStore.Open(statePath);
         }
-        catch (CliException e)
+        catch (FetchException e)
         {
-            return Failed(account.Name, e.ExitCode, e.Message, interrupted: false, progress);
+            (int code, string message) = ErrorReporter.Classify(e);
+            return Failed(account.Name, code, message, interrupted: false, progress);
         }
 
+        AccountReport report;
         using (state)
-            return await new AccountFetcher(account, state, hidden, console, progress).RunAsync(cancellationToken);
+        {
+            var fetcher = new Fetcher(account.ToFetchAccount(account.ReadPassword(), console), state, new ProgressObserver(progress)) { Hidden = hidden };
+            try
+            {
+                FetchResult result = await fetcher.RunAsync(cancellationToken);
+                report = new AccountReport(account.Name, result, ExitCodes.Ok, null, Interrupted: false);
+            }
+            catch (FetchException e)
+            {
+                (int code, string message) = e.Wrapped ? ErrorReporter.Classify(e) : FetchWording.Failure(e, account.Policy);
+                report = new AccountReport(account.Name, e.Result, code, TerminalText.Safe(message), Interrupted: e.Failure == FetchFailure.Canceled);
+            }
+        }
+
+        progress.Finished(report);
+        return report;
     }
 
     private static AccountReport Failed(string name, int code, string message, bool interrupted, IFetchProgress progress)
     {
-        var report = new AccountReport(name) { ExitCode = code, Error = message, Interrupted = interrupted };
+        var report = new AccountReport(name, null, code, message, interrupted);
         progress.Finished(report);
         return report;
     }

@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
 using Poplib.Cli.Connection;
-using Poplib.Cli.Fetch.Platform;
+using Poplib.Fetch;
+using Poplib.Fetch.Configuration;
+using Poplib.Fetch.Platform;
 
 namespace Poplib.Cli.Fetch.Config;
 
@@ -19,7 +21,8 @@ internal sealed partial record FetchConfig(string? StatePath, int? Parallel, IRe
     /// <summary>
     /// Reads a JSON config (comments and trailing commas allowed). Paths may start with <c>~/</c>;
     /// relative paths are relative to the config file. Every mistake is a <see cref="CliException"/>
-    /// with exit code <see cref="ExitCodes.Config"/> naming the file, the account and the field.
+    /// with exit code <see cref="ExitCodes.Config"/> naming the file, the account and the field (or a
+    /// <see cref="FetchException"/> with <see cref="FetchFailure.Configuration"/>, which maps to it).
     /// </summary>
     public static FetchConfig Load(string path, CliConsole console, int debugLevel)
     {
@@ -36,7 +39,7 @@ internal sealed partial record FetchConfig(string? StatePath, int? Parallel, IRe
 
         // The config names commands to run (password, delivery) and whom to trust: obeying a file
         // another user can change would run their commands as us.
-        StrictModes.RequireTrustedFile(full, "the config file", ExitCodes.Config);
+        StrictModes.RequireTrustedFile(full, "the config file", FetchFailure.Configuration);
 
         JsonDocument document;
         try
@@ -72,10 +75,7 @@ internal sealed partial record FetchConfig(string? StatePath, int? Parallel, IRe
     [System.Text.RegularExpressions.GeneratedRegex(@"\s*(Path: \S* \| )?LineNumber: \d+ \| BytePositionInLine: \d+\.?", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
     private static partial System.Text.RegularExpressions.Regex JsonPosition();
 
-    internal static string ExpandHome(string path) =>
-        path == "~" || path.StartsWith("~/", StringComparison.Ordinal)
-            ? Environment.GetFolderPath(Environment.SpecialFolder.UserProfile) + path[1..]
-            : path;
+    internal static string ExpandHome(string path) => FetchAccountOptions.ExpandHome(path);
 
     private sealed class Reader(string file, CliConsole console, int debugLevel, bool privateFile)
     {
@@ -133,7 +133,7 @@ internal sealed partial record FetchConfig(string? StatePath, int? Parallel, IRe
             if (result.Count == 0)
                 throw Error("every account is disabled");
             // One mailbox, one state and one lock: two accounts for it would fight over both.
-            foreach (IGrouping<string, AccountSettings> same in result.GroupBy(a => a.Key).Where(g => g.Count() > 1))
+            foreach (IGrouping<AccountKey, AccountSettings> same in result.GroupBy(a => a.Key).Where(g => g.Count() > 1))
                 throw Error($"the accounts {string.Join(" and ", same.Select(a => $"\"{a.Name}\""))} fetch the same mailbox ({same.Key}); keep one");
             return new FetchConfig(state, parallel, result);
         }
@@ -203,7 +203,7 @@ internal sealed partial record FetchConfig(string? StatePath, int? Parallel, IRe
             }
         }
 
-        private DestinationSpec Destination(string name, Fields fields)
+        private FetchDestination Destination(string name, Fields fields)
         {
             // The account's own destination replaces one given in "defaults".
             var given = DestinationFields.Where(k => fields.GetOwn(k) is not null).ToList();
@@ -220,9 +220,14 @@ internal sealed partial record FetchConfig(string? StatePath, int? Parallel, IRe
             };
             if (kind != DestinationKind.Mda)
                 target = string.IsNullOrWhiteSpace(target) ? target : ResolvePath(target);
-            return DestinationSpec.Problem(kind, target) is { } problem
+            return FetchDestination.Problem(kind, target) is { } problem
                 ? throw Error($"{name}: \"{given[0]}\" {problem}")
-                : new DestinationSpec(kind, target);
+                : kind switch
+                {
+                    DestinationKind.Maildir => FetchDestination.Maildir(target),
+                    DestinationKind.Mbox => FetchDestination.Mbox(target),
+                    _ => FetchDestination.Command(target),
+                };
         }
 
         private FetchPolicy Policy(string name, Fields fields)
@@ -239,15 +244,16 @@ internal sealed partial record FetchConfig(string? StatePath, int? Parallel, IRe
                     : throw Error($"{Where("maxSize")} must be a size such as 10485760 or \"10M\"");
             }
 
-            return new FetchPolicy(
-                Delete: policy == "delete",
-                MaxSize: maxSize,
-                Oversize: fields.Get("oversize") is { } o ? Choice<OversizeAction>(o, Where("oversize")) : OversizeAction.Skip,
-                Limit: fields.Get("limit") is { } l ? Integer(l, Where("limit"), 1, int.MaxValue) : null,
-                OnUidlReset: fields.Get("onUidlReset") is { } r ? Choice<UidlResetAction>(r, Where("onUidlReset")) : UidlResetAction.Refuse,
-                BatchSize: fields.Get("batch") is { } b ? Integer(b, Where("batch"), 1, 100_000) : FetchPolicy.DefaultBatchSize)
+            var defaults = new FetchPolicy();
+            return defaults with
             {
-                MaxRunTime = fields.Get("maxRunTime") is { } t ? Duration(t, Where("maxRunTime")) : FetchPolicy.DefaultMaxRunTime,
+                Delete = policy == "delete",
+                MaxSize = maxSize,
+                Oversize = fields.Get("oversize") is { } o ? Choice<OversizeAction>(o, Where("oversize")) : defaults.Oversize,
+                Limit = fields.Get("limit") is { } l ? Integer(l, Where("limit"), 1, int.MaxValue) : defaults.Limit,
+                OnUidlReset = fields.Get("onUidlReset") is { } r ? Choice<UidlResetAction>(r, Where("onUidlReset")) : defaults.OnUidlReset,
+                BatchSize = fields.Get("batch") is { } b ? Integer(b, Where("batch"), 1, 100_000) : defaults.BatchSize,
+                MaxRunTime = fields.Get("maxRunTime") is { } t ? Duration(t, Where("maxRunTime")) : defaults.MaxRunTime,
             };
         }
 
@@ -272,7 +278,7 @@ internal sealed partial record FetchConfig(string? StatePath, int? Parallel, IRe
         /// <summary>A file that decides whom to trust must be as safe from other users as the config itself.</summary>
         private static string TrustedFile(string path, string what)
         {
-            StrictModes.RequireTrustedFile(path, what, ExitCodes.Config);
+            StrictModes.RequireTrustedFile(path, what, FetchFailure.Configuration);
             return path;
         }
 

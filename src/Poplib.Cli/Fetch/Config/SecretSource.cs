@@ -1,4 +1,5 @@
 using Poplib.Cli.Connection;
+using Poplib.Fetch.Platform;
 
 namespace Poplib.Cli.Fetch.Config;
 

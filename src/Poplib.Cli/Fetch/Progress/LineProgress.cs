@@ -1,5 +1,6 @@
 using System.Globalization;
 using Poplib.Cli.Output;
+using Poplib.Fetch;
 
 namespace Poplib.Cli.Fetch.Progress;
 
@@ -11,28 +12,28 @@ internal sealed class LineProgress(TextWriter output, TextWriter error) : IFetch
 {
     private readonly Lock _gate = new();
 
-    public void Started(AccountReport account)
+    public void Started(FetchProgress account)
     {
         lock (_gate)
         {
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{account.Name}: {account.OnServer} message(s) on the server, {account.ToFetch} to fetch ({account.ToFetchBytes:N0} octets)"));
+                $"{account.Account}: {account.OnServer} message(s) on the server, {account.ToFetch} to fetch ({account.ToFetchOctets:N0} octets)"));
         }
     }
 
-    public void Delivered(AccountReport account, string key, long octets)
+    public void Delivered(FetchProgress account, MessageKey key, long octets)
     {
         lock (_gate)
         {
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{account.Name}: {account.Delivered + account.HeadersOnly}/{account.ToFetch} delivered {TerminalText.Safe(key)} ({octets:N0} octets)"));
+                $"{account.Account}: {account.Delivered + account.HeadersOnly}/{account.ToFetch} delivered {TerminalText.Safe(key.Value)} ({octets:N0} octets)"));
         }
     }
 
-    public void Warning(AccountReport account, string message)
+    public void Warning(string account, string message)
     {
         lock (_gate)
-            error.WriteLine($"poplib: {account.Name}: warning: {message}");
+            error.WriteLine($"poplib: {account}: warning: {message}");
     }
 
     public void Finished(AccountReport account)
@@ -49,15 +50,15 @@ internal sealed class QuietProgress(TextWriter? error) : IFetchProgress
 {
     private readonly Lock _gate = new();
 
-    public void Started(AccountReport account)
+    public void Started(FetchProgress account)
     {
     }
 
-    public void Delivered(AccountReport account, string key, long octets)
+    public void Delivered(FetchProgress account, MessageKey key, long octets)
     {
     }
 
-    public void Warning(AccountReport account, string message)
+    public void Warning(string account, string message)
     {
     }
 

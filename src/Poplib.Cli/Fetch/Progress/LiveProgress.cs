@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Poplib.Fetch;
 
 namespace Poplib.Cli.Fetch.Progress;
 
@@ -12,8 +13,8 @@ internal sealed class LiveProgress : IFetchProgress, IDisposable
     private const int BarWidth = 24;
     private readonly TextWriter _output;
     private readonly Lock _gate = new();
-    private readonly List<AccountReport> _accounts = [];
-    private readonly Dictionary<AccountReport, string> _states = [];
+    private readonly List<FetchProgress> _accounts = [];
+    private readonly Dictionary<string, string> _states = new(StringComparer.Ordinal);
     private readonly Timer _timer;
     private int _drawnLines;
     private bool _dirty;
@@ -23,23 +24,22 @@ internal sealed class LiveProgress : IFetchProgress, IDisposable
         _output = output;
         foreach (string name in accountNames)
         {
-            var placeholder = new AccountReport(name);
-            _accounts.Add(placeholder);
-            _states[placeholder] = "waiting";
+            _accounts.Add(new FetchProgress(name, 0, 0, 0, 0, 0, 0));
+            _states[name] = "waiting";
         }
 
         _timer = new Timer(_ => Redraw(force: false), null, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(100));
     }
 
-    public void Started(AccountReport account) => Update(account, "fetching");
+    public void Started(FetchProgress account) => Update(account, "fetching");
 
-    public void Delivered(AccountReport account, string key, long octets) => Update(account, "fetching");
+    public void Delivered(FetchProgress account, MessageKey key, long octets) => Update(account, "fetching");
 
-    public void Warning(AccountReport account, string message) => Above($"{account.Name}: warning: {message}");
+    public void Warning(string account, string message) => Above($"{account}: warning: {message}");
 
     public void Finished(AccountReport account)
     {
-        Update(account, account.Status);
+        Update(account.Progress, account.Status);
         if (account.Error is not null)
             Above($"{account.Name}: {account.Error}");
     }
@@ -50,22 +50,17 @@ internal sealed class LiveProgress : IFetchProgress, IDisposable
         Redraw(force: true);
     }
 
-    private void Update(AccountReport account, string state)
+    private void Update(FetchProgress account, string state)
     {
         lock (_gate)
         {
-            int index = _accounts.FindIndex(a => a == account || a.Name == account.Name);
+            int index = _accounts.FindIndex(a => a.Account == account.Account);
             if (index < 0)
-            {
                 _accounts.Add(account);
-            }
             else
-            {
-                _states.Remove(_accounts[index]);
                 _accounts[index] = account;
-            }
 
-            _states[account] = state;
+            _states[account.Account] = state;
             _dirty = true;
         }
     }
@@ -101,17 +96,17 @@ internal sealed class LiveProgress : IFetchProgress, IDisposable
 
     private void Draw()
     {
-        int nameWidth = Math.Min(30, _accounts.Max(a => a.Name.Length));
+        int nameWidth = Math.Min(30, _accounts.Max(a => a.Account.Length));
         var text = new StringBuilder();
-        foreach (AccountReport account in _accounts)
+        foreach (FetchProgress account in _accounts)
         {
             int done = account.Delivered + account.HeadersOnly;
-            double fraction = account.ToFetchBytes > 0 ? Math.Min(1, (double)account.DeliveredBytes / account.ToFetchBytes)
-                : account.ToFetch > 0 ? (double)done / account.ToFetch : (_states[account] == "fetching" ? 0 : 1);
+            double fraction = account.ToFetchOctets > 0 ? Math.Min(1, (double)account.DeliveredOctets / account.ToFetchOctets)
+                : account.ToFetch > 0 ? (double)done / account.ToFetch : (_states[account.Account] == "fetching" ? 0 : 1);
             int filled = (int)(fraction * BarWidth);
-            string name = account.Name.Length > nameWidth ? account.Name[..(nameWidth - 1)] + "…" : account.Name.PadRight(nameWidth);
+            string name = account.Account.Length > nameWidth ? account.Account[..(nameWidth - 1)] + "…" : account.Account.PadRight(nameWidth);
             text.Append(CultureInfo.InvariantCulture,
-                $"{name} [{new string('#', filled)}{new string('.', BarWidth - filled)}] {done}/{account.ToFetch} msgs  {Mib(account.DeliveredBytes)}/{Mib(account.ToFetchBytes)} MiB  {_states[account]}\n");
+                $"{name} [{new string('#', filled)}{new string('.', BarWidth - filled)}] {done}/{account.ToFetch} msgs  {Mib(account.DeliveredOctets)}/{Mib(account.ToFetchOctets)} MiB  {_states[account.Account]}\n");
         }
 
         _output.Write(text.ToString());

@@ -1,6 +1,7 @@
 using System.Text;
 using Poplib.Cli;
 using Poplib.Cli.Fetch;
+using Poplib.Fetch.Scheduling;
 
 namespace Poplib.Tests.Cli.Fetch;
 

@@ -1,0 +1,77 @@
+namespace Poplib.Fetch.Delivery;
+
+/// <summary>The two phases of a delivery as state writes, for one account and destination; each call is durable when it returns.</summary>
+public sealed class DeliveryJournal
+{
+    private readonly IFetchStateStore _state;
+    private readonly AccountKey _account;
+    private readonly string _destination;
+
+    internal DeliveryJournal(IFetchStateStore state, AccountKey account, string destination)
+    {
+        _state = state;
+        _account = account;
+        _destination = destination;
+    }
+
+    /// <summary>Phase one: the group is about to be moved (or sent) into place, at the recorded locations.</summary>
+    public void Prepare(IReadOnlyList<StagedMessage> group) =>
+        _state.Save(_account, [.. group.Select(m => m.ToRow(_destination, m.Outcome == MessageStatus.Truncated ? MessageStatus.DeliveringHeaders : MessageStatus.Delivering))]);
+
+    /// <summary>Phase two: the group is durably in place.</summary>
+    public void Confirm(IReadOnlyList<StagedMessage> group) =>
+        _state.Save(_account, [.. group.Select(m => m.ToRow(_destination, m.Outcome))]);
+
+    /// <summary>Rows from an interrupted run turned out to be delivered.</summary>
+    public void ConfirmRecovered(IReadOnlyList<StoredMessage> rows) =>
+        _state.Save(_account, [.. rows.Select(r => r with { Status = r.Status == MessageStatus.DeliveringHeaders ? MessageStatus.Truncated : MessageStatus.Delivered })]);
+
+    /// <summary>The first phase did not complete: the messages are not delivered and will be fetched again.</summary>
+    public void Forget(IEnumerable<MessageKey> keys) => _state.Forget(_account, keys);
+
+    /// <summary>
+    /// Delivers a group one message at a time, for destinations that make each message durable
+    /// themselves (a delivery command, an LMTP server, an application's sink): each is prepared,
+    /// handed to <paramref name="deliver"/>, and confirmed when it returns null. A non-null return is
+    /// a refusal — the message is forgotten (it stays on the server and is offered again next run), the
+    /// text is passed to <paramref name="warn"/>, and the others go on. An exception forgets the
+    /// message in hand and ends the group (those confirmed before stay delivered).
+    /// </summary>
+    /// <returns>The messages delivered.</returns>
+    public async ValueTask<IReadOnlyList<StagedMessage>> DeliverEachAsync(IReadOnlyList<StagedMessage> group, Func<StagedMessage, CancellationToken, ValueTask<string?>> deliver,
+        Action<string> warn, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        ArgumentNullException.ThrowIfNull(deliver);
+        ArgumentNullException.ThrowIfNull(warn);
+        var delivered = new List<StagedMessage>(group.Count);
+        foreach (StagedMessage message in group)
+        {
+            // Recorded as on its way first: if the process dies while the destination works, the
+            // next run's recovery decides, and the message is never recorded unseen.
+            Prepare([message]);
+            string? refusal;
+            try
+            {
+                refusal = await deliver(message, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                Forget([message.Key]);
+                throw;
+            }
+
+            if (refusal is not null)
+            {
+                Forget([message.Key]);
+                warn(refusal);
+                continue;
+            }
+
+            Confirm([message]);
+            delivered.Add(message);
+        }
+
+        return delivered;
+    }
+}

@@ -1,0 +1,31 @@
+namespace Poplib.Fetch.Delivery;
+
+internal static class DestinationFactory
+{
+    /// <summary>
+    /// The built-in destination a state row names ("maildir:/path", "mbox:/path", "mda:command"), to
+    /// settle what an interrupted run left, or null if it cannot be opened (a sink or a destination of
+    /// the application's own is not reopened by name: its rows are fetched again).
+    /// </summary>
+    public static IMailDestination? FromName(string name, AccountKey account, ChildEnvironment hidden)
+    {
+        int colon = name.IndexOf(':', StringComparison.Ordinal);
+        if (colon < 0)
+            return null;
+        string target = name[(colon + 1)..];
+        try
+        {
+            return name[..colon] switch
+            {
+                "maildir" when Directory.Exists(target) => new MaildirDestination(target),
+                "mbox" when Directory.Exists(Path.GetDirectoryName(target)) => new MboxDestination(target),
+                "mda" => new MdaDestination(target, account, hidden),
+                _ => null,
+            };
+        }
+        catch (FetchException)
+        {
+            return null;
+        }
+    }
+}

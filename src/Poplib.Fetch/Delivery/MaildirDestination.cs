@@ -1,0 +1,161 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace Poplib.Fetch.Delivery;
+
+/// <summary>
+/// Delivers into a Maildir as the format prescribes — write in <c>tmp/</c>, flush to disk, rename into
+/// <c>new/</c>, flush the directory — in groups: one file-system sync for the group's files, one
+/// state commit naming their final names, the renames, one directory sync, one state commit.
+/// </summary>
+internal sealed partial class MaildirDestination : FileDestination
+{
+    private static readonly string Host = SafeHostName();
+    // Per process, not per destination: two accounts delivering into one Maildir must not collide.
+    private static int s_sequence;
+    private readonly string _root;
+
+    public MaildirDestination(string root)
+    {
+        _root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
+        try
+        {
+            foreach (string sub in new[] { "tmp", "new", "cur" })
+                PrivateFiles.CreateFolder(Path.Combine(_root, sub));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new FetchException(FetchFailure.Destination, $"cannot create the Maildir {_root}: {e.Message}", e);
+        }
+    }
+
+    public override string Name => "maildir:" + _root;
+
+    public override StagedMessage Stage(MessageKey key, long serverSize)
+    {
+        // The classic unique name: seconds, microseconds, process and a per-process counter, host.
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        string name = string.Create(CultureInfo.InvariantCulture,
+            $"{now.ToUnixTimeSeconds()}.M{now.Ticks / 10 % 1_000_000}P{Environment.ProcessId}Q{Interlocked.Increment(ref s_sequence)}.{Host}");
+        string path = Path.Combine(_root, "tmp", name);
+        // Unbuffered: MessageWriter hands over 32 KiB pieces. Mode 0600: mail is for its owner only.
+        FileStream file = PrivateFiles.CreateNew(path, FileAccess.Write);
+        return new StagedMessage(key, serverSize, file, path);
+    }
+
+    public override IReadOnlyList<StagedMessage> Commit(IReadOnlyList<StagedMessage> group, DeliveryJournal journal, Action<string> warn)
+    {
+        if (group.Count == 0)
+            return group;
+        Durability.SyncFiles([.. group.Select(m => m.File)], Path.Combine(_root, "tmp"));
+        foreach (StagedMessage message in group)
+        {
+            message.File.Dispose();
+            // ",S=" carries the size so readers (Dovecot among them) need not stat the file.
+            message.Location = string.Create(CultureInfo.InvariantCulture, $"{Path.GetFileName(message.TemporaryPath)},S={message.Content.Length}");
+        }
+
+        journal.Prepare(group);
+        foreach (StagedMessage message in group)
+            File.Move(message.TemporaryPath!, Path.Combine(_root, "new", message.Location!));
+        Durability.SyncDirectory(Path.Combine(_root, "new"));
+        journal.Confirm(group);
+        return group;
+    }
+
+    public override void Recover(IReadOnlyList<StoredMessage> delivering, DeliveryJournal journal, Action<string> warn)
+    {
+        var delivered = new List<StoredMessage>();
+        var forgotten = new List<MessageKey>();
+        bool moved = false;
+        foreach (StoredMessage row in delivering)
+        {
+            string? name = row.Location;
+            if (name is null || name.Contains('/', StringComparison.Ordinal))
+            {
+                forgotten.Add(row.Key);
+                continue;
+            }
+
+            if (IsInPlace(name))
+            {
+                delivered.Add(row);
+                continue;
+            }
+
+            // The state named it before the rename, so the file in tmp/ is complete and synced: finish the move.
+            string temporary = Path.Combine(_root, "tmp", TemporaryName(name));
+            if (File.Exists(temporary))
+            {
+                File.Move(temporary, Path.Combine(_root, "new", name));
+                moved = true;
+                delivered.Add(row);
+                continue;
+            }
+
+            forgotten.Add(row.Key);
+        }
+
+        if (moved)
+            Durability.SyncDirectory(Path.Combine(_root, "new"));
+        journal.ConfirmRecovered(delivered);
+        journal.Forget(forgotten);
+        RemoveAbandonedTemporaryFiles(warn);
+    }
+
+    public override void Dispose()
+    {
+    }
+
+    /// <summary>In new/, or in cur/ where a mail reader may have moved it and appended ":2,flags".</summary>
+    private bool IsInPlace(string name)
+    {
+        if (File.Exists(Path.Combine(_root, "new", name)) || File.Exists(Path.Combine(_root, "cur", name)))
+            return true;
+        foreach (string sub in new[] { "cur", "new" })
+        {
+            if (Directory.EnumerateFiles(Path.Combine(_root, sub), name + ":*").Any())
+                return true;
+        }
+
+        return false;
+    }
+
+    private static string TemporaryName(string name)
+    {
+        int size = name.LastIndexOf(",S=", StringComparison.Ordinal);
+        return size < 0 ? name : name[..size];
+    }
+
+    /// <summary>
+    /// tmp/ files this host's poplib left when it was killed mid-message (their process is gone). Other
+    /// programs' files, and files of live processes, are left alone.
+    /// </summary>
+    private void RemoveAbandonedTemporaryFiles(Action<string> warn)
+    {
+        foreach (string path in Directory.EnumerateFiles(Path.Combine(_root, "tmp")))
+        {
+            Match match = TemporaryFileName().Match(Path.GetFileName(path));
+            if (!match.Success || match.Groups["host"].Value != Host)
+                continue;
+            int pid = int.Parse(match.Groups["pid"].Value, CultureInfo.InvariantCulture);
+            if (pid == Environment.ProcessId || ProcessProbe.IsAlive(pid))
+                continue;
+            try
+            {
+                File.Delete(path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                warn($"cannot remove the abandoned partial message {path}: {e.Message}");
+            }
+        }
+    }
+
+    private static string SafeHostName() =>
+        // '/' and ':' cannot appear in a Maildir name (RFC-less convention: replace them by octal escapes).
+        Environment.MachineName.Replace("/", "\\057", StringComparison.Ordinal).Replace(":", "\\072", StringComparison.Ordinal);
+
+    [GeneratedRegex(@"^\d+\.M\d+P(?<pid>\d+)Q\d+\.(?<host>.+)$", RegexOptions.CultureInvariant)]
+    private static partial Regex TemporaryFileName();
+}

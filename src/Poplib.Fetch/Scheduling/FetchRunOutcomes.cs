@@ -1,0 +1,52 @@
+namespace Poplib.Fetch.Scheduling;
+
+/// <summary>
+/// The engine's run as the scheduler sees it: a <see cref="Fetcher"/>'s <see cref="FetchResult"/> or
+/// <see cref="FetchException"/> as a <see cref="FetchRunOutcome"/>, so a run delegate is
+/// <c>try { return FetchRunOutcomes.From(await fetcher.RunAsync(ct)); } catch (FetchException e) { return FetchRunOutcomes.From(e); }</c>.
+/// </summary>
+public static class FetchRunOutcomes
+{
+    /// <summary>A successful run: the server's CAPA LOGIN-DELAY, and what it delivered (header-only copies included).</summary>
+    public static FetchRunOutcome From(FetchResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        return FetchRunOutcome.Success(result.LoginDelay) with
+        {
+            MessagesDelivered = result.Delivered + result.HeadersOnly,
+            OctetsDelivered = result.DeliveredOctets,
+        };
+    }
+
+    /// <summary>A failed run: its kind, its message, the server's LOGIN-DELAY, and what it delivered before it failed.</summary>
+    public static FetchRunOutcome From(FetchException failure)
+    {
+        ArgumentNullException.ThrowIfNull(failure);
+        return FetchRunOutcome.Failure(Kind(failure.Failure), failure.Message, failure.LoginDelay) with
+        {
+            MessagesDelivered = (failure.Result?.Delivered ?? 0) + (failure.Result?.HeadersOnly ?? 0),
+            OctetsDelivered = failure.Result?.DeliveredOctets ?? 0,
+        };
+    }
+
+    /// <summary>The scheduler's kind for an engine failure (the engine's finer kinds folded into the scheduler's).</summary>
+    public static FetchFailureKind Kind(FetchFailure failure) => failure switch
+    {
+        FetchFailure.Connection => FetchFailureKind.Connection,
+        FetchFailure.Timeout or FetchFailure.RunTimeExceeded => FetchFailureKind.Timeout,
+        FetchFailure.Tls => FetchFailureKind.Tls,
+        FetchFailure.Authentication => FetchFailureKind.Authentication,
+        FetchFailure.InUse => FetchFailureKind.InUse,
+        FetchFailure.LoginDelay => FetchFailureKind.LoginDelay,
+        FetchFailure.ServerTemporary => FetchFailureKind.ServerTemporary,
+        FetchFailure.ServerPermanent or FetchFailure.ServerRefused => FetchFailureKind.ServerPermanent,
+        FetchFailure.Protocol => FetchFailureKind.Protocol,
+        FetchFailure.AccountLocked => FetchFailureKind.AccountLocked,
+        FetchFailure.IdentityChanged => FetchFailureKind.IdentityChanged,
+        FetchFailure.Destination or FetchFailure.DestinationBusy or FetchFailure.Rejected => FetchFailureKind.Destination,
+        FetchFailure.State => FetchFailureKind.State,
+        FetchFailure.Configuration => FetchFailureKind.Configuration,
+        FetchFailure.Canceled => FetchFailureKind.Cancelled,
+        _ => FetchFailureKind.Unexpected,
+    };
+}

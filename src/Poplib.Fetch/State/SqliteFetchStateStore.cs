@@ -1,0 +1,308 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+
+namespace Poplib.Fetch.State;
+
+/// <summary>
+/// The default state store: SQLite, one row per (account, key). Every change is one transaction with
+/// <c>synchronous=FULL</c> in WAL mode, so a row that a commit returned for is on disk — the
+/// delivery protocol orders its writes around exactly that guarantee. The file and its folder must
+/// be private (mode 0600/0700, ours; checked on Unix): whoever can write the state decides what a
+/// delete-mode run removes from the server. One instance serves one run at a time; open one per
+/// account for parallel runs (they share the file safely).
+/// </summary>
+public sealed class SqliteFetchStateStore : IFetchStateStore
+{
+    private const int SchemaVersion = 1;
+    private readonly SqliteConnection _connection;
+
+    private SqliteFetchStateStore(SqliteConnection connection, string path)
+    {
+        _connection = connection;
+        Path = path;
+    }
+
+    /// <summary>The database file.</summary>
+    public string Path { get; }
+
+    /// <summary>The default place: <c>$XDG_STATE_HOME/poplib/fetch.sqlite</c> (~/.local/state when unset).</summary>
+    public static string DefaultPath
+    {
+        get
+        {
+            string? xdg = Environment.GetEnvironmentVariable("XDG_STATE_HOME");
+            string root = string.IsNullOrEmpty(xdg)
+                ? System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "state")
+                : xdg;
+            return System.IO.Path.Combine(root, "poplib", "fetch.sqlite");
+        }
+    }
+
+    /// <summary>Opens (creating it privately if missing) the state database at <paramref name="path"/>; throws <see cref="FetchException"/> (<see cref="FetchFailure.State"/>) if it cannot.</summary>
+    public static SqliteFetchStateStore Open(string path)
+    {
+        string full = System.IO.Path.GetFullPath(path);
+        try
+        {
+            // Whoever can write the state decides what --delete removes from the server: it must be ours alone.
+            StrictModes.RequirePrivateDirectory(System.IO.Path.GetDirectoryName(full)!, "the state folder");
+            CreatePrivately(full);
+            foreach (string file in new[] { full, full + "-wal", full + "-shm", full + "-journal" }.Where(File.Exists))
+                StrictModes.RequirePrivateFile(file, "the fetch state");
+            var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+            {
+                DataSource = full,
+                Mode = SqliteOpenMode.ReadWriteCreate,
+                Pooling = false,
+                DefaultTimeout = 30,
+            }.ToString());
+            connection.Open();
+            var state = new SqliteFetchStateStore(connection, full);
+            state.Initialise();
+            return state;
+        }
+        catch (SqliteException e)
+        {
+            throw new FetchException(FetchFailure.State, $"cannot open the fetch state {full}: {e.Message}", e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new FetchException(FetchFailure.State, $"cannot create the fetch state {full}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Creates the database file with mode 0600 before SQLite does (with the umask's mode); its journals copy that mode.</summary>
+    private static void CreatePrivately(string path)
+    {
+        try
+        {
+            using FileStream created = PrivateFiles.CreateNew(path, FileAccess.Write);
+        }
+        catch (IOException) when (File.Exists(path) || new FileInfo(path).LinkTarget is not null)
+        {
+            // It exists (or a link does): checked by the caller.
+        }
+    }
+
+    private void Initialise()
+    {
+        // WAL lets parallel accounts (one connection each) write without blocking readers; FULL makes
+        // every commit durable before it returns — the property the delivery order depends on.
+        Execute("PRAGMA journal_mode=WAL");
+        Execute("PRAGMA synchronous=FULL");
+        Execute("PRAGMA busy_timeout=30000");
+        using SqliteTransaction transaction = _connection.BeginTransaction();
+        Execute("""
+            CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS messages(
+                account     TEXT NOT NULL,
+                key         TEXT NOT NULL,
+                status      TEXT NOT NULL,
+                size        INTEGER NOT NULL,
+                message_id  TEXT,
+                digest      TEXT,
+                destination TEXT NOT NULL,
+                location    TEXT,
+                on_server   INTEGER NOT NULL DEFAULT 1,
+                fetched_at  TEXT NOT NULL,
+                deleted_at  TEXT,
+                PRIMARY KEY(account, key)) WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS messages_by_id ON messages(account, message_id, size);
+            INSERT OR IGNORE INTO meta(key, value) VALUES('schema', '1');
+            """, transaction);
+        string? version = Scalar("SELECT value FROM meta WHERE key = 'schema'", transaction);
+        if (version != SchemaVersion.ToString(CultureInfo.InvariantCulture))
+            throw new FetchException(FetchFailure.State, $"the fetch state {Path} has schema {version}; this poplib understands {SchemaVersion}");
+        transaction.Commit();
+    }
+
+    /// <summary>Every row of <paramref name="account"/>, by key.</summary>
+    /// <inheritdoc/>
+    public Dictionary<MessageKey, StoredMessage> Load(AccountKey account)
+    {
+        var rows = new Dictionary<MessageKey, StoredMessage>();
+        using SqliteCommand command = Command("SELECT key, status, size, message_id, digest, destination, location, on_server FROM messages WHERE account = $account");
+        command.Parameters.AddWithValue("$account", account.ToString());
+        using SqliteDataReader reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            var row = new StoredMessage(
+                Key: MessageKey.Parse(reader.GetString(0)),
+                Status: Enum.Parse<MessageStatus>(reader.GetString(1)),
+                Size: reader.GetInt64(2),
+                MessageId: reader.IsDBNull(3) ? null : reader.GetString(3),
+                Digest: reader.IsDBNull(4) ? null : reader.GetString(4),
+                Destination: reader.GetString(5),
+                Location: reader.IsDBNull(6) ? null : reader.GetString(6),
+                OnServer: reader.GetInt64(7) != 0);
+            rows[row.Key] = row;
+        }
+
+        return rows;
+    }
+
+    /// <summary>Writes (inserts or replaces) <paramref name="rows"/> in one durable transaction.</summary>
+    /// <inheritdoc/>
+    public void Save(AccountKey account, IReadOnlyCollection<StoredMessage> rows)
+    {
+        if (rows.Count == 0)
+            return;
+        string now = DateTimeOffset.UtcNow.ToString("o", CultureInfo.InvariantCulture);
+        using SqliteTransaction transaction = _connection.BeginTransaction();
+        using SqliteCommand command = Command("""
+            INSERT OR REPLACE INTO messages(account, key, status, size, message_id, digest, destination, location, on_server, fetched_at, deleted_at)
+            VALUES($account, $key, $status, $size, $message_id, $digest, $destination, $location, $on_server, $now,
+                   CASE WHEN $status = 'Deleted' THEN $now END)
+            """, transaction);
+        SqliteParameter key = command.Parameters.Add("$key", SqliteType.Text);
+        SqliteParameter status = command.Parameters.Add("$status", SqliteType.Text);
+        SqliteParameter size = command.Parameters.Add("$size", SqliteType.Integer);
+        SqliteParameter messageId = command.Parameters.Add("$message_id", SqliteType.Text);
+        SqliteParameter digest = command.Parameters.Add("$digest", SqliteType.Text);
+        SqliteParameter destination = command.Parameters.Add("$destination", SqliteType.Text);
+        SqliteParameter location = command.Parameters.Add("$location", SqliteType.Text);
+        SqliteParameter onServer = command.Parameters.Add("$on_server", SqliteType.Integer);
+        command.Parameters.AddWithValue("$account", account.ToString());
+        command.Parameters.AddWithValue("$now", now);
+        foreach (StoredMessage row in rows)
+        {
+            key.Value = row.Key.Value;
+            status.Value = row.Status.ToString();
+            size.Value = row.Size;
+            messageId.Value = (object?)row.MessageId ?? DBNull.Value;
+            digest.Value = (object?)row.Digest ?? DBNull.Value;
+            destination.Value = row.Destination;
+            location.Value = (object?)row.Location ?? DBNull.Value;
+            onServer.Value = row.OnServer ? 1 : 0;
+            command.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+    }
+
+    /// <summary>Removes rows (an abandoned first phase), in one durable transaction.</summary>
+    /// <inheritdoc/>
+    public void Forget(AccountKey account, IEnumerable<MessageKey> keys)
+    {
+        using SqliteTransaction transaction = _connection.BeginTransaction();
+        ForEachKey("DELETE FROM messages WHERE account = $account AND key = $key", account, keys, transaction);
+        transaction.Commit();
+    }
+
+    /// <summary>Records which of the account's known messages the server listed in this session.</summary>
+    /// <inheritdoc/>
+    public void MarkOnServer(AccountKey account, IReadOnlySet<MessageKey> present)
+    {
+        using SqliteTransaction transaction = _connection.BeginTransaction();
+        using (SqliteCommand clear = Command("UPDATE messages SET on_server = 0 WHERE account = $account AND on_server = 1", transaction))
+        {
+            clear.Parameters.AddWithValue("$account", account.ToString());
+            clear.ExecuteNonQuery();
+        }
+
+        ForEachKey("UPDATE messages SET on_server = 1 WHERE account = $account AND key = $key", account, present, transaction);
+        transaction.Commit();
+    }
+
+    /// <summary>Sets <paramref name="status"/> on existing rows, in one durable transaction.</summary>
+    /// <inheritdoc/>
+    public void SetStatus(AccountKey account, IEnumerable<MessageKey> keys, MessageStatus status)
+    {
+        using SqliteTransaction transaction = _connection.BeginTransaction();
+        ForEachKey("""
+            UPDATE messages SET status = $status,
+                   deleted_at = CASE WHEN $status = 'Deleted' THEN $now ELSE deleted_at END,
+                   on_server = CASE WHEN $status = 'Deleted' THEN 0 ELSE on_server END
+            WHERE account = $account AND key = $key
+            """, account, keys, transaction,
+            ("$status", status.ToString()), ("$now", DateTimeOffset.UtcNow.ToString("o", CultureInfo.InvariantCulture)));
+        transaction.Commit();
+    }
+
+    /// <summary>Runs one prepared statement per key (bound as <c>$key</c>, the account as <c>$account</c>).</summary>
+    private void ForEachKey(string sql, AccountKey account, IEnumerable<MessageKey> keys, SqliteTransaction transaction, params (string Name, object Value)[] parameters)
+    {
+        using SqliteCommand command = Command(sql, transaction);
+        command.Parameters.AddWithValue("$account", account.ToString());
+        foreach ((string name, object value) in parameters)
+            command.Parameters.AddWithValue(name, value);
+        SqliteParameter key = command.Parameters.Add("$key", SqliteType.Text);
+        foreach (MessageKey k in keys)
+        {
+            key.Value = k.Value;
+            command.ExecuteNonQuery();
+        }
+    }
+
+    /// <summary>
+    /// Whether a message with this Message-ID was delivered whole for the account (the UIDL-change
+    /// safety net). Sizes are not compared: a server migration often changes them (line-ending
+    /// counting, added headers) while the Message-ID stays.
+    /// </summary>
+    /// <inheritdoc/>
+    public bool HasDelivered(AccountKey account, string messageId)
+    {
+        using SqliteCommand command = Command("SELECT 1 FROM messages WHERE account = $account AND message_id = $id AND status IN ('Delivered', 'Deleted') LIMIT 1");
+        command.Parameters.AddWithValue("$account", account.ToString());
+        command.Parameters.AddWithValue("$id", messageId);
+        return command.ExecuteScalar() is not null;
+    }
+
+    // Keys are "user@host:port"; a user name may itself hold '@', a host name never does: the same
+    // user is exactly "$prefix" followed by a host with no '@'.
+    private const string SameUser = "substr(account, 1, length($prefix)) = $prefix AND instr(substr(account, length($prefix) + 1), '@') = 0";
+
+    /// <summary>Whether the state knows any other mailbox of this user (on any host or port).</summary>
+    /// <inheritdoc/>
+    public bool HasOtherKeys(AccountKey account)
+    {
+        using SqliteCommand command = Command($"SELECT 1 FROM messages WHERE account <> $account AND {SameUser} LIMIT 1");
+        command.Parameters.AddWithValue("$account", account.ToString());
+        command.Parameters.AddWithValue("$prefix", account.User + "@");
+        return command.ExecuteScalar() is not null;
+    }
+
+    /// <summary>
+    /// Another account key of the same user under which a message with this Message-ID was delivered
+    /// (the same mailbox reached under another host name or port), or null.
+    /// </summary>
+    /// <inheritdoc/>
+    public string? DeliveredUnderAnotherKey(AccountKey account, string messageId)
+    {
+        using SqliteCommand command = Command($"""
+            SELECT account FROM messages
+            WHERE account <> $account AND {SameUser} AND message_id = $id AND status IN ('Delivered', 'Deleted')
+            LIMIT 1
+            """);
+        command.Parameters.AddWithValue("$account", account.ToString());
+        command.Parameters.AddWithValue("$prefix", account.User + "@");
+        command.Parameters.AddWithValue("$id", messageId);
+        return command.ExecuteScalar() as string;
+    }
+
+    /// <inheritdoc/>
+    public IDisposable LockAccount(AccountKey account) => AccountLock.Acquire(Path, account.ToString());
+
+    /// <summary>Closes the database.</summary>
+    public void Dispose() => _connection.Dispose();
+
+    private SqliteCommand Command(string sql, SqliteTransaction? transaction = null)
+    {
+        SqliteCommand command = _connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = transaction;
+        return command;
+    }
+
+    private void Execute(string sql, SqliteTransaction? transaction = null)
+    {
+        using SqliteCommand command = Command(sql, transaction);
+        command.ExecuteNonQuery();
+    }
+
+    private string? Scalar(string sql, SqliteTransaction transaction)
+    {
+        using SqliteCommand command = Command(sql, transaction);
+        return command.ExecuteScalar() as string;
+    }
+}
