@@ -94,6 +94,8 @@ internal sealed class FaultInterpreter(IReadOnlyList<Pop3Fault> faults, FaultMem
                     return "+OK " + new string('x', Math.Max(0, overlong.Length - 4));
                 case CommandNotSupported unsupported when request.Is(unsupported.Command):
                     return "-ERR Unknown command: " + request.Verb;
+                case CommandRefused refused when request.Is(refused.Command):
+                    return refused.Line;
                 case LoginInUse when request.IsLogin:
                     return "-ERR [IN-USE] Mailbox is locked by another POP3 session (injected fault).";
             }

@@ -48,6 +48,24 @@ public sealed record WrongListSizes(long Delta) : Pop3Fault;
 public sealed record CommandNotSupported(string Command) : Pop3Fault;
 
 /// <summary>
+/// Answers <paramref name="Command"/> (a verb, case-insensitive) with exactly <paramref name="Line"/>,
+/// which starts with <c>-ERR</c>, and leaves CAPA as it is: a server that advertises a command and
+/// refuses it, for good or for now (<c>-ERR [SYS/TEMP] …</c>, <c>-ERR [IN-USE] …</c>).
+/// </summary>
+/// <param name="Command">The verb that is refused.</param>
+/// <param name="Line">The status line: starts with <c>-ERR</c>, one line.</param>
+public sealed record CommandRefused(string Command, string Line) : Pop3Fault
+{
+    internal override void Validate()
+    {
+        ThrowIfNotOneLine(Command, nameof(Command));
+        ThrowIfNotOneLine(Line, nameof(Line));
+        if (!Line.StartsWith("-ERR", StringComparison.Ordinal))
+            throw new ArgumentException("A refusal starts with -ERR.", nameof(Line));
+    }
+}
+
+/// <summary>
 /// Commits DELEs when the connection drops without QUIT, as QPOP and some others do (RFC 1939 says the
 /// server must not).
 /// </summary>

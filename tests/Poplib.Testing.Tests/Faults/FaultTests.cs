@@ -122,6 +122,22 @@ public class FaultTests
     }
 
     [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task CommandRefused_answers_with_its_line_and_leaves_CAPA_as_it_was(bool async)
+    {
+        await using Pop3TestServer server = StartWith(new CommandRefused("UIDL", "-ERR [SYS/TEMP] try later"));
+        using Pop3Client client = await TestServer.LogIn(async, server);
+        Assert.True(client.Capabilities.Uidl);
+        var refused = await Assert.ThrowsAsync<Pop3CommandException>(() => Both.Run(async, () => client.Uidl(), () => client.UidlAsync()));
+        Assert.Equal(Pop3ResponseCode.SysTemp, refused.ResponseCode);
+        Assert.Equal("[SYS/TEMP] try later", refused.ResponseText);
+        Assert.True(client.IsConnected);
+        Assert.NotEmpty(await Both.Run(async, () => client.List(), () => client.ListAsync()));
+        Assert.Throws<ArgumentException>(() => Pop3TestServer.Start(new Pop3TestServerOptions { Faults = [new CommandRefused("UIDL", "+OK fine")] }));
+    }
+
+    [Theory]
     [InlineData(false, true)]
     [InlineData(true, true)]
     [InlineData(false, false)]

@@ -90,6 +90,28 @@ public class FetchUntrustedServerTests
     }
 
     [Fact]
+    public async Task A_server_that_advertises_uidl_and_refuses_it_stops_the_run_in_words_that_say_so()
+    {
+        await using FetchWorld world = await FetchWorld.StartAsync([FetchWorld.Message(1)], new CommandRefused("UIDL", "-ERR UIDL is broken today"));
+        CliRunner.Outcome outcome = await world.FetchAsync("--maildir", world.Maildir, "--delete");
+        Assert.Equal(ExitCodes.ServerError, outcome.ExitCode);
+        Assert.Contains("the server advertises UIDL but refused it: UIDL is broken today; nothing was fetched", outcome.Error);
+        Assert.Empty(world.MaildirMessages());
+        Assert.Equal(1, world.Memory.Count);
+    }
+
+    [Fact]
+    public async Task A_uidl_refused_for_now_is_a_temporary_failure_that_fetches_and_deletes_nothing()
+    {
+        await using FetchWorld world = await FetchWorld.StartAsync([FetchWorld.Message(1)], new CommandRefused("UIDL", "-ERR [SYS/TEMP] index rebuild in progress"));
+        CliRunner.Outcome outcome = await world.FetchAsync("--maildir", world.Maildir, "--delete");
+        Assert.Equal(ExitCodes.TemporaryFailure, outcome.ExitCode);
+        Assert.True(outcome.Error.Contains("the server refused UIDL for now: [SYS/TEMP] index rebuild in progress; try again later", StringComparison.Ordinal), outcome.Error);
+        Assert.Empty(world.MaildirMessages());
+        Assert.Equal(1, world.Memory.Count);
+    }
+
+    [Fact]
     public async Task A_headers_only_copy_is_fetched_whole_once_the_limit_allows()
     {
         byte[] big = FetchWorld.Message(1, new string('z', 30_000) + "\n");
