@@ -14,6 +14,15 @@ public abstract record Pop3Fault
     }
 
     private protected static void ThrowIfNotOneLine(string value, string name) => Pop3TestServerOptions.ThrowIfNotOneLine(value, name);
+
+    /// <summary>A fault that replaces a command's status line: the verb and the line are one line each, the line has the status it stands for.</summary>
+    private protected static void ThrowUnlessStatusLine(string command, string line, string status)
+    {
+        ThrowIfNotOneLine(command, nameof(command));
+        ThrowIfNotOneLine(line, nameof(line));
+        if (!line.StartsWith(status, StringComparison.Ordinal))
+            throw new ArgumentException($"The line starts with {status}.", nameof(line));
+    }
 }
 
 /// <summary>
@@ -56,13 +65,7 @@ public sealed record CommandNotSupported(string Command) : Pop3Fault;
 /// <param name="Line">The status line: starts with <c>-ERR</c>, one line.</param>
 public sealed record CommandRefused(string Command, string Line) : Pop3Fault
 {
-    internal override void Validate()
-    {
-        ThrowIfNotOneLine(Command, nameof(Command));
-        ThrowIfNotOneLine(Line, nameof(Line));
-        if (!Line.StartsWith("-ERR", StringComparison.Ordinal))
-            throw new ArgumentException("A refusal starts with -ERR.", nameof(Line));
-    }
+    internal override void Validate() => ThrowUnlessStatusLine(Command, Line, "-ERR");
 }
 
 /// <summary>
@@ -108,13 +111,7 @@ public sealed record BareStatusLines() : Pop3Fault;
 /// <param name="Line">The status line: starts with <c>+OK</c>, one line.</param>
 public sealed record SuccessLine(string Command, string Line) : Pop3Fault
 {
-    internal override void Validate()
-    {
-        ThrowIfNotOneLine(Command, nameof(Command));
-        ThrowIfNotOneLine(Line, nameof(Line));
-        if (!Line.StartsWith("+OK", StringComparison.Ordinal))
-            throw new ArgumentException("A success line starts with +OK.", nameof(Line));
-    }
+    internal override void Validate() => ThrowUnlessStatusLine(Command, Line, "+OK");
 }
 
 /// <summary>
