@@ -35,6 +35,7 @@ public sealed partial class FetchDaemon : BackgroundService
     private readonly Lock _gate = new();
     private readonly Lock _statusGate = new();
     private Dictionary<string, FetchAccount> _accounts = [];
+    private ChildEnvironment _hidden = ChildEnvironment.None;
     private FetchScheduler? _scheduler;
     private FetchDaemonOptions? _started;
     private IFetchStateStore? _statusStore;
@@ -158,7 +159,11 @@ public sealed partial class FetchDaemon : BackgroundService
     private List<FetchAccountSchedule> Apply(IReadOnlyList<FetchAccount> accounts, FetchDaemonOptions options)
     {
         lock (_gate)
+        {
             _accounts = accounts.ToDictionary(a => a.Name, StringComparer.Ordinal);
+            // No delivery command of any account may see the variable any account reads its password from.
+            _hidden = new ChildEnvironment(accounts.SelectMany(a => a.SecretVariables), []);
+        }
         return [.. accounts.Select(a => new FetchAccountSchedule(a.Name, a.Interval ?? options.DefaultInterval))];
     }
 
@@ -168,14 +173,18 @@ public sealed partial class FetchDaemon : BackgroundService
     private async Task<FetchRunOutcome> RunAsync(string name, CancellationToken cancellationToken)
     {
         FetchAccount? account;
+        ChildEnvironment hidden;
         lock (_gate)
+        {
             account = _accounts.GetValueOrDefault(name);
+            hidden = _hidden;
+        }
         if (account is null)
             return FetchRunOutcome.Failure(FetchFailure.Configuration, "the account is no longer configured");
         try
         {
             using IFetchStateStore state = OpenStore(_started!);
-            FetchResult result = await new Fetcher(account, state, null, _engineLogger).RunAsync(cancellationToken).ConfigureAwait(false);
+            FetchResult result = await new Fetcher(account, state, null, _engineLogger) { Hidden = hidden }.RunAsync(cancellationToken).ConfigureAwait(false);
             return FetchRunOutcomes.From(result);
         }
         catch (FetchException e)
