@@ -32,6 +32,7 @@ public sealed partial class FetchDaemon : BackgroundService
     private readonly ILogger _logger;
     private readonly ILogger<Fetcher> _engineLogger;
     private readonly FetchMetrics _metrics;
+    private readonly bool _ownsMetrics;
     private readonly Lock _gate = new();
     private readonly Lock _statusGate = new();
     private Dictionary<string, FetchAccount> _accounts = [];
@@ -53,6 +54,7 @@ public sealed partial class FetchDaemon : BackgroundService
         _sink = sink;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _engineLogger = new FilteredLogger(_logger, 1, 2); // the engine's RunFinished and RunFailed: the scheduler logs the run
+        _ownsMetrics = metrics is null;
         _metrics = metrics ?? new FetchMetrics();
     }
 
@@ -132,10 +134,11 @@ public sealed partial class FetchDaemon : BackgroundService
         }
     }
 
-    /// <summary>Disposes the metrics the daemon created.</summary>
+    /// <summary>Disposes the metrics if the daemon created them (not those it was given).</summary>
     public override void Dispose()
     {
-        _metrics.Dispose();
+        if (_ownsMetrics)
+            _metrics.Dispose();
         base.Dispose();
     }
 
