@@ -58,7 +58,7 @@ internal static class FetchCommand
                 bool json = result.GetValue(connection.Json);
                 if (result.GetValue(status))
                     return FetchDaemonOptionsCheck.Status(result, config, only, statePath, json, console, debugLevel);
-                TimeSpan? every = FetchDaemonOptionsCheck.Daemon(result, daemon, interval, [limit, quiet, connection.Json]);
+                TimeSpan? every = FetchDaemonOptionsCheck.Daemon(result, daemon, interval, [limit, connection.Json]);
                 if (result.GetValue(keep) && result.GetValue(delete))
                     throw new CliException(ExitCodes.Usage, "--keep and --delete exclude each other");
                 int? parallelAccounts = result.GetValue(parallel);
