@@ -123,11 +123,20 @@ internal sealed class CrashTest(CrashTestOptions options, TextWriter output)
             long backlog = Backlog();
             TimeSpan estimate = timing.Estimate(backlog);
             KillPlan plan = DrawKill(timing.Estimate(0), estimate, _plan.NextDouble(), _plan.NextDouble());
-            if (options.Daemon) // a daemon runs cycle after cycle: the kill lands in the first, second or third
-                plan = plan with { Delay = plan.Delay + TimeSpan.FromSeconds(_plan.Next(3)) };
+            // A daemon: most kills count from the moment its first cycle opens a session (so they land in the download,
+            // mid-group, or around its end, as for a single run); the others from the start, 0-2 whole cycles later.
+            bool fromSession = false;
+            if (options.Daemon)
+            {
+                fromSession = _plan.NextDouble() < 0.75;
+                plan = fromSession
+                    ? plan with { Delay = TimeSpan.FromMilliseconds(_plan.NextDouble() * 1.2 * Math.Max(estimate.TotalMilliseconds - timing.Estimate(0).TotalMilliseconds, 50)) }
+                    : plan with { Delay = plan.Delay + TimeSpan.FromSeconds(_plan.Next(3)) };
+            }
 
             await WaitIdleAsync(server);
-            ChildOutcome outcome = await child.RunAsync(BaseArguments(batch), plan.Delay, () => server.ActiveSessions > 0);
+            ChildOutcome outcome = await child.RunAsync(BaseArguments(batch), plan.Delay, () => server.ActiveSessions > 0,
+                killClockStartsWhen: fromSession ? () => server.ActiveSessions > 0 : null);
             RunRecord record = _log.Record(runs, batch, plan, outcome, destination.Scan(), destination.Leftovers(), _sources);
             if (options.Verbose)
                 output.WriteLine(record.Describe());
