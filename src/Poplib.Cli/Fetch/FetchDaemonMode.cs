@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Poplib.Fetch;
 using Poplib.Fetch.Hosting;
 using Poplib.Fetch.Scheduling;
+using Poplib.Fetch.State;
 
 namespace Poplib.Cli.Fetch;
 
@@ -35,6 +36,8 @@ internal static class FetchDaemonMode
             [.. settings.Select(a => a.ToFetchAccount(a.ReadPassword(), console))];
 
         IReadOnlyList<FetchAccount>? first = ToEngine(accounts); // passwords read before the host starts: a prompt comes first
+        // The state opens now, so that a state the daemon could not use is an error with its exit code before it starts.
+        SqliteFetchStateStore.Open(statePath).Dispose();
         HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o =>
@@ -71,6 +74,9 @@ internal static class FetchDaemonMode
         {
         }
 
+        // The daemon ended on its own only if it failed (the host logged it): that is the exit code, not 0.
+        if (daemon.ExecuteTask is { IsFaulted: true } failed)
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed.Exception!.InnerException!);
         return ExitCodes.Ok;
     }
 

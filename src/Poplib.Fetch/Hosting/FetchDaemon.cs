@@ -35,6 +35,7 @@ public sealed partial class FetchDaemon : BackgroundService
     private readonly bool _ownsMetrics;
     private readonly Lock _gate = new();
     private readonly Lock _statusGate = new();
+    private readonly Lock _reloadGate = new(); // SIGHUP, a file watcher and the options monitor may reload at once
     private Dictionary<string, FetchAccount> _accounts = [];
     private ChildEnvironment _hidden = ChildEnvironment.None;
     private FetchScheduler? _scheduler;
@@ -82,22 +83,25 @@ public sealed partial class FetchDaemon : BackgroundService
     {
         if (_scheduler is not { } scheduler)
             return false;
-        List<FetchAccount> accounts;
-        try
+        lock (_reloadGate)
         {
-            accounts = ReadAccounts(options);
-        }
+            List<FetchAccount> accounts;
+            try
+            {
+                accounts = ReadAccounts(options);
+            }
 #pragma warning disable CA1031 // A broken new configuration is reported; the old accounts keep running.
-        catch (Exception e)
+            catch (Exception e)
 #pragma warning restore CA1031
-        {
-            LogReloadFailed(_logger, e.Message, e is FetchException ? null : e);
-            return false;
-        }
+            {
+                LogReloadFailed(_logger, e.Message, e is FetchException ? null : e);
+                return false;
+            }
 
-        scheduler.UpdateAccounts(Apply(accounts, options));
-        LogReloaded(_logger, accounts.Count);
-        return true;
+            scheduler.UpdateAccounts(Apply(accounts, options));
+            LogReloaded(_logger, accounts.Count);
+            return true;
+        }
     }
 
     /// <inheritdoc/>
@@ -121,7 +125,7 @@ public sealed partial class FetchDaemon : BackgroundService
             using IDisposable? subscription = _options.OnChange(changed => ReloadFrom(changed));
             await scheduler.RunAsync(stoppingToken).ConfigureAwait(false);
             foreach (FetchAccountStatus status in scheduler.GetStatus())
-                SaveStatus(status);
+                SaveStatus(status with { NextRun = null }); // stopped: no run is due
             LogStopped(_logger);
         }
         finally

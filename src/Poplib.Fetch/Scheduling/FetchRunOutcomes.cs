@@ -22,10 +22,21 @@ public static class FetchRunOutcomes
     public static FetchRunOutcome From(FetchException failure)
     {
         ArgumentNullException.ThrowIfNull(failure);
-        return FetchRunOutcome.Failure(failure.Failure, failure.Message, failure.LoginDelay) with
+        return FetchRunOutcome.Failure(failure.Failure, OneLine(failure.Message), failure.LoginDelay) with
         {
             MessagesDelivered = (failure.Result?.Delivered ?? 0) + (failure.Result?.HeadersOnly ?? 0),
             OctetsDelivered = failure.Result?.DeliveredOctets ?? 0,
         };
     }
+
+    /// <summary>
+    /// The message as one line without control characters: it may quote the server, and it goes into log lines (a terminal, the
+    /// journal) and the stored status.
+    /// </summary>
+    private static string OneLine(string message) =>
+        string.Create(message.Length, message, static (span, text) =>
+        {
+            for (int i = 0; i < text.Length; i++)
+                span[i] = char.IsControl(text[i]) ? ' ' : text[i];
+        });
 }

@@ -99,6 +99,26 @@ public sealed class FetchDaemonCliTests
     }
 
     [Fact]
+    public async Task A_state_the_daemon_cannot_use_is_an_error_before_it_starts()
+    {
+        string folder = Path.Combine(Path.GetTempPath(), "poplib-daemon-state-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(folder);
+        File.SetUnixFileMode(folder, (UnixFileMode)0x1FF); // 0777: anyone could rewrite what --delete removes
+        try
+        {
+            CliProcess.Outcome outcome = await CliProcess.RunAsync(
+                ["fetch", "--daemon", "--host", "127.0.0.1", "--port", "1", "--user", "u", "--password-env", "HOME", "--maildir", Path.Combine(folder, "m"),
+                 "--state", Path.Combine(folder, "s.sqlite")]);
+            Assert.NotEqual(0, outcome.ExitCode);
+            Assert.Contains(folder, outcome.Error, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Status_without_a_state_says_nothing_is_recorded()
     {
         string folder = Path.Combine(Path.GetTempPath(), "poplib-status-" + Guid.NewGuid().ToString("N")[..8]);
