@@ -128,10 +128,14 @@ if dotnet build tests/Poplib.CrashTest -c Debug --nologo >"$log" 2>&1; then
     counted "crash test ($destination, $policy)" '^(time: |crash test \()' \
       dotnet run --project tests/Poplib.CrashTest -c Debug --no-build -- --mode "$destination" --policy "$policy" --kills 50
   done
+  # The daemon: `poplib fetch --daemon --interval 1s` SIGKILLed mid-cycle 20 times, restarted, then
+  # stopped with SIGTERM (exit 0). Half a minute.
+  counted "crash test (maildir, delete, daemon)" '^(time: |crash test \()' \
+    dotnet run --project tests/Poplib.CrashTest -c Debug --no-build -- --mode maildir --policy delete --kills 20 --daemon
 else
   cat "$log"
   echo "crash test build failed" >&2
-  failed=$((failed + 2))
+  failed=$((failed + 3))
   status=1
 fi
 

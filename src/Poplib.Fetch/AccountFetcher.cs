@@ -94,8 +94,7 @@ internal sealed partial class AccountFetcher(FetchAccount account, IFetchStateSt
         using IDisposable held = state.LockAccount(_key);
         string password = await account.Password(cancellationToken).ConfigureAwait(false);
         // No program this run starts may see the password (a delivery command, a helper).
-        if (hidden is null)
-            _hidden = new ChildEnvironment(account.SecretVariables, [password]);
+        _hidden = hidden is null ? new ChildEnvironment(account.SecretVariables, [password]) : hidden.With(account.SecretVariables, password);
         using IMailDestination destination = account.Destination.Open(_key, _hidden);
         if (destination is SinkDestination sink)
         {

@@ -79,6 +79,12 @@ public sealed record FetchAccount
     /// <summary>Keep or delete, limits, timeouts.</summary>
     public FetchPolicy Policy { get; init; } = new();
 
+    /// <summary>
+    /// How often a daemon (<see cref="Hosting.FetchDaemon"/>) fetches the account after a success; null: the daemon's
+    /// <see cref="Hosting.FetchDaemonOptions.DefaultInterval"/>. A one-shot <see cref="Fetcher"/> ignores it.
+    /// </summary>
+    public TimeSpan? Interval { get; init => field = value is null || value > TimeSpan.Zero ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "An interval must be positive."); }
+
     /// <summary>The port used: <see cref="Port"/>, or the default for <see cref="Tls"/>.</summary>
     public int EffectivePort => Port ?? (Tls == FetchTls.Implicit ? Pop3ClientOptions.DefaultSslPort : Pop3ClientOptions.DefaultPort);
 

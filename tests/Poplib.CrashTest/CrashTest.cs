@@ -99,6 +99,8 @@ internal sealed class CrashTest(CrashTestOptions options, TextWriter output)
             if (batch is { } n)
                 arguments.AddRange(["--batch", n.ToString()]);
             arguments.Add("--quiet");
+            if (options.Daemon)
+                arguments.AddRange(["--daemon", "--interval", "1s"]);
             return arguments;
         }
 
@@ -121,9 +123,20 @@ internal sealed class CrashTest(CrashTestOptions options, TextWriter output)
             long backlog = Backlog();
             TimeSpan estimate = timing.Estimate(backlog);
             KillPlan plan = DrawKill(timing.Estimate(0), estimate, _plan.NextDouble(), _plan.NextDouble());
+            // A daemon: most kills count from the moment its first cycle opens a session (so they land in the download,
+            // mid-group, or around its end, as for a single run); the others from the start, 0-2 whole cycles later.
+            bool fromSession = false;
+            if (options.Daemon)
+            {
+                fromSession = _plan.NextDouble() < 0.75;
+                plan = fromSession
+                    ? plan with { Delay = TimeSpan.FromMilliseconds(_plan.NextDouble() * 1.2 * Math.Max(estimate.TotalMilliseconds - timing.Estimate(0).TotalMilliseconds, 50)) }
+                    : plan with { Delay = plan.Delay + TimeSpan.FromSeconds(_plan.Next(3)) };
+            }
 
             await WaitIdleAsync(server);
-            ChildOutcome outcome = await child.RunAsync(BaseArguments(batch), plan.Delay, () => server.ActiveSessions > 0);
+            ChildOutcome outcome = await child.RunAsync(BaseArguments(batch), plan.Delay, () => server.ActiveSessions > 0,
+                killClockStartsWhen: fromSession ? () => server.ActiveSessions > 0 : null);
             RunRecord record = _log.Record(runs, batch, plan, outcome, destination.Scan(), destination.Leftovers(), _sources);
             if (options.Verbose)
                 output.WriteLine(record.Describe());
@@ -144,7 +157,8 @@ internal sealed class CrashTest(CrashTestOptions options, TextWriter output)
             runs++;
             int batch = Batches[_plan.Next(Batches.Length)];
             await WaitIdleAsync(server);
-            ChildOutcome outcome = await child.RunAsync(BaseArguments(batch), killAfter: null);
+            ChildOutcome outcome = await child.RunAsync(BaseArguments(batch), killAfter: null,
+                terminateWhen: options.Daemon ? elapsed => elapsed > TimeSpan.FromSeconds(2) && server.ActiveSessions == 0 && AllDelivered(destination, mailbox) : null);
             RunRecord record = _log.Record(runs, batch, null, outcome, destination.Scan(), destination.Leftovers(), _sources);
             if (options.Verbose)
                 output.WriteLine(record.Describe());
@@ -162,7 +176,8 @@ internal sealed class CrashTest(CrashTestOptions options, TextWriter output)
             // Once more: a run after a complete one has nothing to do and must not deliver anything.
             runs++;
             await WaitIdleAsync(server);
-            ChildOutcome outcome = await child.RunAsync(BaseArguments(null), killAfter: null);
+            ChildOutcome outcome = await child.RunAsync(BaseArguments(null), killAfter: null,
+                terminateWhen: options.Daemon ? elapsed => elapsed > TimeSpan.FromSeconds(3) && server.ActiveSessions == 0 : null);
             RunRecord record = _log.Record(runs, 0, null, outcome, destination.Scan(), destination.Leftovers(), _sources);
             if (options.Verbose)
                 output.WriteLine(record.Describe());
@@ -246,6 +261,13 @@ internal sealed class CrashTest(CrashTestOptions options, TextWriter output)
             _ => (e * (0.85 + (0.4 * position)), EndPhase),
         };
         return new KillPlan(TimeSpan.FromMilliseconds(ms), name, TimeSpan.FromMilliseconds(e));
+    }
+
+    /// <summary>For the daemon's finish (SIGTERM only after 2 s: a signal before the runtime has set its handlers ends any process with 143): every source message is in the destination, and (delete) none is left on the server.</summary>
+    private bool AllDelivered(Destination destination, Pop3MemoryMailbox mailbox)
+    {
+        var delivered = destination.Scan().Select(i => i.Hash).ToHashSet(StringComparer.Ordinal);
+        return _sources.All(m => delivered.Contains(m.Hash)) && (options.Policy == FetchPolicy.Keep || mailbox.Count == 0);
     }
 
     private void AddMail(Pop3MemoryMailbox mailbox, int run, int count)

@@ -19,7 +19,7 @@ internal sealed class CrashTestOptions
 {
     public const string Usage = """
         usage: Poplib.CrashTest [--seed N] [--kills K] [--messages M] [--mode maildir|mbox]
-                                [--policy keep|delete] [--cli PATH] [--timeout SECONDS] [--keep-work] [--verbose]
+                                [--policy keep|delete] [--cli PATH] [--timeout SECONDS] [--daemon] [--keep-work] [--verbose]
 
           --seed N        the seed of everything random (messages, delays, batch sizes); printed first; default random
           --kills K       the least number of SIGKILLs of a running `poplib fetch` (default 50)
@@ -29,6 +29,8 @@ internal sealed class CrashTestOptions
           --cli PATH      Poplib.Cli.dll (run with `dotnet`) or an executable taking the same arguments;
                           default src/Poplib.Cli/bin/<this build's configuration>/net10.0/Poplib.Cli.dll
           --timeout S     the hard limit on one run of the child (default 60)
+          --daemon        run `poplib fetch --daemon --interval 1s` and SIGKILL it mid-cycle (after 0-2 whole
+                          cycles), then let it finish and stop it with SIGTERM (it must exit 0)
           --keep-work     keep the working directory even when the test passes
           --verbose       one line per run
         """;
@@ -49,9 +51,11 @@ internal sealed class CrashTestOptions
 
     public bool KeepWork { get; private set; }
 
+    public bool Daemon { get; private set; }
+
     public bool Verbose { get; private set; }
 
-    public string ModeName => Mode == DeliveryMode.Maildir ? "maildir" : "mbox";
+    public string ModeName => (Mode == DeliveryMode.Maildir ? "maildir" : "mbox") + (Daemon ? "-daemon" : "");
 
     public string PolicyName => Policy == FetchPolicy.Keep ? "keep" : "delete";
 
@@ -94,6 +98,9 @@ internal sealed class CrashTestOptions
                     break;
                 case "--timeout":
                     options.ChildTimeout = TimeSpan.FromSeconds(ParseInt(name, Value(args, ref i), 1));
+                    break;
+                case "--daemon":
+                    options.Daemon = true;
                     break;
                 case "--keep-work":
                     options.KeepWork = true;

@@ -29,7 +29,10 @@ internal sealed class FetchChild(string cli, string passwordVariable, string pas
     /// <param name="arguments">The child's arguments.</param>
     /// <param name="killAfter">When to kill it, or null to let it run (up to the hard limit).</param>
     /// <param name="probe">Asked just before the kill whether the child is in a POP3 session.</param>
-    public async Task<ChildOutcome> RunAsync(IReadOnlyList<string> arguments, TimeSpan? killAfter, Func<bool>? probe = null)
+    /// <param name="terminateWhen">For a daemon: polled with the time since start; once true, the child gets SIGTERM (a graceful stop).</param>
+    /// <param name="killClockStartsWhen">For a daemon: <paramref name="killAfter"/> counts from the moment this first holds (polled every few ms), not from the start.</param>
+    public async Task<ChildOutcome> RunAsync(IReadOnlyList<string> arguments, TimeSpan? killAfter, Func<bool>? probe = null, Func<TimeSpan, bool>? terminateWhen = null,
+        Func<bool>? killClockStartsWhen = null)
     {
         var start = new ProcessStartInfo
         {
@@ -79,6 +82,30 @@ internal sealed class FetchChild(string cli, string passwordVariable, string pas
         bool killRequested = false;
         bool inSession = false;
         TimeSpan wait = killAfter is { } delay && delay < timeout ? delay : timeout;
+        if (killAfter is not null && killClockStartsWhen is not null)
+        {
+            while (!exited.IsCompleted && clock.Elapsed < timeout && !killClockStartsWhen())
+                await Task.WhenAny(exited, Task.Delay(2));
+            TimeSpan left = timeout - clock.Elapsed;
+            wait = wait < left ? wait : left > TimeSpan.Zero ? left : TimeSpan.Zero;
+        }
+
+        if (terminateWhen is not null)
+        {
+            while (!exited.IsCompleted && clock.Elapsed < timeout && !terminateWhen(clock.Elapsed))
+                await Task.WhenAny(exited, Task.Delay(200));
+            if (!exited.IsCompleted && clock.Elapsed < timeout)
+            {
+                using (Process term = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+                    await term.WaitForExitAsync();
+                wait = TimeSpan.FromSeconds(15); // a graceful stop takes a few seconds at most
+            }
+            else
+            {
+                wait = TimeSpan.Zero;
+            }
+        }
+
         if (await Task.WhenAny(exited, Task.Delay(wait)) != exited)
         {
             // Only a kill of a running process counts; the exit status below confirms it.

@@ -14,6 +14,9 @@ internal sealed record AccountSettings(string Name, ConnectionSettings Connectio
     /// <summary>The environment variable the password is read from, if any: hidden from every program fetch starts.</summary>
     public string? PasswordVariable { get; init; } = Connection.PasswordEnv;
 
+    /// <summary>How often <c>--daemon</c> fetches the account (the config's <c>interval</c>); null: <c>--interval</c>'s default.</summary>
+    public TimeSpan? Interval { get; init; }
+
     /// <summary>The mailbox's identity in the state (see <see cref="AccountKey"/>).</summary>
     public AccountKey Key => new(Connection.User!, Connection.Host, Connection.Port);
 
@@ -29,5 +32,6 @@ internal sealed record AccountSettings(string Name, ConnectionSettings Connectio
             Policy = Policy,
             OpenSession = (secret, cancellationToken) => SessionFactory.OpenAsync(Connection, secret, console, cancellationToken),
             SecretVariables = PasswordVariable is null ? [] : [PasswordVariable],
+            Interval = Interval,
         };
 }

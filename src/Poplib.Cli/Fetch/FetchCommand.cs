@@ -39,10 +39,14 @@ internal static class FetchCommand
         var parallel = new Option<int?>("--parallel") { Description = "Fetch up to this many accounts at once (default 4)" };
         var maxRunTime = new Option<string?>("--max-run-time") { Description = "Stop an account's run after this long, keeping what arrived whole (90s, 30m, 2h; default 30m)" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print nothing but errors" };
+        var daemon = new Option<bool>("--daemon") { Description = "Keep running: fetch each account every --interval (or its config \"interval\"), back off on failures; SIGHUP or a changed config reloads; SIGTERM stops" };
+        var interval = new Option<string?>("--interval") { Description = "With --daemon: fetch each account this often unless its config says otherwise (30s, 5m, 1h; default 5m)" };
+        var status = new Option<bool>("--status") { Description = "Print each account's last run, last success, next run and last error as the daemon recorded them (with --json: as JSON)" };
 
         var command = new Command("fetch", "Download new mail into a Maildir, an mbox or a delivery command; never loses or duplicates a message")
         {
             config, only, maildir, mbox, mda, keep, delete, maxSize, oversize, limit, onReset, statePath, batch, parallel, maxRunTime, quiet,
+            daemon, interval, status,
         };
         connection.AddTo(command);
 
@@ -52,6 +56,9 @@ internal static class FetchCommand
             try
             {
                 bool json = result.GetValue(connection.Json);
+                if (result.GetValue(status))
+                    return FetchDaemonOptionsCheck.Status(result, config, only, statePath, json, console, debugLevel);
+                TimeSpan? every = FetchDaemonOptionsCheck.Daemon(result, daemon, interval, [limit, connection.Json]);
                 if (result.GetValue(keep) && result.GetValue(delete))
                     throw new CliException(ExitCodes.Usage, "--keep and --delete exclude each other");
                 int? parallelAccounts = result.GetValue(parallel);
@@ -61,6 +68,7 @@ internal static class FetchCommand
                 IReadOnlyList<AccountSettings> accounts;
                 string? configState = null;
                 int? configParallel = null;
+                Func<IReadOnlyList<AccountSettings>>? reread = null;
                 if (result.GetValue(config) is { } file)
                 {
                     foreach (Option option in new Option[] { connection.Url, connection.Host, connection.User, connection.PasswordEnv, connection.PasswordFile, connection.PasswordCommand, maildir, mbox, mda })
@@ -69,11 +77,13 @@ internal static class FetchCommand
                             throw new CliException(ExitCodes.Usage, $"{option.Name} cannot be combined with --config: set it in the config file");
                     }
 
+                    IReadOnlyList<AccountSettings> Read(FetchConfig loaded) =>
+                        [.. Select(loaded.Accounts, result.GetValue(only) ?? []).Select(a => a with { Policy = Override(a.Policy, result, keep, delete, maxSize, oversize, limit, onReset, batch, maxRunTime) })];
                     FetchConfig loaded = FetchConfig.Load(file, console, debugLevel);
                     configState = loaded.StatePath;
                     configParallel = loaded.Parallel;
-                    accounts = Select(loaded.Accounts, result.GetValue(only) ?? []);
-                    accounts = [.. accounts.Select(a => a with { Policy = Override(a.Policy, result, keep, delete, maxSize, oversize, limit, onReset, batch, maxRunTime) })];
+                    accounts = Read(loaded);
+                    reread = () => Read(FetchConfig.Load(file, console, debugLevel));
                 }
                 else
                 {
@@ -91,6 +101,8 @@ internal static class FetchCommand
                 }
 
                 string state = result.GetValue(statePath) is { } s ? Path.GetFullPath(FetchConfig.ExpandHome(s)) : configState ?? SqliteFetchStateStore.DefaultPath;
+                if (every is { } daemonInterval)
+                    return await FetchDaemonMode.RunAsync(accounts, reread, result.GetValue(config), state, parallelAccounts ?? configParallel ?? 4, daemonInterval, result.GetValue(quiet), console, cancellationToken);
                 OutputMode mode = json ? OutputMode.Json : result.GetValue(quiet) ? OutputMode.Quiet : console.IsTerminal ? OutputMode.Live : OutputMode.Lines;
                 return await FetchRunner.RunAsync(accounts, state, parallelAccounts ?? configParallel ?? 4, mode, console, cancellationToken);
             }

@@ -146,6 +146,9 @@ public sealed class FetchAccountOptions
     /// <summary>Seconds, or <c>90s</c>, <c>5m</c> (<c>sinkTimeout</c>; the library's own: the CLI has no sink).</summary>
     public string? SinkTimeout { get; set; }
 
+    /// <summary>How often a daemon fetches the account: seconds, or <c>30s</c>, <c>5m</c>, <c>1h</c> (<c>interval</c>); see <see cref="FetchAccount.Interval"/>.</summary>
+    public string? Interval { get; set; }
+
     /// <summary>These settings over <paramref name="defaults"/>: each of ours wins; a destination of ours replaces the defaults' destination.</summary>
     internal FetchAccountOptions Over(FetchAccountOptions? defaults)
     {
@@ -177,6 +180,7 @@ public sealed class FetchAccountOptions
             Batch = Batch ?? defaults.Batch,
             MaxRunTime = MaxRunTime ?? defaults.MaxRunTime,
             SinkTimeout = SinkTimeout ?? defaults.SinkTimeout,
+            Interval = Interval ?? defaults.Interval,
         };
     }
 
@@ -213,6 +217,7 @@ public sealed class FetchAccountOptions
                 AllowInsecureAuthentication = AllowInsecureAuth == true,
             },
             SecretVariables = Password?.Env is { } variable ? [variable] : [],
+            Interval = Interval is null ? null : Duration(Interval, Where("interval")),
         };
     }
 

@@ -140,24 +140,28 @@ public sealed class FetchMetrics : IDisposable
 
     /// <summary>The tag value of a failure kind: its name in snake case (<c>in_use</c>, <c>server_temporary</c>).</summary>
     /// <param name="kind">The failure kind.</param>
-    public static string TagValue(FetchFailureKind kind) => kind switch
+    public static string TagValue(FetchFailure kind) => kind switch
     {
-        FetchFailureKind.Connection => "connection",
-        FetchFailureKind.Timeout => "timeout",
-        FetchFailureKind.Tls => "tls",
-        FetchFailureKind.Authentication => "authentication",
-        FetchFailureKind.InUse => "in_use",
-        FetchFailureKind.LoginDelay => "login_delay",
-        FetchFailureKind.ServerTemporary => "server_temporary",
-        FetchFailureKind.ServerPermanent => "server_permanent",
-        FetchFailureKind.Protocol => "protocol",
-        FetchFailureKind.AccountLocked => "account_locked",
-        FetchFailureKind.IdentityChanged => "identity_changed",
-        FetchFailureKind.Destination => "destination",
-        FetchFailureKind.State => "state",
-        FetchFailureKind.Configuration => "configuration",
-        FetchFailureKind.Unexpected => "unexpected",
-        FetchFailureKind.Cancelled => "cancelled",
+        FetchFailure.Connection => "connection",
+        FetchFailure.Timeout => "timeout",
+        FetchFailure.Tls => "tls",
+        FetchFailure.Authentication => "authentication",
+        FetchFailure.InUse => "in_use",
+        FetchFailure.LoginDelay => "login_delay",
+        FetchFailure.ServerTemporary => "server_temporary",
+        FetchFailure.ServerPermanent => "server_permanent",
+        FetchFailure.ServerRefused => "server_refused",
+        FetchFailure.Protocol => "protocol",
+        FetchFailure.AccountLocked => "account_locked",
+        FetchFailure.IdentityChanged => "identity_changed",
+        FetchFailure.Destination => "destination",
+        FetchFailure.DestinationBusy => "destination_busy",
+        FetchFailure.Rejected => "rejected",
+        FetchFailure.State => "state",
+        FetchFailure.Configuration => "configuration",
+        FetchFailure.Unexpected => "unexpected",
+        FetchFailure.RunTimeExceeded => "run_time_exceeded",
+        FetchFailure.Canceled => "canceled",
         _ => "unknown",
     };
 

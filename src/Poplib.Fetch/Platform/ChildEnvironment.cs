@@ -15,6 +15,9 @@ internal sealed class ChildEnvironment(IEnumerable<string> secretVariables, IEnu
 
     public static ChildEnvironment None { get; } = new([], []);
 
+    /// <summary>These variables and secrets and <paramref name="variables"/> and <paramref name="secret"/> too.</summary>
+    public ChildEnvironment With(IEnumerable<string> variables, string secret) => new(_variables.Concat(variables), _secrets.Append(secret));
+
     /// <summary>Removes the secret variables from <paramref name="start"/>'s environment (inherited from ours).</summary>
     public void Scrub(ProcessStartInfo start)
     {

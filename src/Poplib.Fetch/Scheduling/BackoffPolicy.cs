@@ -9,24 +9,26 @@ namespace Poplib.Fetch.Scheduling;
 /// <para>The rules, for the <c>n</c>-th consecutive failure (<c>n</c> = 1 for the first), in the defaults:</para>
 /// <list type="bullet">
 /// <item><description><b>Success</b>: the interval. The failure count resets.</description></item>
-/// <item><description><b>Transient failures</b> (<see cref="FetchFailureKind.Connection"/>, <see cref="FetchFailureKind.Timeout"/>,
-/// <see cref="FetchFailureKind.Tls"/>, <see cref="FetchFailureKind.InUse"/>, <see cref="FetchFailureKind.ServerTemporary"/>,
-/// <see cref="FetchFailureKind.Protocol"/>, <see cref="FetchFailureKind.Destination"/>, <see cref="FetchFailureKind.State"/>,
-/// <see cref="FetchFailureKind.Unexpected"/>): <see cref="FailureDelays"/>[n − 1], the last entry repeating —
+/// <item><description><b>Transient failures</b> (<see cref="FetchFailure.Connection"/>, <see cref="FetchFailure.Timeout"/>,
+/// <see cref="FetchFailure.Tls"/>, <see cref="FetchFailure.InUse"/>, <see cref="FetchFailure.ServerTemporary"/>,
+/// <see cref="FetchFailure.Protocol"/>, <see cref="FetchFailure.Destination"/>, <see cref="FetchFailure.DestinationBusy"/>,
+/// <see cref="FetchFailure.Rejected"/>, <see cref="FetchFailure.State"/>, <see cref="FetchFailure.RunTimeExceeded"/>,
+/// <see cref="FetchFailure.Unexpected"/>; <see cref="FetchFailures"/> says why each is where it is): <see cref="FailureDelays"/>[n − 1], the last entry repeating —
 /// 30 s, 1 min, 2 min, 5 min, 15 min, 30 min, 1 h, 1 h, … — capped at <see cref="MaximumFailureDelay"/> (1 h). A failed run
 /// delivered nothing, so its retry may come sooner than the interval; a long interval is no reason to leave a
 /// transient failure unretried for a day.</description></item>
-/// <item><description><b>Permanent failures</b> (<see cref="FetchFailureKind.Authentication"/>, <see cref="FetchFailureKind.ServerPermanent"/>,
-/// <see cref="FetchFailureKind.Configuration"/>, <see cref="FetchFailureKind.IdentityChanged"/>):
+/// <item><description><b>Permanent failures</b> (<see cref="FetchFailure.Authentication"/>, <see cref="FetchFailure.ServerPermanent"/>,
+/// <see cref="FetchFailure.ServerRefused"/>,
+/// <see cref="FetchFailure.Configuration"/>, <see cref="FetchFailure.IdentityChanged"/>):
 /// <see cref="PermanentFailureDelay"/> × <see cref="PermanentFailureFactor"/>^(n − 1) — 15 min, 1 h, 4 h, then
 /// <see cref="MaximumPermanentFailureDelay"/> (6 h) — and never less than the interval. A wrong password is tried 3 times in
 /// the first 5 hours (at 0, 15 min and 1 h 15 min) and every 6 hours after that, far below the lock-out thresholds of common servers (typically
 /// 5–10 failures within 15–60 minutes), while a fixed password is picked up within hours without a restart.</description></item>
-/// <item><description><b><see cref="FetchFailureKind.LoginDelay"/></b>: the transient delay, but at least the server's delay, or
+/// <item><description><b><see cref="FetchFailure.LoginDelay"/></b>: the transient delay, but at least the server's delay, or
 /// <see cref="UnknownLoginDelay"/> (15 min) when the server did not announce one.</description></item>
-/// <item><description><b><see cref="FetchFailureKind.AccountLocked"/></b> (another local process is fetching this account): the
+/// <item><description><b><see cref="FetchFailure.AccountLocked"/></b> (another local process is fetching this account): the
 /// interval, without escalation.</description></item>
-/// <item><description><b><see cref="FetchFailureKind.Cancelled"/></b>: the interval (it only happens when the scheduler stops).</description></item>
+/// <item><description><b><see cref="FetchFailure.Canceled"/></b>: the interval (it only happens when the scheduler stops).</description></item>
 /// </list>
 /// <para>Whatever the kind, the delay is at least the server's delay of this run (<see cref="FetchRunOutcome.ServerDelay"/>) and the
 /// account's last known CAPA <c>LOGIN-DELAY</c>. Jitter of ±<see cref="JitterFraction"/> (10 %) is applied last, uniformly, so that
@@ -118,12 +120,12 @@ public sealed record BackoffPolicy
         switch (outcome.FailureKind)
         {
             case null:
-            case FetchFailureKind.AccountLocked:
-            case FetchFailureKind.Cancelled:
+            case FetchFailure.AccountLocked:
+            case FetchFailure.Canceled:
                 return interval;
-            case FetchFailureKind.LoginDelay:
+            case FetchFailure.LoginDelay:
                 return Max(TransientDelay(failures), outcome.ServerDelay ?? UnknownLoginDelay);
-            case { } kind when FetchFailureKinds.IsPermanent(kind):
+            case { } kind when FetchFailures.IsPermanent(kind):
                 return Max(PermanentDelay(failures), interval);
             default:
                 return TransientDelay(failures);

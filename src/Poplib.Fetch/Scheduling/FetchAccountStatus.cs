@@ -43,8 +43,8 @@ public sealed record FetchAccountStatus
     public DateTimeOffset? LastErrorAt { get; init; }
 
     /// <summary>
-    /// Failed runs since the last success (0 after a success). <see cref="FetchFailureKind.AccountLocked"/> and
-    /// <see cref="FetchFailureKind.Cancelled"/> do not count: neither is the account's fault.
+    /// Failed runs since the last success (0 after a success). <see cref="FetchFailure.AccountLocked"/> and
+    /// <see cref="FetchFailure.Canceled"/> do not count: neither is the account's fault.
     /// </summary>
     public int ConsecutiveFailures { get; init; }
 

@@ -2,12 +2,12 @@ namespace Poplib.Fetch.Scheduling;
 
 /// <summary>
 /// What one fetch run of one account ended with, as the scheduler sees it: success or a failure of some
-/// <see cref="FetchFailureKind"/>, the delay the server asked for, and what was delivered. Immutable; make one with
+/// <see cref="FetchFailure"/>, the delay the server asked for, and what was delivered. Immutable; make one with
 /// <see cref="Success"/> or <see cref="Failure"/>, and add counts with <c>with { MessagesDelivered = …, OctetsDelivered = … }</c>.
 /// </summary>
 public sealed record FetchRunOutcome
 {
-    private FetchRunOutcome(FetchFailureKind? failureKind, string? error, TimeSpan? serverDelay)
+    private FetchRunOutcome(FetchFailure? failureKind, string? error, TimeSpan? serverDelay)
     {
         if (serverDelay < TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(serverDelay), serverDelay, "A server delay cannot be negative.");
@@ -27,17 +27,17 @@ public sealed record FetchRunOutcome
     /// <param name="kind">Why it failed.</param>
     /// <param name="error">A one-line description for the status and the log (the server's text, the exception's message).</param>
     /// <param name="minimumDelay">
-    /// The least the server asked the client to wait, if it said (for <see cref="FetchFailureKind.LoginDelay"/>, the CAPA
+    /// The least the server asked the client to wait, if it said (for <see cref="FetchFailure.LoginDelay"/>, the CAPA
     /// <c>LOGIN-DELAY</c> value), or <see langword="null"/>. The next run never comes sooner.
     /// </param>
-    public static FetchRunOutcome Failure(FetchFailureKind kind, string? error = null, TimeSpan? minimumDelay = null) =>
+    public static FetchRunOutcome Failure(FetchFailure kind, string? error = null, TimeSpan? minimumDelay = null) =>
         new(kind, error, minimumDelay);
 
     /// <summary>Whether the run succeeded.</summary>
     public bool Succeeded => FailureKind is null;
 
     /// <summary>Why the run failed, or <see langword="null"/> if it succeeded.</summary>
-    public FetchFailureKind? FailureKind { get; }
+    public FetchFailure? FailureKind { get; }
 
     /// <summary>A one-line description of the failure, or <see langword="null"/>.</summary>
     public string? Error { get; }

@@ -22,31 +22,21 @@ public static class FetchRunOutcomes
     public static FetchRunOutcome From(FetchException failure)
     {
         ArgumentNullException.ThrowIfNull(failure);
-        return FetchRunOutcome.Failure(Kind(failure.Failure), failure.Message, failure.LoginDelay) with
+        return FetchRunOutcome.Failure(failure.Failure, OneLine(failure.Message), failure.LoginDelay) with
         {
             MessagesDelivered = (failure.Result?.Delivered ?? 0) + (failure.Result?.HeadersOnly ?? 0),
             OctetsDelivered = failure.Result?.DeliveredOctets ?? 0,
         };
     }
 
-    /// <summary>The scheduler's kind for an engine failure (the engine's finer kinds folded into the scheduler's).</summary>
-    public static FetchFailureKind Kind(FetchFailure failure) => failure switch
-    {
-        FetchFailure.Connection => FetchFailureKind.Connection,
-        FetchFailure.Timeout or FetchFailure.RunTimeExceeded => FetchFailureKind.Timeout,
-        FetchFailure.Tls => FetchFailureKind.Tls,
-        FetchFailure.Authentication => FetchFailureKind.Authentication,
-        FetchFailure.InUse => FetchFailureKind.InUse,
-        FetchFailure.LoginDelay => FetchFailureKind.LoginDelay,
-        FetchFailure.ServerTemporary => FetchFailureKind.ServerTemporary,
-        FetchFailure.ServerPermanent or FetchFailure.ServerRefused => FetchFailureKind.ServerPermanent,
-        FetchFailure.Protocol => FetchFailureKind.Protocol,
-        FetchFailure.AccountLocked => FetchFailureKind.AccountLocked,
-        FetchFailure.IdentityChanged => FetchFailureKind.IdentityChanged,
-        FetchFailure.Destination or FetchFailure.DestinationBusy or FetchFailure.Rejected => FetchFailureKind.Destination,
-        FetchFailure.State => FetchFailureKind.State,
-        FetchFailure.Configuration => FetchFailureKind.Configuration,
-        FetchFailure.Canceled => FetchFailureKind.Cancelled,
-        _ => FetchFailureKind.Unexpected,
-    };
+    /// <summary>
+    /// The message as one line without control characters: it may quote the server, and it goes into log lines (a terminal, the
+    /// journal) and the stored status.
+    /// </summary>
+    private static string OneLine(string message) =>
+        string.Create(message.Length, message, static (span, text) =>
+        {
+            for (int i = 0; i < text.Length; i++)
+                span[i] = char.IsControl(text[i]) ? ' ' : text[i];
+        });
 }

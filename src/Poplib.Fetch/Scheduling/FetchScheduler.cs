@@ -13,12 +13,12 @@ namespace Poplib.Fetch.Scheduling;
 /// <see cref="BackoffPolicy.NextDelay"/>, measured from the run's end. A due account that finds every slot taken starts when
 /// one frees, the most overdue first.</para>
 /// <para><b>Failures.</b> The delegate returns a <see cref="FetchRunOutcome"/>; if it throws instead, the run is recorded as
-/// <see cref="FetchFailureKind.Unexpected"/> with the exception's type and message, and the scheduler goes on.</para>
+/// <see cref="FetchFailure.Unexpected"/> with the exception's type and message, and the scheduler goes on.</para>
 /// <para><b>Reload.</b> <see cref="UpdateAccounts"/> replaces the set while running; runs in flight are never cancelled by it.</para>
 /// <para><b>Stop.</b> When the token given to <see cref="RunAsync"/> is cancelled, no new run starts; runs in flight go on for
 /// <see cref="FetchSchedulerOptions.StopGracePeriod"/>, after which the token they were given is cancelled; when the last one
 /// has returned, <see cref="RunAsync"/> returns (normally, not with <see cref="OperationCanceledException"/>). A run that ends
-/// with <see cref="OperationCanceledException"/> once that token is cancelled is recorded as <see cref="FetchFailureKind.Cancelled"/>.</para>
+/// with <see cref="OperationCanceledException"/> once that token is cancelled is recorded as <see cref="FetchFailure.Canceled"/>.</para>
 /// <para><b>Status.</b> <see cref="GetStatus()"/> returns immutable snapshots kept in memory: a <c>--status</c> command in another
 /// process needs them written somewhere (the state store) by whoever runs the scheduler. Runs are recorded on
 /// <see cref="FetchSchedulerOptions.Metrics"/> and logged on <see cref="FetchSchedulerOptions.Logger"/> when those are given.</para>
@@ -225,11 +225,11 @@ public sealed partial class FetchScheduler
         try
         {
             outcome = await Task.Run(() => _run(name, token), CancellationToken.None).ConfigureAwait(false)
-                ?? FetchRunOutcome.Failure(FetchFailureKind.Unexpected, "The run delegate returned no outcome.");
+                ?? FetchRunOutcome.Failure(FetchFailure.Unexpected, "The run delegate returned no outcome.");
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
-            outcome = FetchRunOutcome.Failure(FetchFailureKind.Cancelled,
+            outcome = FetchRunOutcome.Failure(FetchFailure.Canceled,
                 "Cancelled: the scheduler stopped and the grace period ran out.");
         }
 #pragma warning disable CA1031 // A delegate that throws must never take the scheduler down: it is recorded as a failure.
@@ -237,7 +237,7 @@ public sealed partial class FetchScheduler
 #pragma warning restore CA1031
         {
             unexpected = ex;
-            outcome = FetchRunOutcome.Failure(FetchFailureKind.Unexpected, $"{ex.GetType().Name}: {ex.Message}");
+            outcome = FetchRunOutcome.Failure(FetchFailure.Unexpected, $"{ex.GetType().Name}: {ex.Message}");
         }
         TimeSpan duration = _time.GetElapsedTime(started);
         _options.Metrics?.RecordRun(name, outcome, duration);
@@ -269,14 +269,14 @@ public sealed partial class FetchScheduler
             }
             else
             {
-                bool counts = outcome.FailureKind is not (FetchFailureKind.AccountLocked or FetchFailureKind.Cancelled);
+                bool counts = outcome.FailureKind is not { } kind || !FetchFailures.IsNotTheAccountsFault(kind);
                 status = status with
                 {
                     ConsecutiveFailures = status.ConsecutiveFailures + (counts ? 1 : 0),
                     LastError = outcome.ToString(),
                     LastErrorAt = now,
                 };
-                if (outcome.FailureKind == FetchFailureKind.LoginDelay && outcome.ServerDelay is { } delay)
+                if (outcome.FailureKind == FetchFailure.LoginDelay && outcome.ServerDelay is { } delay)
                     account.KnownLoginDelay = delay;
             }
             account.Status = status;
@@ -345,7 +345,7 @@ public sealed partial class FetchScheduler
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Warning,
         Message = "Account {Account}: failed ({Kind}: {Error}) after {Messages} messages in {Seconds:0.0} s; next run in {NextSeconds:0} s")]
-    private static partial void LogFailure(ILogger logger, string account, FetchFailureKind? kind, string? error, int messages,
+    private static partial void LogFailure(ILogger logger, string account, FetchFailure? kind, string? error, int messages,
         double seconds, double? nextSeconds);
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Error,

@@ -72,4 +72,17 @@ public interface IFetchStateStore : IDisposable
 
     /// <summary>Another mailbox of the same user (its stored key) under which a message with this Message-ID was delivered whole, or null.</summary>
     string? DeliveredUnderAnotherKey(AccountKey account, string messageId);
+
+    /// <summary>
+    /// Records an account's schedule (replacing its earlier row), for a status reader in another process. A daemon calls it
+    /// after each run. The default does nothing: a store without an account-status table still runs the engine and the
+    /// daemon, only <c>--status</c> has nothing to show.
+    /// </summary>
+    /// <param name="status">The account's status.</param>
+    void SaveAccountStatus(StoredAccountStatus status)
+    {
+    }
+
+    /// <summary>Every recorded account status, by name. The default: none.</summary>
+    IReadOnlyList<StoredAccountStatus> LoadAccountStatuses() => [];
 }

@@ -108,6 +108,19 @@ public sealed class SqliteFetchStateStore : IFetchStateStore
                 deleted_at  TEXT,
                 PRIMARY KEY(account, key)) WITHOUT ROWID;
             CREATE INDEX IF NOT EXISTS messages_by_id ON messages(account, message_id, size);
+            CREATE TABLE IF NOT EXISTS account_status(
+                name                 TEXT PRIMARY KEY,
+                last_run_started     TEXT,
+                last_run_ended       TEXT,
+                last_success         TEXT,
+                last_outcome         TEXT,
+                last_error           TEXT,
+                last_error_at        TEXT,
+                consecutive_failures INTEGER NOT NULL,
+                next_run             TEXT,
+                runs                 INTEGER NOT NULL,
+                interval_seconds     REAL NOT NULL,
+                updated              TEXT NOT NULL) WITHOUT ROWID;
             INSERT OR IGNORE INTO meta(key, value) VALUES('schema', '1');
             """, transaction);
         string? version = Scalar("SELECT value FROM meta WHERE key = 'schema'", transaction);
@@ -279,6 +292,56 @@ public sealed class SqliteFetchStateStore : IFetchStateStore
         command.Parameters.AddWithValue("$id", messageId);
         return command.ExecuteScalar() as string;
     }
+
+    /// <summary>Writes the account's row of the <c>account_status</c> table (one transaction, replacing the earlier row).</summary>
+    /// <inheritdoc/>
+    public void SaveAccountStatus(StoredAccountStatus status)
+    {
+        ArgumentNullException.ThrowIfNull(status);
+        using SqliteCommand command = Command("""
+            INSERT OR REPLACE INTO account_status(name, last_run_started, last_run_ended, last_success, last_outcome, last_error,
+                last_error_at, consecutive_failures, next_run, runs, interval_seconds, updated)
+            VALUES($name, $started, $ended, $success, $outcome, $error, $errorAt, $failures, $next, $runs, $interval, $updated)
+            """);
+        command.Parameters.AddWithValue("$name", status.Name);
+        command.Parameters.AddWithValue("$started", Time(status.LastRunStarted));
+        command.Parameters.AddWithValue("$ended", Time(status.LastRunEnded));
+        command.Parameters.AddWithValue("$success", Time(status.LastSuccess));
+        command.Parameters.AddWithValue("$outcome", (object?)status.LastOutcome ?? DBNull.Value);
+        command.Parameters.AddWithValue("$error", (object?)status.LastError ?? DBNull.Value);
+        command.Parameters.AddWithValue("$errorAt", Time(status.LastErrorAt));
+        command.Parameters.AddWithValue("$failures", status.ConsecutiveFailures);
+        command.Parameters.AddWithValue("$next", Time(status.NextRun));
+        command.Parameters.AddWithValue("$runs", status.Runs);
+        command.Parameters.AddWithValue("$interval", status.Interval.TotalSeconds);
+        command.Parameters.AddWithValue("$updated", Time(status.Updated));
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>Every row of the <c>account_status</c> table, by name.</summary>
+    /// <inheritdoc/>
+    public IReadOnlyList<StoredAccountStatus> LoadAccountStatuses()
+    {
+        using SqliteCommand command = Command("""
+            SELECT name, last_run_started, last_run_ended, last_success, last_outcome, last_error, last_error_at,
+                   consecutive_failures, next_run, runs, interval_seconds, updated
+            FROM account_status ORDER BY name
+            """);
+        using SqliteDataReader reader = command.ExecuteReader();
+        var rows = new List<StoredAccountStatus>();
+        while (reader.Read())
+        {
+            DateTimeOffset? At(int i) => reader.IsDBNull(i) ? null : DateTimeOffset.Parse(reader.GetString(i), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
+            string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
+            rows.Add(new StoredAccountStatus(reader.GetString(0), At(1), At(2), At(3), Text(4), Text(5), At(6), reader.GetInt32(7), At(8),
+                reader.GetInt64(9), TimeSpan.FromSeconds(reader.GetDouble(10)), At(11) ?? DateTimeOffset.MinValue));
+        }
+
+        return rows;
+    }
+
+    private static object Time(DateTimeOffset? time) =>
+        time is { } t ? t.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture) : DBNull.Value;
 
     /// <inheritdoc/>
     public IDisposable LockAccount(AccountKey account) => AccountLock.Acquire(Path, account.ToString());

@@ -174,20 +174,20 @@ public sealed class FetchRunOutcomesTests
         world.Server.Faults = [new LoginInUse()];
         FetchException failed = await Assert.ThrowsAsync<FetchException>(() => world.RunAsync(world.Account(FetchDestination.Sink(new RecordingSink()))));
         Poplib.Fetch.Scheduling.FetchRunOutcome outcome = Poplib.Fetch.Scheduling.FetchRunOutcomes.From(failed);
-        Assert.Equal(Poplib.Fetch.Scheduling.FetchFailureKind.InUse, outcome.FailureKind);
+        Assert.Equal(FetchFailure.InUse, outcome.FailureKind);
         Assert.Equal(failed.Message, outcome.Error);
     }
 
     [Fact]
-    public void Every_engine_failure_has_a_scheduler_kind_and_the_permanent_ones_stay_permanent()
+    public void Every_engine_failure_is_classified_and_the_permanent_ones_stay_permanent()
     {
+        FetchFailure[] permanent = [FetchFailure.Authentication, FetchFailure.ServerPermanent, FetchFailure.ServerRefused,
+            FetchFailure.Configuration, FetchFailure.IdentityChanged];
         foreach (FetchFailure failure in Enum.GetValues<FetchFailure>())
-            _ = Poplib.Fetch.Scheduling.FetchRunOutcomes.Kind(failure);
-        Assert.Equal(Poplib.Fetch.Scheduling.FetchFailureKind.Unexpected, Poplib.Fetch.Scheduling.FetchRunOutcomes.Kind(FetchFailure.Unexpected));
-        Assert.Equal(Poplib.Fetch.Scheduling.FetchFailureKind.Cancelled, Poplib.Fetch.Scheduling.FetchRunOutcomes.Kind(FetchFailure.Canceled));
-        foreach (FetchFailure failure in new[] { FetchFailure.Authentication, FetchFailure.ServerPermanent, FetchFailure.Configuration, FetchFailure.IdentityChanged })
-            Assert.True(Poplib.Fetch.Scheduling.FetchFailureKinds.IsPermanent(Poplib.Fetch.Scheduling.FetchRunOutcomes.Kind(failure)));
+            Assert.Equal(permanent.Contains(failure), FetchFailures.IsPermanent(failure));
         foreach (FetchFailure failure in Enum.GetValues<FetchFailure>().Where(f => new FetchException(f, "x").IsTemporary))
-            Assert.False(Poplib.Fetch.Scheduling.FetchFailureKinds.IsPermanent(Poplib.Fetch.Scheduling.FetchRunOutcomes.Kind(failure)), failure.ToString());
+            Assert.False(FetchFailures.IsPermanent(failure), failure.ToString());
+        Assert.All(Enum.GetValues<FetchFailure>(), f =>
+            Assert.Equal(f is FetchFailure.AccountLocked or FetchFailure.Canceled, FetchFailures.IsNotTheAccountsFault(f)));
     }
 }

@@ -1,3 +1,4 @@
+using Poplib.Fetch;
 using Poplib.Fetch.Scheduling;
 
 namespace Poplib.Tests.Scheduling;
@@ -29,30 +30,34 @@ public class BackoffPolicyTests
     }
 
     [Theory]
-    [InlineData(FetchFailureKind.Connection)]
-    [InlineData(FetchFailureKind.Timeout)]
-    [InlineData(FetchFailureKind.Tls)]
-    [InlineData(FetchFailureKind.InUse)]
-    [InlineData(FetchFailureKind.ServerTemporary)]
-    [InlineData(FetchFailureKind.Protocol)]
-    [InlineData(FetchFailureKind.Destination)]
-    [InlineData(FetchFailureKind.State)]
-    [InlineData(FetchFailureKind.Unexpected)]
-    public void Transient_failures_escalate_30s_1m_2m_5m_15m_30m_then_1h_for_ever(FetchFailureKind kind)
+    [InlineData(FetchFailure.Connection)]
+    [InlineData(FetchFailure.Timeout)]
+    [InlineData(FetchFailure.Tls)]
+    [InlineData(FetchFailure.InUse)]
+    [InlineData(FetchFailure.ServerTemporary)]
+    [InlineData(FetchFailure.Protocol)]
+    [InlineData(FetchFailure.Destination)]
+    [InlineData(FetchFailure.DestinationBusy)]
+    [InlineData(FetchFailure.Rejected)]
+    [InlineData(FetchFailure.State)]
+    [InlineData(FetchFailure.RunTimeExceeded)]
+    [InlineData(FetchFailure.Unexpected)]
+    public void Transient_failures_escalate_30s_1m_2m_5m_15m_30m_then_1h_for_ever(FetchFailure kind)
     {
-        Assert.False(FetchFailureKinds.IsPermanent(kind));
+        Assert.False(FetchFailures.IsPermanent(kind));
         Assert.Equal([S(30), M(1), M(2), M(5), M(15), M(30), M(60), M(60), M(60)],
             Sequence(Policy, FetchRunOutcome.Failure(kind), 9));
     }
 
     [Theory]
-    [InlineData(FetchFailureKind.Authentication)]
-    [InlineData(FetchFailureKind.ServerPermanent)]
-    [InlineData(FetchFailureKind.Configuration)]
-    [InlineData(FetchFailureKind.IdentityChanged)]
-    public void Permanent_failures_start_at_15m_and_quadruple_to_6h(FetchFailureKind kind)
+    [InlineData(FetchFailure.Authentication)]
+    [InlineData(FetchFailure.ServerPermanent)]
+    [InlineData(FetchFailure.ServerRefused)]
+    [InlineData(FetchFailure.Configuration)]
+    [InlineData(FetchFailure.IdentityChanged)]
+    public void Permanent_failures_start_at_15m_and_quadruple_to_6h(FetchFailure kind)
     {
-        Assert.True(FetchFailureKinds.IsPermanent(kind));
+        Assert.True(FetchFailures.IsPermanent(kind));
         Assert.Equal([M(15), M(60), M(240), M(360), M(360), M(360)], Sequence(Policy, FetchRunOutcome.Failure(kind), 6));
     }
 
@@ -60,7 +65,7 @@ public class BackoffPolicyTests
     public void A_wrong_password_is_never_retried_more_often_than_the_interval()
     {
         TimeSpan daily = TimeSpan.FromHours(24);
-        Assert.Equal([daily, daily], Sequence(Policy, FetchRunOutcome.Failure(FetchFailureKind.Authentication), 2, daily));
+        Assert.Equal([daily, daily], Sequence(Policy, FetchRunOutcome.Failure(FetchFailure.Authentication), 2, daily));
     }
 
     [Fact]
@@ -68,9 +73,9 @@ public class BackoffPolicyTests
     {
         TimeSpan total = TimeSpan.Zero;
         int attempts = 1;
-        for (int n = 1; total + Policy.NextDelay(FetchRunOutcome.Failure(FetchFailureKind.Authentication), Interval, n) <= TimeSpan.FromHours(5); n++)
+        for (int n = 1; total + Policy.NextDelay(FetchRunOutcome.Failure(FetchFailure.Authentication), Interval, n) <= TimeSpan.FromHours(5); n++)
         {
-            total += Policy.NextDelay(FetchRunOutcome.Failure(FetchFailureKind.Authentication), Interval, n);
+            total += Policy.NextDelay(FetchRunOutcome.Failure(FetchFailure.Authentication), Interval, n);
             attempts++;
         }
         Assert.Equal(3, attempts); // t = 0, 15 min, 1 h 15 min; the next is at 5 h 15 min
@@ -80,50 +85,50 @@ public class BackoffPolicyTests
     public void The_cap_bounds_transient_delays()
     {
         BackoffPolicy capped = Policy with { MaximumFailureDelay = M(3) };
-        Assert.Equal([S(30), M(1), M(2), M(3), M(3)], Sequence(capped, FetchRunOutcome.Failure(FetchFailureKind.Connection), 5));
+        Assert.Equal([S(30), M(1), M(2), M(3), M(3)], Sequence(capped, FetchRunOutcome.Failure(FetchFailure.Connection), 5));
     }
 
     [Fact]
     public void A_custom_ladder_repeats_its_last_step()
     {
         BackoffPolicy custom = Policy with { FailureDelays = [S(2), S(4), S(8)], MaximumFailureDelay = S(8) };
-        Assert.Equal([S(2), S(4), S(8), S(8)], Sequence(custom, FetchRunOutcome.Failure(FetchFailureKind.InUse), 4));
+        Assert.Equal([S(2), S(4), S(8), S(8)], Sequence(custom, FetchRunOutcome.Failure(FetchFailure.InUse), 4));
     }
 
     [Fact]
     public void Login_delay_waits_at_least_what_the_server_announced_even_past_the_cap()
     {
-        Assert.Equal(M(2), Policy.NextDelay(FetchRunOutcome.Failure(FetchFailureKind.LoginDelay, minimumDelay: M(2)), Interval, 1));
-        Assert.Equal(M(2), Policy.NextDelay(FetchRunOutcome.Failure(FetchFailureKind.LoginDelay, minimumDelay: M(2)), Interval, 2));
-        Assert.Equal(M(5), Policy.NextDelay(FetchRunOutcome.Failure(FetchFailureKind.LoginDelay, minimumDelay: M(2)), Interval, 4));
+        Assert.Equal(M(2), Policy.NextDelay(FetchRunOutcome.Failure(FetchFailure.LoginDelay, minimumDelay: M(2)), Interval, 1));
+        Assert.Equal(M(2), Policy.NextDelay(FetchRunOutcome.Failure(FetchFailure.LoginDelay, minimumDelay: M(2)), Interval, 2));
+        Assert.Equal(M(5), Policy.NextDelay(FetchRunOutcome.Failure(FetchFailure.LoginDelay, minimumDelay: M(2)), Interval, 4));
         Assert.Equal(TimeSpan.FromHours(3),
-            Policy.NextDelay(FetchRunOutcome.Failure(FetchFailureKind.LoginDelay, minimumDelay: TimeSpan.FromHours(3)), Interval, 1));
+            Policy.NextDelay(FetchRunOutcome.Failure(FetchFailure.LoginDelay, minimumDelay: TimeSpan.FromHours(3)), Interval, 1));
     }
 
     [Fact]
     public void Login_delay_without_an_announced_delay_waits_15_minutes()
     {
-        Assert.Equal(M(15), Policy.NextDelay(FetchRunOutcome.Failure(FetchFailureKind.LoginDelay), Interval, 1));
-        Assert.Equal(M(60), Policy.NextDelay(FetchRunOutcome.Failure(FetchFailureKind.LoginDelay), Interval, 7));
+        Assert.Equal(M(15), Policy.NextDelay(FetchRunOutcome.Failure(FetchFailure.LoginDelay), Interval, 1));
+        Assert.Equal(M(60), Policy.NextDelay(FetchRunOutcome.Failure(FetchFailure.LoginDelay), Interval, 7));
     }
 
     [Fact]
     public void A_known_login_delay_is_a_floor_under_every_delay()
     {
-        Assert.Equal(M(10), Policy.NextDelay(FetchRunOutcome.Failure(FetchFailureKind.Connection), Interval, 1, knownLoginDelay: M(10)));
+        Assert.Equal(M(10), Policy.NextDelay(FetchRunOutcome.Failure(FetchFailure.Connection), Interval, 1, knownLoginDelay: M(10)));
         Assert.Equal(M(10), Policy.NextDelay(FetchRunOutcome.Success(), Interval, 0, knownLoginDelay: M(10)));
     }
 
     [Fact]
     public void A_server_minimum_on_any_failure_is_honoured()
     {
-        Assert.Equal(M(20), Policy.NextDelay(FetchRunOutcome.Failure(FetchFailureKind.ServerTemporary, minimumDelay: M(20)), Interval, 1));
+        Assert.Equal(M(20), Policy.NextDelay(FetchRunOutcome.Failure(FetchFailure.ServerTemporary, minimumDelay: M(20)), Interval, 1));
     }
 
     [Fact]
     public void Another_local_process_holding_the_account_means_just_the_interval()
     {
-        Assert.Equal([Interval, Interval, Interval], Sequence(Policy, FetchRunOutcome.Failure(FetchFailureKind.AccountLocked), 3));
+        Assert.Equal([Interval, Interval, Interval], Sequence(Policy, FetchRunOutcome.Failure(FetchFailure.AccountLocked), 3));
     }
 
     [Fact]
@@ -170,31 +175,31 @@ public class BackoffPolicyTests
         Assert.Throws<ArgumentException>(() => Policy with { FailureDelays = [S(-1)] });
         Assert.Throws<ArgumentOutOfRangeException>(() => Policy with { PermanentFailureFactor = 0.5 });
         Assert.Throws<ArgumentOutOfRangeException>(() => Policy with { MaximumFailureDelay = S(-1) });
-        Assert.Throws<ArgumentOutOfRangeException>(() => FetchRunOutcome.Failure(FetchFailureKind.LoginDelay, minimumDelay: S(-1)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => FetchRunOutcome.Failure(FetchFailure.LoginDelay, minimumDelay: S(-1)));
         Assert.Throws<ArgumentOutOfRangeException>(() => FetchRunOutcome.Success() with { MessagesDelivered = -1 });
     }
 
     [Theory]
-    [InlineData(Pop3ResponseCode.InUse, FetchFailureKind.InUse)]
-    [InlineData(Pop3ResponseCode.LoginDelay, FetchFailureKind.LoginDelay)]
-    [InlineData(Pop3ResponseCode.SysTemp, FetchFailureKind.ServerTemporary)]
-    [InlineData(Pop3ResponseCode.SysPerm, FetchFailureKind.ServerPermanent)]
-    [InlineData(Pop3ResponseCode.Auth, FetchFailureKind.Authentication)]
-    public void Response_codes_map_onto_failure_kinds(Pop3ResponseCode code, FetchFailureKind kind) =>
-        Assert.Equal(kind, FetchFailureKinds.FromResponseCode(code));
+    [InlineData(Pop3ResponseCode.InUse, FetchFailure.InUse)]
+    [InlineData(Pop3ResponseCode.LoginDelay, FetchFailure.LoginDelay)]
+    [InlineData(Pop3ResponseCode.SysTemp, FetchFailure.ServerTemporary)]
+    [InlineData(Pop3ResponseCode.SysPerm, FetchFailure.ServerPermanent)]
+    [InlineData(Pop3ResponseCode.Auth, FetchFailure.Authentication)]
+    public void Response_codes_map_onto_failure_kinds(Pop3ResponseCode code, FetchFailure kind) =>
+        Assert.Equal(kind, FetchFailures.FromResponseCode(code));
 
     [Theory]
     [InlineData(Pop3ResponseCode.None)]
     [InlineData(Pop3ResponseCode.Utf8)]
     [InlineData(Pop3ResponseCode.Other)]
     public void Codes_that_say_nothing_about_scheduling_map_to_null(Pop3ResponseCode code) =>
-        Assert.Null(FetchFailureKinds.FromResponseCode(code));
+        Assert.Null(FetchFailures.FromResponseCode(code));
 
     [Fact]
     public void Outcomes_describe_themselves()
     {
         Assert.Equal("success", FetchRunOutcome.Success().ToString());
-        Assert.Equal("InUse: busy", FetchRunOutcome.Failure(FetchFailureKind.InUse, "busy").ToString());
+        Assert.Equal("InUse: busy", FetchRunOutcome.Failure(FetchFailure.InUse, "busy").ToString());
         FetchRunOutcome counted = FetchRunOutcome.Success(M(1)) with { MessagesDelivered = 3, OctetsDelivered = 300 };
         Assert.True(counted.Succeeded);
         Assert.Equal((3, 300L, (TimeSpan?)M(1)), (counted.MessagesDelivered, counted.OctetsDelivered, counted.ServerDelay));

@@ -1,3 +1,4 @@
+using Poplib.Fetch;
 using Poplib.Fetch.Observability;
 using Poplib.Fetch.Scheduling;
 
@@ -56,26 +57,26 @@ public class CompressedDayTests
         {
             TimeSpan t = startedAt - SchedulerHarness.Epoch;
             Mailbox box = mailboxes[name];
-            RunScript Fail(FetchFailureKind kind, TimeSpan? minimum = null) => RunScript.Fail(kind, 0.2, minimum);
+            RunScript Fail(FetchFailure kind, TimeSpan? minimum = null) => RunScript.Fail(kind, 0.2, minimum);
             RunScript Ok(TimeSpan? loginDelay = null) => new(S(0.2), box.Deliver(t, loginDelay));
             switch (name)
             {
                 case "f14" or "f15" when t >= S(10) && t < S(40):
-                    return Fail(FetchFailureKind.Connection);        // the server is down for 30 s
+                    return Fail(FetchFailure.Connection);        // the server is down for 30 s
                 case "f16" when t >= S(20) && t < S(30):
-                    return Fail(FetchFailureKind.ServerTemporary);   // [SYS/TEMP] for 10 s
+                    return Fail(FetchFailure.ServerTemporary);   // [SYS/TEMP] for 10 s
                 case "f17" when t < S(20):
-                    return Fail(FetchFailureKind.InUse);             // a phone holds the maildrop for 20 s
+                    return Fail(FetchFailure.InUse);             // a phone holds the maildrop for 20 s
                 case "f18":
                     if (t - lastLogin18 < LoginDelay)
                     {
                         refusedLogins18++;
-                        return Fail(FetchFailureKind.LoginDelay, LoginDelay); // [LOGIN-DELAY], CAPA says 5 s
+                        return Fail(FetchFailure.LoginDelay, LoginDelay); // [LOGIN-DELAY], CAPA says 5 s
                     }
                     lastLogin18 = t;
                     return Ok(LoginDelay);
                 case "f19":
-                    return Fail(FetchFailureKind.Authentication);    // a wrong password, all day
+                    return Fail(FetchFailure.Authentication);    // a wrong password, all day
                 default:
                     return Ok();
             }
@@ -108,7 +109,7 @@ public class CompressedDayTests
         foreach (string name in new[] { "f14", "f15" })
         {
             RunRecord[] outage = [.. runs[name].Where(r => r.Started - SchedulerHarness.Epoch >= S(10) && r.Started - SchedulerHarness.Epoch < S(40))];
-            Assert.All(outage, r => Assert.Equal(FetchFailureKind.Connection, r.Outcome!.FailureKind));
+            Assert.All(outage, r => Assert.Equal(FetchFailure.Connection, r.Outcome!.FailureKind));
             Assert.InRange(outage.Length, 5, 7); // ≈ 10, 12, 16, 24, 32 (+ 40) s
             RunRecord back = runs[name].First(r => r.Started - SchedulerHarness.Epoch >= S(40));
             Assert.True(back.Outcome!.Succeeded);
@@ -122,12 +123,12 @@ public class CompressedDayTests
         // [IN-USE] for 20 s: retried on the normal ladder (≈ 0, 2, 6, 14 s), then fetched every second.
         RunRecord[] inUse = [.. runs["f17"].TakeWhile(r => !r.Outcome!.Succeeded)];
         Assert.InRange(inUse.Length, 4, 5);
-        Assert.All(inUse, r => Assert.Equal(FetchFailureKind.InUse, r.Outcome!.FailureKind));
+        Assert.All(inUse, r => Assert.Equal(FetchFailure.InUse, r.Outcome!.FailureKind));
         Assert.InRange(runs["f17"].Count, 50, 65);
 
         // LOGIN-DELAY 5 s: refused once at start (someone else had just logged in), never again; every login ≥ 5 s apart.
         Assert.Equal(1, refusedLogins18);
-        Assert.Equal(FetchFailureKind.LoginDelay, runs["f18"][0].Outcome!.FailureKind);
+        Assert.Equal(FetchFailure.LoginDelay, runs["f18"][0].Outcome!.FailureKind);
         Assert.All(runs["f18"].Zip(runs["f18"].Skip(1)), p => Assert.True(p.Second.Started - p.First.Started >= LoginDelay));
         Assert.InRange(runs["f18"].Count, 15, 18); // one per 5.2–5.7 s
 

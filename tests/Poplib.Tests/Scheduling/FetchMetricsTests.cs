@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Time.Testing;
+using Poplib.Fetch;
 using Poplib.Fetch.Observability;
 using Poplib.Fetch.Scheduling;
 
@@ -18,8 +19,8 @@ public class FetchMetricsTests
         Assert.Equal("Poplib.Fetch", metrics.Meter.Name);
 
         metrics.RecordRun("alice", FetchRunOutcome.Success() with { MessagesDelivered = 3, OctetsDelivered = 12_000 }, S(1.5));
-        metrics.RecordRun("alice", FetchRunOutcome.Failure(FetchFailureKind.InUse, "locked") with { MessagesDelivered = 1, OctetsDelivered = 500 }, S(0.25));
-        metrics.RecordRun("bob", FetchRunOutcome.Failure(FetchFailureKind.Authentication), S(0.5));
+        metrics.RecordRun("alice", FetchRunOutcome.Failure(FetchFailure.InUse, "locked") with { MessagesDelivered = 1, OctetsDelivered = 500 }, S(0.25));
+        metrics.RecordRun("bob", FetchRunOutcome.Failure(FetchFailure.Authentication), S(0.5));
 
         Assert.Equal(3, collector.Sum("poplib.fetch.runs"));
         Assert.Equal(1, collector.Sum("poplib.fetch.runs", m => m.Tag(FetchMetrics.AccountTag) == "alice" && m.Tag(FetchMetrics.OutcomeTag) == "success"));
@@ -42,7 +43,7 @@ public class FetchMetricsTests
         metrics.RecordRun("alice", FetchRunOutcome.Success(), S(1));
         time.Advance(S(30));
         metrics.RecordRun("bob", FetchRunOutcome.Success(), S(1));
-        metrics.RecordRun("carol", FetchRunOutcome.Failure(FetchFailureKind.Connection), S(1));
+        metrics.RecordRun("carol", FetchRunOutcome.Failure(FetchFailure.Connection), S(1));
         time.Advance(S(12));
 
         var ages = collector.Observe("poplib.fetch.last_success.age").ToDictionary(m => m.Tag(FetchMetrics.AccountTag)!, m => m.Value);
@@ -61,7 +62,7 @@ public class FetchMetricsTests
 
         metrics.RecordRun("alice", FetchRunOutcome.Success() with { MessagesDelivered = 2 }, S(1));
         time.Advance(S(10));
-        metrics.RecordRun("bob", FetchRunOutcome.Failure(FetchFailureKind.Timeout), S(1));
+        metrics.RecordRun("bob", FetchRunOutcome.Failure(FetchFailure.Timeout), S(1));
         metrics.RecordRun("carol", FetchRunOutcome.Success(), S(1));
         time.Advance(S(5));
 
@@ -91,7 +92,7 @@ public class FetchMetricsTests
     [Fact]
     public void Every_failure_kind_has_a_snake_case_tag()
     {
-        string[] tags = [.. Enum.GetValues<FetchFailureKind>().Select(FetchMetrics.TagValue)];
+        string[] tags = [.. Enum.GetValues<FetchFailure>().Select(FetchMetrics.TagValue)];
         Assert.DoesNotContain("unknown", tags);
         Assert.Equal(tags.Length, tags.Distinct().Count());
         Assert.All(tags, t => Assert.Matches("^[a-z]+(_[a-z]+)*$", t));
@@ -104,7 +105,7 @@ public class FetchMetricsTests
         using var collector = new MetricsCollector(metrics.Meter);
         await using (var h = new SchedulerHarness([new("ok", S(1)), new("bad", S(1))],
             (name, _, _) => name == "ok" ? new RunScript(S(0.5), FetchRunOutcome.Success() with { MessagesDelivered = 1, OctetsDelivered = 100 })
-                                         : RunScript.Fail(FetchFailureKind.ServerTemporary, 0.5),
+                                         : RunScript.Fail(FetchFailure.ServerTemporary, 0.5),
             _ => new FetchSchedulerOptions { Metrics = metrics, Backoff = BackoffPolicy.Default with { FailureDelays = [S(2)] } }))
         {
             await h.StartAsync();

@@ -1,3 +1,4 @@
+using Poplib.Fetch;
 using Poplib.Fetch.Scheduling;
 
 namespace Poplib.Tests.Scheduling;
@@ -57,7 +58,7 @@ public class FetchSchedulerTests
         async Task<string[]> Schedule(int seed)
         {
             await using var h = new SchedulerHarness(Accounts(10, S(1)),
-                (name, i, _) => i % 4 == 3 ? RunScript.Fail(FetchFailureKind.Timeout, 0.3) : RunScript.Ok(0.3),
+                (name, i, _) => i % 4 == 3 ? RunScript.Fail(FetchFailure.Timeout, 0.3) : RunScript.Ok(0.3),
                 _ => new FetchSchedulerOptions { MaxConcurrentRuns = 3, Backoff = BackoffPolicy.Default with { FailureDelays = [S(2)] } },
                 seed);
             await h.StartAsync();
@@ -102,7 +103,7 @@ public class FetchSchedulerTests
         BackoffPolicy policy = BackoffPolicy.Default with { FailureDelays = [S(2), S(4), S(8)], JitterFraction = 0 };
         // Down for the first 4 runs, then healthy.
         await using var h = new SchedulerHarness(Accounts(1, S(1)),
-            (_, i, _) => i < 4 ? RunScript.Fail(FetchFailureKind.Connection, 0) : RunScript.Ok(0),
+            (_, i, _) => i < 4 ? RunScript.Fail(FetchFailure.Connection, 0) : RunScript.Ok(0),
             _ => new FetchSchedulerOptions { Backoff = policy });
         await h.StartAsync();
         await h.AdvanceAsync(S(30));
@@ -123,7 +124,7 @@ public class FetchSchedulerTests
         await h.StartAsync();
         await h.AdvanceAsync(S(20));
         FetchAccountStatus boom = h.Scheduler.GetStatus("boom")!;
-        Assert.Equal(FetchFailureKind.Unexpected, boom.LastOutcome!.FailureKind);
+        Assert.Equal(FetchFailure.Unexpected, boom.LastOutcome!.FailureKind);
         Assert.Equal("Unexpected: InvalidOperationException: kaput", boom.LastError);
         Assert.Equal(boom.Runs, boom.ConsecutiveFailures);
         Assert.InRange(boom.Runs, 5, 7); // every 3.1 s
@@ -146,14 +147,14 @@ public class FetchSchedulerTests
         stop.Cancel();
         await run.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal("Unexpected: FormatException: at once", scheduler.GetStatus("sync")!.LastError);
-        Assert.Equal(FetchFailureKind.Unexpected, scheduler.GetStatus("null")!.LastOutcome!.FailureKind);
+        Assert.Equal(FetchFailure.Unexpected, scheduler.GetStatus("null")!.LastOutcome!.FailureKind);
     }
 
     [Fact]
     public async Task Status_snapshots_tell_the_last_run_the_last_success_and_the_next_run()
     {
         await using var h = new SchedulerHarness(Accounts(1, S(10)),
-            (_, i, _) => i == 1 ? RunScript.Fail(FetchFailureKind.InUse, 1) : new RunScript(S(1), FetchRunOutcome.Success() with { MessagesDelivered = 2 }),
+            (_, i, _) => i == 1 ? RunScript.Fail(FetchFailure.InUse, 1) : new RunScript(S(1), FetchRunOutcome.Success() with { MessagesDelivered = 2 }),
             _ => new FetchSchedulerOptions { Backoff = BackoffPolicy.Default with { JitterFraction = 0 } });
         FetchAccountStatus before = h.Scheduler.GetStatus("a00")!;
         Assert.Equal((0L, (DateTimeOffset?)null, (DateTimeOffset?)null), (before.Runs, before.NextRun, before.LastRunStarted));
@@ -191,7 +192,7 @@ public class FetchSchedulerTests
     {
         var reported = new System.Collections.Concurrent.ConcurrentQueue<FetchAccountStatus>();
         await using var h = new SchedulerHarness([new("a", S(1)), new("b", S(1))],
-            (name, _, _) => name == "a" ? RunScript.Ok(0.5) : RunScript.Fail(FetchFailureKind.ServerTemporary, 0.5),
+            (name, _, _) => name == "a" ? RunScript.Ok(0.5) : RunScript.Fail(FetchFailure.ServerTemporary, 0.5),
             _ => new FetchSchedulerOptions
             {
                 StopGracePeriod = S(10),
@@ -302,7 +303,7 @@ public class FetchSchedulerTests
         await h.RunTask.WaitAsync(TimeSpan.FromSeconds(20));
         Assert.True(h.Tokens[("hang", 0)].IsCancellationRequested);
         FetchAccountStatus hang = h.Scheduler.GetStatus("hang")!;
-        Assert.Equal(FetchFailureKind.Cancelled, hang.LastOutcome!.FailureKind);
+        Assert.Equal(FetchFailure.Canceled, hang.LastOutcome!.FailureKind);
         Assert.Equal(0, hang.ConsecutiveFailures);
         Assert.False(hang.IsRunning);
     }
@@ -317,7 +318,7 @@ public class FetchSchedulerTests
         Assert.True(h.Scheduler.GetStatus("hang")!.IsRunning);
         h.Stop();
         await h.RunTask.WaitAsync(TimeSpan.FromSeconds(20)); // no fake time passes
-        Assert.Equal(FetchFailureKind.Cancelled, h.Scheduler.GetStatus("hang")!.LastOutcome!.FailureKind);
+        Assert.Equal(FetchFailure.Canceled, h.Scheduler.GetStatus("hang")!.LastOutcome!.FailureKind);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Time.Testing;
+using Poplib.Fetch;
 using Poplib.Fetch.Scheduling;
 
 namespace Poplib.Tests.Scheduling;
@@ -13,7 +14,7 @@ internal sealed record RunScript(TimeSpan Duration, FetchRunOutcome? Outcome, Ex
 {
     public static RunScript Ok(double seconds = 0.2) => new(TimeSpan.FromSeconds(seconds), FetchRunOutcome.Success());
 
-    public static RunScript Fail(FetchFailureKind kind, double seconds = 0.2, TimeSpan? minimumDelay = null) =>
+    public static RunScript Fail(FetchFailure kind, double seconds = 0.2, TimeSpan? minimumDelay = null) =>
         new(TimeSpan.FromSeconds(seconds), FetchRunOutcome.Failure(kind, $"fake {kind}", minimumDelay));
 
     /// <summary>A run that does not return until its token is cancelled.</summary>

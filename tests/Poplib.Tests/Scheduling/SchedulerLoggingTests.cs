@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using Poplib.Fetch;
 using Poplib.Fetch.Scheduling;
 
 namespace Poplib.Tests.Scheduling;
@@ -17,7 +18,7 @@ public class SchedulerLoggingTests
             (name, _) => name switch
             {
                 "ok" => Task.FromResult(FetchRunOutcome.Success() with { MessagesDelivered = 2, OctetsDelivered = 2048 }),
-                "busy" => Task.FromResult(FetchRunOutcome.Failure(FetchFailureKind.InUse, "mailbox locked")),
+                "busy" => Task.FromResult(FetchRunOutcome.Failure(FetchFailure.InUse, "mailbox locked")),
                 _ => throw new InvalidOperationException("kaput"),
             },
             new FetchSchedulerOptions

@@ -16,6 +16,7 @@ internal sealed partial record FetchConfig(string? StatePath, int? Parallel, IRe
     {
         "name", "enabled", "host", "port", "security", "user", "password", "auth", "caFile", "insecureSkipVerify", "allowInsecureAuth",
         "timeout", "maildir", "mbox", "mda", "policy", "maxSize", "oversize", "limit", "onUidlReset", "batch", "maxRunTime",
+        "interval",
     };
 
     /// <summary>
@@ -168,6 +169,7 @@ internal sealed partial record FetchConfig(string? StatePath, int? Parallel, IRe
             return new AccountSettings(name, connection, () => secret.Read(console), Destination(name, fields), Policy(name, fields))
             {
                 PasswordVariable = (secret as SecretSource.Environment)?.Variable,
+                Interval = fields.Get("interval") is { } every ? Duration(every, Where("interval")) : null,
             };
         }
 

@@ -1,0 +1,124 @@
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Poplib.Fetch;
+using Poplib.Fetch.Hosting;
+using Poplib.Fetch.Scheduling;
+using Poplib.Fetch.State;
+
+namespace Poplib.Cli.Fetch;
+
+/// <summary>
+/// <c>poplib fetch --daemon</c>: the accounts on their schedules in a generic host (<see cref="FetchDaemon"/>) until
+/// SIGTERM or Ctrl-C, then a graceful stop and exit 0. Under systemd (<c>Type=notify</c>) it reports ready and stopping,
+/// and logs in the journal's format. SIGHUP or a change of the config file reloads the accounts; a broken new config is
+/// logged and the old accounts keep running.
+/// </summary>
+internal static class FetchDaemonMode
+{
+    /// <summary>How long runs in flight may go on after SIGTERM before they are cancelled (the engine then QUITs without DELE of anything unrecorded).</summary>
+    internal static readonly TimeSpan StopGracePeriod = TimeSpan.FromSeconds(3);
+
+    /// <param name="accounts">The accounts as read at start (already checked).</param>
+    /// <param name="reload">Reads the accounts again (the config file), or null for the one-account form.</param>
+    /// <param name="configFile">The config file to watch for changes, or null.</param>
+    /// <param name="statePath">The state database.</param>
+    /// <param name="parallel">How many accounts may run at once.</param>
+    /// <param name="interval">The interval of accounts that set none.</param>
+    /// <param name="quiet">Log warnings and errors only.</param>
+    /// <param name="console">The console.</param>
+    /// <param name="cancellationToken">Cancelled by SIGTERM or Ctrl-C.</param>
+    public static async Task<int> RunAsync(IReadOnlyList<AccountSettings> accounts, Func<IReadOnlyList<AccountSettings>>? reload, string? configFile,
+        string statePath, int parallel, TimeSpan interval, bool quiet, CliConsole console, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<FetchAccount> ToEngine(IReadOnlyList<AccountSettings> settings) =>
+            [.. settings.Select(a => a.ToFetchAccount(a.ReadPassword(), console))];
+
+        IReadOnlyList<FetchAccount>? first = ToEngine(accounts); // passwords read before the host starts: a prompt comes first
+        // The state opens now, so that a state the daemon could not use is an error with its exit code before it starts.
+        SqliteFetchStateStore.Open(statePath).Dispose();
+        HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.UseUtcTimestamp = true;
+            o.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss'Z' ";
+        });
+        builder.Logging.SetMinimumLevel(quiet ? LogLevel.Warning : LogLevel.Information);
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Services.AddSystemd(); // Type=notify and journal-formatted logs when systemd started us; nothing otherwise
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = StopGracePeriod + TimeSpan.FromSeconds(5));
+        builder.Services.AddPop3Fetch(options =>
+        {
+            options.AccountSource = () => Interlocked.Exchange(ref first, null) ?? (reload is null ? ToEngine(accounts) : Reread(reload, ToEngine));
+            options.StatePath = statePath;
+            options.DefaultInterval = interval;
+            options.Scheduler = new FetchSchedulerOptions { MaxConcurrentRuns = parallel, StopGracePeriod = StopGracePeriod };
+        });
+
+        using IHost host = builder.Build();
+        FetchDaemon daemon = host.Services.GetRequiredService<FetchDaemon>();
+        using PosixSignalRegistration? hangUp = OperatingSystem.IsWindows() ? null : PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+        {
+            context.Cancel = true; // SIGHUP reloads; it does not end the daemon
+            daemon.Reload();
+        });
+        using ConfigWatcher? watcher = configFile is null ? null : new ConfigWatcher(configFile, () => daemon.Reload());
+        try
+        {
+            await host.RunAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+
+        // The daemon ended on its own only if it failed (the host logged it): that is the exit code, not 0.
+        if (daemon.ExecuteTask is { IsFaulted: true } failed)
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed.Exception!.InnerException!);
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>The accounts read again; a mistake in the config is a configuration failure with the reader's message (the daemon logs it and keeps the old accounts).</summary>
+    private static IReadOnlyList<FetchAccount> Reread(Func<IReadOnlyList<AccountSettings>> reload, Func<IReadOnlyList<AccountSettings>, IReadOnlyList<FetchAccount>> toEngine)
+    {
+        try
+        {
+            return toEngine(reload());
+        }
+        catch (CliException e)
+        {
+            throw new FetchException(FetchFailure.Configuration, e.Message, e);
+        }
+    }
+
+    /// <summary>Calls back when the config file changes (written in place or replaced by a rename), once per burst of changes.</summary>
+    private sealed class ConfigWatcher : IDisposable
+    {
+        private readonly FileSystemWatcher _watcher;
+        private readonly Timer _debounce;
+
+        public ConfigWatcher(string file, Action changed)
+        {
+            string full = Path.GetFullPath(file);
+            _debounce = new Timer(_ => changed(), null, Timeout.Infinite, Timeout.Infinite);
+            _watcher = new FileSystemWatcher(Path.GetDirectoryName(full)!, Path.GetFileName(full))
+            {
+                NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.FileName | NotifyFilters.Size | NotifyFilters.CreationTime,
+            };
+            _watcher.Changed += (_, _) => Touch();
+            _watcher.Created += (_, _) => Touch();
+            _watcher.Renamed += (_, _) => Touch();
+            _watcher.EnableRaisingEvents = true;
+        }
+
+        private void Touch() => _debounce.Change(TimeSpan.FromMilliseconds(500), Timeout.InfiniteTimeSpan);
+
+        public void Dispose()
+        {
+            _watcher.Dispose();
+            _debounce.Dispose();
+        }
+    }
+}

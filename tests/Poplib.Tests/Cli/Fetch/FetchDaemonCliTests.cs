@@ -1,0 +1,163 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using Poplib.Cli;
+
+namespace Poplib.Tests.Cli.Fetch;
+
+/// <summary><c>poplib fetch --daemon</c> as a real process: new mail between intervals, SIGHUP reloads, SIGTERM exits 0; <c>--status</c>.</summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public sealed class FetchDaemonCliTests
+{
+    [Fact]
+    public async Task The_daemon_fetches_new_mail_reloads_on_SIGHUP_and_exits_0_on_SIGTERM()
+    {
+        await using FetchWorld one = await FetchWorld.StartAsync([FetchWorld.Message(1), FetchWorld.Message(2)]);
+        await using FetchWorld two = await FetchWorld.StartAsync([FetchWorld.Message(3)]);
+        string config = Path.Combine(one.Folder, "poplib.json");
+        string Account(string name, FetchWorld world) =>
+            $$"""{ "name": "{{name}}", "host": "127.0.0.1", "port": {{world.Server.Port}}, "maildir": "{{name}}" }""";
+        void WriteConfig(params string[] accounts)
+        {
+            string temporary = config + ".new";
+            File.WriteAllText(temporary, $$"""
+                {
+                  "state": "state/fetch.sqlite",
+                  "defaults": { "security": "none", "allowInsecureAuth": true, "user": "alice", "password": { "env": "{{FetchWorld.PasswordVariable}}" }, "auth": "user" },
+                  "accounts": [ {{string.Join(", ", accounts)}} ]
+                }
+                """);
+            File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            File.Move(temporary, config, overwrite: true);
+        }
+
+        int Delivered(string name) => Directory.Exists(Path.Combine(one.Folder, name, "new")) ? Directory.GetFiles(Path.Combine(one.Folder, name, "new")).Length : 0;
+
+        WriteConfig(Account("one", one));
+        using Process daemon = Start(["fetch", "--daemon", "--interval", "1s", "--config", config]);
+        var log = new StringBuilder();
+        daemon.OutputDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
+        daemon.ErrorDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
+        daemon.BeginOutputReadLine();
+        daemon.BeginErrorReadLine();
+        string Log() { lock (log) return log.ToString(); }
+        try
+        {
+            await Until(() => Delivered("one") == 2, "the first fetch", Log);
+            one.Memory.Add(FetchWorld.Message(4));
+            await Until(() => Delivered("one") == 3, "the mail that arrived between intervals", Log);
+
+            WriteConfig(Account("one", one), Account("two", two));
+            Signal(daemon, "HUP");
+            await Until(() => Delivered("two") == 1, "the account added by SIGHUP", Log);
+
+            // A broken config: reported, and the accounts keep running.
+            File.WriteAllText(config, "{ not json");
+            Signal(daemon, "HUP");
+            await Until(() => Log().Contains("Reload failed", StringComparison.Ordinal), "the broken config reported", Log);
+            one.Memory.Add(FetchWorld.Message(5));
+            await Until(() => Delivered("one") == 4, "fetching after the broken reload", Log);
+            WriteConfig(Account("one", one), Account("two", two));
+
+            CliProcess.Outcome status = await CliProcess.RunAsync(["fetch", "--status", "--json", "--config", config]);
+            Assert.Equal(0, status.ExitCode);
+            using JsonDocument json = JsonDocument.Parse(status.Out);
+            JsonElement[] accounts = [.. json.RootElement.GetProperty("accounts").EnumerateArray()];
+            Assert.Equal(["one", "two"], accounts.Select(a => a.GetProperty("name").GetString()));
+            Assert.All(accounts, a => Assert.Equal(JsonValueKind.String, a.GetProperty("lastSuccess").ValueKind));
+            Assert.All(accounts, a => Assert.Equal(0, a.GetProperty("consecutiveFailures").GetInt32()));
+
+            var stopping = Stopwatch.StartNew();
+            Signal(daemon, "TERM");
+            Assert.True(daemon.WaitForExit(TimeSpan.FromSeconds(15)), "no exit 15 s after SIGTERM: " + Log());
+            Assert.Equal(0, daemon.ExitCode);
+            Assert.True(stopping.Elapsed < TimeSpan.FromSeconds(10), $"took {stopping.Elapsed} to stop");
+        }
+        finally
+        {
+            if (!daemon.HasExited)
+                daemon.Kill(entireProcessTree: true);
+        }
+
+        // One line per run per account, not per message.
+        Assert.Contains("one", Log(), StringComparison.Ordinal);
+        Assert.Equal(4, Delivered("one"));
+        Assert.Equal(1, Delivered("two"));
+    }
+
+    [Theory]
+    [InlineData(new[] { "fetch", "--daemon", "--limit", "3", "--host", "h", "--user", "u", "--maildir", "m" }, "--limit cannot be combined with --daemon")]
+    [InlineData(new[] { "fetch", "--daemon", "--json", "--host", "h", "--user", "u", "--maildir", "m" }, "--json cannot be combined with --daemon")]
+    [InlineData(new[] { "fetch", "--interval", "5m", "--host", "h", "--user", "u", "--maildir", "m" }, "--interval needs --daemon")]
+    [InlineData(new[] { "fetch", "--daemon", "--interval", "soon", "--host", "h", "--user", "u", "--maildir", "m" }, "--interval: not a duration")]
+    [InlineData(new[] { "fetch", "--daemon", "--host", "h", "--maildir", "m" }, "no user")]
+    public async Task Daemon_usage_errors_say_what_is_wrong(string[] args, string message)
+    {
+        CliRunner.Outcome outcome = await CliRunner.RunAsync(args);
+        Assert.Equal(ExitCodes.Usage, outcome.ExitCode);
+        Assert.Contains(message, outcome.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_state_the_daemon_cannot_use_is_an_error_before_it_starts()
+    {
+        string folder = Path.Combine(Path.GetTempPath(), "poplib-daemon-state-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(folder);
+        File.SetUnixFileMode(folder, (UnixFileMode)0x1FF); // 0777: anyone could rewrite what --delete removes
+        try
+        {
+            CliProcess.Outcome outcome = await CliProcess.RunAsync(
+                ["fetch", "--daemon", "--host", "127.0.0.1", "--port", "1", "--user", "u", "--password-env", "HOME", "--maildir", Path.Combine(folder, "m"),
+                 "--state", Path.Combine(folder, "s.sqlite")]);
+            Assert.NotEqual(0, outcome.ExitCode);
+            Assert.Contains(folder, outcome.Error, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Status_without_a_state_says_nothing_is_recorded()
+    {
+        string folder = Path.Combine(Path.GetTempPath(), "poplib-status-" + Guid.NewGuid().ToString("N")[..8]);
+        CliRunner.Outcome outcome = await CliRunner.RunAsync("fetch", "--status", "--state", Path.Combine(folder, "none.sqlite"));
+        Assert.Equal(0, outcome.ExitCode);
+        Assert.Contains("No account status recorded", outcome.Out, StringComparison.Ordinal);
+    }
+
+    private static Process Start(IReadOnlyList<string> arguments)
+    {
+        var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "Poplib.Cli"))
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (string argument in arguments)
+            start.ArgumentList.Add(argument);
+        start.Environment[FetchWorld.PasswordVariable] = FetchWorld.Password;
+        Process process = Process.Start(start)!;
+        process.StandardInput.Close();
+        return process;
+    }
+
+    private static void Signal(Process process, string signal)
+    {
+        using Process kill = Process.Start("kill", ["-" + signal, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+        kill.WaitForExit();
+    }
+
+    private static async Task Until(Func<bool> condition, string what, Func<string> log)
+    {
+        DateTime end = DateTime.UtcNow.AddSeconds(30);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > end)
+                throw new TimeoutException($"timed out waiting for {what}; the daemon said:\n{log()}");
+            await Task.Delay(100);
+        }
+    }
+}
