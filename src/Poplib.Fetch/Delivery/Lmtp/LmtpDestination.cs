@@ -51,18 +51,12 @@ internal sealed class LmtpDestination : SpooledDestination
         if (_recipients.Count == 0)
             throw new FetchException(FetchFailure.Configuration, $"the LMTP destination {_endpoint} has no recipient");
         message.Location = null;
-        LmtpClient client = await SessionAsync(cancellationToken).ConfigureAwait(false);
-        LmtpDeliveryResult result;
-        try
+        LmtpDeliveryResult result = await SendAsync(message, cancellationToken).ConfigureAwait(false);
+        if (_client is { IsConnected: false } && result.Recipients.All(r => r.Reply.Code == 421))
         {
-            message.File.Flush();
-            message.File.Seek(0, SeekOrigin.Begin);
-            string sender = ReturnPathHeader.ReadSender(message.File);
-            result = await client.DeliverAsync(sender, _recipients, message.File, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (IsFault(e))
-        {
-            throw new FetchException(FetchFailure.Destination, $"delivery of message {message.Key} to the LMTP server {_endpoint} failed: {e.Message} It stays on the server.", e);
+            // The server closed the session (an idle or session limit) without taking the message
+            // for anyone: once more, on a new session.
+            result = await SendAsync(message, cancellationToken).ConfigureAwait(false);
         }
 
         if (result.AllDelivered)
@@ -85,6 +79,22 @@ internal sealed class LmtpDestination : SpooledDestination
 
     protected override string Interrupted(MessageKey key) =>
         $"poplib was interrupted while the LMTP server {_endpoint} had message {key}; it is fetched again (it may be delivered twice)";
+
+    private async ValueTask<LmtpDeliveryResult> SendAsync(StagedMessage message, CancellationToken cancellationToken)
+    {
+        LmtpClient client = await SessionAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            message.File.Flush();
+            message.File.Seek(0, SeekOrigin.Begin);
+            string sender = ReturnPathHeader.ReadSender(message.File);
+            return await client.DeliverAsync(sender, _recipients, message.File, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (IsFault(e))
+        {
+            throw new FetchException(FetchFailure.Destination, $"delivery of message {message.Key} to the LMTP server {_endpoint} failed: {e.Message} It stays on the server.", e);
+        }
+    }
 
     private async ValueTask<LmtpClient> SessionAsync(CancellationToken cancellationToken)
     {
