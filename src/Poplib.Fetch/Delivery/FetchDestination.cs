@@ -112,7 +112,13 @@ public abstract class FetchDestination
     /// </summary>
     internal static string? Problem(DestinationKind kind, string target) => kind switch
     {
-        _ when string.IsNullOrWhiteSpace(target) => "is empty: it must name " + (kind == DestinationKind.Mda ? "a delivery command" : kind == DestinationKind.Mbox ? "an mbox file" : "a Maildir folder"),
+        _ when string.IsNullOrWhiteSpace(target) => "is empty: it must name " + kind switch
+        {
+            DestinationKind.Mda => "a delivery command",
+            DestinationKind.Mbox => "an mbox file",
+            DestinationKind.Lmtp => "an LMTP server (HOST:PORT or unix:/path)",
+            _ => "a Maildir folder",
+        },
         DestinationKind.Maildir when File.Exists(target) => $"{target} is a file, not a Maildir folder",
         DestinationKind.Mbox when Directory.Exists(target) || target.EndsWith('/') => $"{target} is a folder, not an mbox file",
         DestinationKind.Mda when target.Trim() is ":" or "true" or "/bin/true" or "/usr/bin/true" or "exit" or "exit 0" => $"\"{target}\" delivers nowhere: it must store the message, and exit 0 only then",
