@@ -93,7 +93,7 @@ public class FetchLmtpTests
     {
         await using FetchWorld world = await FetchWorld.StartAsync([FetchWorld.Message(1), FetchWorld.Message(2)]);
         await using var lmtp = new FakeLmtpServer();
-        string config = Write(world.Folder, $$"""
+        string config = FetchConfigTests.Write(world.Folder, $$"""
             {
               "state": "state/fetch.sqlite",
               "defaults": { "security": "none", "allowInsecureAuth": true, "password": { "env": "{{FetchWorld.PasswordVariable}}" }, "auth": "user", "lmtp": "{{lmtp.Endpoint}}" },
@@ -123,7 +123,7 @@ public class FetchLmtpTests
         Directory.CreateDirectory(folder);
         try
         {
-            string config = Write(folder, $$"""
+            string config = FetchConfigTests.Write(folder, $$"""
                 { "accounts": [ { "name": "one", "host": "127.0.0.1", "port": 1, "user": "alice", "password": { "env": "X" }, {{destination}} } ] }
                 """);
 
@@ -137,13 +137,5 @@ public class FetchLmtpTests
         {
             Directory.Delete(folder, recursive: true);
         }
-    }
-
-    private static string Write(string folder, string json)
-    {
-        string path = Path.Combine(folder, "poplib.json");
-        File.WriteAllText(path, json);
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        return path;
     }
 }
