@@ -151,7 +151,7 @@ def lmtp(args):
         f"and handing each to Dovecot's LMTP server (delivering into another user's Maildir; `mail_fsync = never` in the test "
         f"instance), with empty UIDL state and an empty destination, keeping the mail on the server; every run checked "
         f"({int(count):,} messages arrived). Whole process timed, start-up included. fetchmail {args.fetchmail}. {args.machine} "
-        f"(a shared machine: the absolute figures move by tens of percent from run to run). Median of {args.runs} runs in rounds "
+        f"(a shared machine: wall-clock figures can move severalfold from round to round when other work runs; the CPU seconds are steadier). Median of {args.runs} runs in rounds "
         f"with the order rotated. CPU is the retriever's own (user + system), not Dovecot's.",
         "",
         "| client | msgs/s | vs fetchmail | seconds | CPU s | peak RSS MB |",
