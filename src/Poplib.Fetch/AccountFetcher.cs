@@ -153,7 +153,7 @@ internal sealed partial class AccountFetcher(FetchAccount account, IFetchStateSt
         if (_counters.Rejected is > 0 and int rejected)
         {
             throw new FetchException(FetchFailure.Rejected,
-                $"{(destination is MdaDestination ? "the delivery command" : "the destination")} rejected {rejected} message(s); they stay on the server and are offered again next run");
+                $"{(destination is MdaDestination ? "the delivery command" : destination is Delivery.Lmtp.LmtpDestination ? "the LMTP server deferred (4xx) or" : "the destination")} rejected {rejected} message(s); they stay on the server and are offered again next run");
         }
     }
 

@@ -26,6 +26,7 @@ internal sealed class CrashTest(CrashTestOptions options, TextWriter output)
     private readonly List<string> _failures = [];
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private string _password = "";
+    private DovecotLmtp? _dovecot;
 
     /// <summary>Runs the test and prints its verdict; true if nothing was lost, duplicated or corrupted.</summary>
     public async Task<bool> RunAsync()
@@ -62,6 +63,8 @@ internal sealed class CrashTest(CrashTestOptions options, TextWriter output)
         if (!File.Exists(cli))
             throw new HarnessException($"no CLI at {cli} (build src/Poplib.Cli, or pass --cli)");
         _password = $"pw-{options.Seed}";
+        using DovecotLmtp? dovecot = options.Mode == DeliveryMode.Lmtp ? DovecotLmtp.Start(RepositoryRoot()) : null;
+        _dovecot = dovecot;
         var child = new FetchChild(cli, PasswordVariable, _password, options.ChildTimeout);
 
         await using Pop3TestServer server = await Pop3TestServer.StartAsync(new Pop3TestServerOptions
@@ -84,7 +87,7 @@ internal sealed class CrashTest(CrashTestOptions options, TextWriter output)
         Timing timing = await CalibrateAsync(server, child, work);
         output.WriteLine($"calibration: an uninterrupted run takes {timing.Full.TotalMilliseconds:F0} ms for all of it, {timing.Empty.TotalMilliseconds:F0} ms with nothing new");
 
-        Destination destination = Destination.Create(options.Mode, work);
+        Destination destination = Destination.Create(options.Mode, work, _dovecot);
         string state = Path.Combine(work, "state.sqlite");
         IReadOnlyList<string> BaseArguments(int? batch)
         {
@@ -188,7 +191,7 @@ internal sealed class CrashTest(CrashTestOptions options, TextWriter output)
         }
 
         await WaitIdleAsync(server);
-        var verdict = Verifier.Check(_sources, destination.Scan(), _log, mailbox, options.Policy, work, destination.DotLocks);
+        var verdict = Verifier.Check(_sources, destination.Scan(), _log, mailbox, options.Policy, work, destination.DotLocks, lmtpWindow: options.Mode == DeliveryMode.Lmtp);
         _failures.AddRange(verdict.Failures);
         if (options.Kills >= 10 && _log.InSessionKills == 0)
             _failures.Add("no kill landed during a POP3 session with mail to fetch: the delays are off, the test proves little");
@@ -201,7 +204,9 @@ internal sealed class CrashTest(CrashTestOptions options, TextWriter output)
         output.WriteLine($"time: {_clock.Elapsed.TotalSeconds:F1} s");
         output.WriteLine(
             $"crash test ({options.ModeName}, {options.PolicyName}, seed {options.Seed}): {_log.Kills} kills, {_sources.Count} messages: " +
-            $"{verdict.Lost} lost, {verdict.Duplicated} duplicated, {verdict.Corrupt} corrupt");
+            (options.Mode == DeliveryMode.Lmtp
+                ? $"{verdict.Lost} lost, {verdict.WindowDuplicated} duplicated (LMTP window){(verdict.Duplicated > 0 ? $", {verdict.Duplicated} duplicated OUTSIDE it" : "")}, {verdict.Corrupt} corrupt"
+                : $"{verdict.Lost} lost, {verdict.Duplicated} duplicated, {verdict.Corrupt} corrupt"));
         return _failures.Count == 0 && verdict.Lost == 0 && verdict.Duplicated == 0 && verdict.Corrupt == 0;
     }
 
@@ -214,7 +219,7 @@ internal sealed class CrashTest(CrashTestOptions options, TextWriter output)
         string directory = Path.Combine(work, "calibration");
         Directory.CreateDirectory(directory);
         server.AddUser("calibrate", _password, Pop3Mailbox.FromMessages(_sources.Select(m => m.Content)));
-        Destination destination = Destination.Create(options.Mode, directory);
+        Destination destination = Destination.Create(options.Mode, directory, _dovecot);
         string[] arguments =
         [
             "fetch", "--host", "127.0.0.1", "--port", server.Port.ToString(), "--user", "calibrate",
@@ -307,12 +312,17 @@ internal sealed class CrashTest(CrashTestOptions options, TextWriter output)
     /// <summary>src/Poplib.Cli/bin/&lt;this build's configuration&gt;/net10.0/Poplib.Cli.dll in the repository holding this program.</summary>
     private static string DefaultCli()
     {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        string configuration = directory.Parent?.Name ?? "Debug";
-        for (DirectoryInfo? d = directory; d is not null; d = d.Parent)
+        string configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent?.Name ?? "Debug";
+        return Path.Combine(RepositoryRoot(), "src", "Poplib.Cli", "bin", configuration, "net10.0", "Poplib.Cli.dll");
+    }
+
+    /// <summary>The repository holding this program (the folder with Poplib.sln).</summary>
+    private static string RepositoryRoot()
+    {
+        for (DirectoryInfo? d = new(AppContext.BaseDirectory); d is not null; d = d.Parent)
         {
             if (File.Exists(Path.Combine(d.FullName, "Poplib.sln")))
-                return Path.Combine(d.FullName, "src", "Poplib.Cli", "bin", configuration, "net10.0", "Poplib.Cli.dll");
+                return d.FullName;
         }
 
         throw new HarnessException($"no Poplib.sln above {AppContext.BaseDirectory}; pass --cli");

@@ -6,6 +6,7 @@ internal enum DeliveryMode
 {
     Maildir,
     Mbox,
+    Lmtp,
 }
 
 internal enum FetchPolicy
@@ -18,13 +19,15 @@ internal enum FetchPolicy
 internal sealed class CrashTestOptions
 {
     public const string Usage = """
-        usage: Poplib.CrashTest [--seed N] [--kills K] [--messages M] [--mode maildir|mbox]
+        usage: Poplib.CrashTest [--seed N] [--kills K] [--messages M] [--mode maildir|mbox|lmtp]
                                 [--policy keep|delete] [--cli PATH] [--timeout SECONDS] [--daemon] [--keep-work] [--verbose]
 
           --seed N        the seed of everything random (messages, delays, batch sizes); printed first; default random
           --kills K       the least number of SIGKILLs of a running `poplib fetch` (default 50)
           --messages M    messages on the server at the start; more arrive between runs (default 300)
-          --mode          maildir (default) or mbox delivery
+          --mode          maildir (default), mbox, or lmtp (--lmtp into a private Dovecot LMTP server,
+                          scripts/dovecot.sh; duplicates inside the documented LMTP window are
+                          counted, not failures: at most one per killed run, from that run)
           --policy        keep (default) or delete the fetched messages on the server
           --cli PATH      Poplib.Cli.dll (run with `dotnet`) or an executable taking the same arguments;
                           default src/Poplib.Cli/bin/<this build's configuration>/net10.0/Poplib.Cli.dll
@@ -55,7 +58,7 @@ internal sealed class CrashTestOptions
 
     public bool Verbose { get; private set; }
 
-    public string ModeName => (Mode == DeliveryMode.Maildir ? "maildir" : "mbox") + (Daemon ? "-daemon" : "");
+    public string ModeName => Mode.ToString().ToLowerInvariant() + (Daemon ? "-daemon" : "");
 
     public string PolicyName => Policy == FetchPolicy.Keep ? "keep" : "delete";
 
@@ -82,7 +85,8 @@ internal sealed class CrashTestOptions
                     {
                         "maildir" => DeliveryMode.Maildir,
                         "mbox" => DeliveryMode.Mbox,
-                        var other => throw new ArgumentException($"--mode must be maildir or mbox, not '{other}'"),
+                        "lmtp" => DeliveryMode.Lmtp,
+                        var other => throw new ArgumentException($"--mode must be maildir, mbox or lmtp, not '{other}'"),
                     };
                     break;
                 case "--policy":

@@ -39,14 +39,15 @@ internal abstract class Destination
     /// <summary>Partial deliveries a kill may leave behind and the next run may clean up (Maildir <c>tmp/</c> files).</summary>
     public abstract IReadOnlyCollection<string> Leftovers();
 
-    public static Destination Create(DeliveryMode mode, string workDirectory) => mode switch
+    public static Destination Create(DeliveryMode mode, string workDirectory, DovecotLmtp? dovecot = null) => mode switch
     {
         DeliveryMode.Maildir => new MaildirDestination(Path.Combine(workDirectory, "Maildir")),
+        DeliveryMode.Lmtp => dovecot!.NewDestination(),
         _ => new MboxDestination(Path.Combine(workDirectory, "mail.mbox")),
     };
 }
 
-internal sealed class MaildirDestination(string path) : Destination
+internal class MaildirDestination(string path) : Destination
 {
     private readonly Dictionary<string, (long Length, DateTime Modified, DeliveredItem Item)> _cache = new(StringComparer.Ordinal);
 
@@ -71,7 +72,7 @@ internal sealed class MaildirDestination(string path) : Destination
                     byte[] content;
                     try
                     {
-                        content = File.ReadAllBytes(file);
+                        content = Read(File.ReadAllBytes(file));
                     }
                     catch (FileNotFoundException)
                     {
@@ -88,6 +89,9 @@ internal sealed class MaildirDestination(string path) : Destination
 
         return items;
     }
+
+    /// <summary>The message in a stored file (as it is, here).</summary>
+    protected virtual byte[] Read(byte[] stored) => stored;
 
     public override IReadOnlyCollection<string> Leftovers()
     {

@@ -24,6 +24,8 @@ internal static class FetchCommand
         var maildir = new Option<string?>("--maildir") { Description = "Deliver into this Maildir (created if missing)" };
         var mbox = new Option<string?>("--mbox") { Description = "Append to this mbox file (mboxrd, locked)" };
         var mda = new Option<string?>("--mda") { Description = "Pipe each message to this command (run by /bin/sh; exit status 0 = delivered), e.g. \"procmail\"" };
+        var lmtp = new Option<string?>("--lmtp") { Description = "Hand each message to this LMTP server: HOST:PORT, [IPv6]:PORT or unix:/path/to/socket (needs --lmtp-rcpt)" };
+        var lmtpRcpt = new Option<string[]>("--lmtp-rcpt") { Description = "With --lmtp: an envelope recipient (RCPT TO); repeat the option for more than one", AllowMultipleArgumentsPerToken = false };
         var keep = new Option<bool>("--keep") { Description = "Leave mail on the server and fetch only messages not fetched before (the default)" };
         var delete = new Option<bool>("--delete") { Description = "Delete each message from the server once it is durably delivered and recorded" };
         var maxSize = new Option<string?>("--max-size") { Description = "Do not download messages larger than this (octets, or 512K, 10M, 1G)" };
@@ -43,9 +45,9 @@ internal static class FetchCommand
         var interval = new Option<string?>("--interval") { Description = "With --daemon: fetch each account this often unless its config says otherwise (30s, 5m, 1h; default 5m)" };
         var status = new Option<bool>("--status") { Description = "Print each account's last run, last success, next run and last error as the daemon recorded them (with --json: as JSON)" };
 
-        var command = new Command("fetch", "Download new mail into a Maildir, an mbox or a delivery command; never loses or duplicates a message")
+        var command = new Command("fetch", "Download new mail into a Maildir, an mbox, a delivery command or an LMTP server; never loses or duplicates a message")
         {
-            config, only, maildir, mbox, mda, keep, delete, maxSize, oversize, limit, onReset, statePath, batch, parallel, maxRunTime, quiet,
+            config, only, maildir, mbox, mda, lmtp, lmtpRcpt, keep, delete, maxSize, oversize, limit, onReset, statePath, batch, parallel, maxRunTime, quiet,
             daemon, interval, status,
         };
         connection.AddTo(command);
@@ -71,7 +73,7 @@ internal static class FetchCommand
                 Func<IReadOnlyList<AccountSettings>>? reread = null;
                 if (result.GetValue(config) is { } file)
                 {
-                    foreach (Option option in new Option[] { connection.Url, connection.Host, connection.User, connection.PasswordEnv, connection.PasswordFile, connection.PasswordCommand, maildir, mbox, mda })
+                    foreach (Option option in new Option[] { connection.Url, connection.Host, connection.User, connection.PasswordEnv, connection.PasswordFile, connection.PasswordCommand, maildir, mbox, mda, lmtp, lmtpRcpt })
                     {
                         if (result.GetResult(option) is not null)
                             throw new CliException(ExitCodes.Usage, $"{option.Name} cannot be combined with --config: set it in the config file");
@@ -92,7 +94,7 @@ internal static class FetchCommand
                     ConnectionSettings settings = connection.Read(result);
                     if (settings.User is null)
                         throw new CliException(ExitCodes.Usage, "no user: give --user NAME or a URL such as pops://alice@host");
-                    FetchDestination destination = ReadDestination(result.GetValue(maildir), result.GetValue(mbox), result.GetValue(mda));
+                    FetchDestination destination = ReadDestination(result.GetValue(maildir), result.GetValue(mbox), result.GetValue(mda), result.GetValue(lmtp), result.GetValue(lmtpRcpt) ?? []);
                     FetchPolicy policy = Override(new FetchPolicy(),
                         result, keep, delete, maxSize, oversize, limit, onReset, batch, maxRunTime);
                     // Read the password now, once: a prompt must come before any connection starts.
@@ -127,11 +129,20 @@ internal static class FetchCommand
         return [.. accounts.Where(a => names.Contains(a.Name))];
     }
 
-    private static FetchDestination ReadDestination(string? maildir, string? mbox, string? mda)
+    private static FetchDestination ReadDestination(string? maildir, string? mbox, string? mda, string? lmtp, string[] recipients)
     {
-        int given = (maildir is null ? 0 : 1) + (mbox is null ? 0 : 1) + (mda is null ? 0 : 1);
+        int given = (maildir is null ? 0 : 1) + (mbox is null ? 0 : 1) + (mda is null ? 0 : 1) + (lmtp is null ? 0 : 1);
+        if (recipients.Length > 0 && lmtp is null)
+            throw new CliException(ExitCodes.Usage, "--lmtp-rcpt goes with --lmtp HOST:PORT|unix:/path");
         if (given != 1)
-            throw new CliException(ExitCodes.Usage, "give one destination: --maildir DIR, --mbox FILE or --mda COMMAND");
+            throw new CliException(ExitCodes.Usage, "give one destination: --maildir DIR, --mbox FILE, --mda COMMAND or --lmtp HOST:PORT|unix:/path");
+        if (lmtp is not null)
+        {
+            return FetchDestination.LmtpProblem(lmtp, recipients) is { } wrong
+                ? throw new CliException(ExitCodes.Usage, $"--lmtp {(recipients.Length == 0 ? wrong + " (give --lmtp-rcpt ADDRESS)" : wrong)}")
+                : FetchDestination.Lmtp(lmtp, recipients);
+        }
+
         foreach ((string option, DestinationKind kind, string? target) in new[] { ("--maildir", DestinationKind.Maildir, maildir), ("--mbox", DestinationKind.Mbox, mbox), ("--mda", DestinationKind.Mda, mda) })
         {
             if (target is not null && FetchDestination.Problem(kind, FetchConfig.ExpandHome(target)) is { } problem)

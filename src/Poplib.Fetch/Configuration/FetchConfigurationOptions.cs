@@ -122,6 +122,12 @@ public sealed class FetchAccountOptions
     /// <summary>Pipe each message to this command (<c>mda</c>).</summary>
     public string? Mda { get; set; }
 
+    /// <summary>Hand each message to this LMTP server: <c>HOST:PORT</c> or <c>unix:/path</c> (<c>lmtp</c>); needs <see cref="LmtpRecipients"/>.</summary>
+    public string? Lmtp { get; set; }
+
+    /// <summary>The envelope recipients for <see cref="Lmtp"/>, one or more (<c>lmtpRecipients</c>); an account's own list replaces the defaults' list.</summary>
+    public string[]? LmtpRecipients { get; set; }
+
     /// <summary><c>keep</c> (the default) or <c>delete</c> (<c>policy</c>).</summary>
     public string? Policy { get; set; }
 
@@ -154,7 +160,7 @@ public sealed class FetchAccountOptions
     {
         if (defaults is null)
             return this;
-        bool ownDestination = Maildir is not null || Mbox is not null || Mda is not null;
+        bool ownDestination = Maildir is not null || Mbox is not null || Mda is not null || Lmtp is not null;
         return new FetchAccountOptions
         {
             Name = Name ?? defaults.Name,
@@ -172,6 +178,8 @@ public sealed class FetchAccountOptions
             Maildir = ownDestination ? Maildir : defaults.Maildir,
             Mbox = ownDestination ? Mbox : defaults.Mbox,
             Mda = ownDestination ? Mda : defaults.Mda,
+            Lmtp = ownDestination ? Lmtp : defaults.Lmtp,
+            LmtpRecipients = LmtpRecipients ?? defaults.LmtpRecipients,
             Policy = Policy ?? defaults.Policy,
             MaxSize = MaxSize ?? defaults.MaxSize,
             Oversize = Oversize ?? defaults.Oversize,
@@ -205,6 +213,9 @@ public sealed class FetchAccountOptions
             throw FetchConfigurationOptions.Error($"{name}: \"caFile\" and \"insecureSkipVerify\" need FetchAccount.ClientOptions (SslOptions) in the library");
         if (Timeout is < 1 or > 86400)
             throw FetchConfigurationOptions.Error($"{Where("timeout")} must be a whole number from 1 to 86400");
+
+        if (own.LmtpRecipients is not null && Lmtp is null)
+            throw FetchConfigurationOptions.Error($"{Where("lmtpRecipients")} needs \"lmtp\" (the LMTP server to deliver to)");
 
         return new FetchAccount(host, user, password?.Invoke(own) ?? Secret(name), Destination(name, sink), name)
         {
@@ -243,13 +254,21 @@ public sealed class FetchAccountOptions
 
     private FetchDestination Destination(string name, FetchDestination? sink)
     {
-        var given = new[] { ("maildir", DestinationKind.Maildir, Maildir), ("mbox", DestinationKind.Mbox, Mbox), ("mda", DestinationKind.Mda, Mda) }
+        var given = new[] { ("maildir", DestinationKind.Maildir, Maildir), ("mbox", DestinationKind.Mbox, Mbox), ("mda", DestinationKind.Mda, Mda), ("lmtp", DestinationKind.Lmtp, Lmtp) }
             .Where(d => d.Item3 is not null).ToList();
         if (given.Count == 0 && sink is not null)
             return sink;
         if (given.Count != 1)
-            throw FetchConfigurationOptions.Error($"{name}: give exactly one destination: \"maildir\", \"mbox\" or \"mda\"");
+            throw FetchConfigurationOptions.Error($"{name}: give exactly one destination: \"maildir\", \"mbox\", \"mda\" or \"lmtp\"");
         (string key, DestinationKind kind, string? value) = given[0];
+        if (kind == DestinationKind.Lmtp)
+        {
+            string[] recipients = LmtpRecipients ?? [];
+            return FetchDestination.LmtpProblem(value!, recipients) is { } wrong
+                ? throw FetchConfigurationOptions.Error($"{name}: \"lmtp\" {wrong}")
+                : FetchDestination.Lmtp(value!, recipients);
+        }
+
         string target = kind == DestinationKind.Mda || string.IsNullOrWhiteSpace(value) ? value! : Path.TrimEndingDirectorySeparator(Path.GetFullPath(ExpandHome(value)));
         if (FetchDestination.Problem(kind, target) is { } problem)
             throw FetchConfigurationOptions.Error($"{name}: \"{key}\" {problem}");

@@ -3,7 +3,7 @@ namespace Poplib.Fetch.Delivery;
 internal static class DestinationFactory
 {
     /// <summary>
-    /// The built-in destination a state row names ("maildir:/path", "mbox:/path", "mda:command"), to
+    /// The built-in destination a state row names ("maildir:/path", "mbox:/path", "mda:command", "lmtp:endpoint": an LMTP row is always forgotten), to
     /// settle what an interrupted run left, or null if it cannot be opened (a sink or a destination of
     /// the application's own is not reopened by name: its rows are fetched again).
     /// </summary>
@@ -20,10 +20,11 @@ internal static class DestinationFactory
                 "maildir" when Directory.Exists(target) => new MaildirDestination(target),
                 "mbox" when Directory.Exists(Path.GetDirectoryName(target)) => new MboxDestination(target),
                 "mda" => new MdaDestination(target, account, hidden),
+                "lmtp" => new Lmtp.LmtpDestination(Lmtp.LmtpEndpoint.Parse(target), [], new Lmtp.LmtpClientOptions()),
                 _ => null,
             };
         }
-        catch (FetchException)
+        catch (Exception e) when (e is FetchException or FormatException)
         {
             return null;
         }

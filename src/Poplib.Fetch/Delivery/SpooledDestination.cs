@@ -17,8 +17,14 @@ internal abstract class SpooledDestination : IMailDestination
         return new StagedMessage(key, serverSize, spool, temporaryPath: null);
     }
 
-    public ValueTask<IReadOnlyList<StagedMessage>> CommitAsync(IReadOnlyList<StagedMessage> group, DeliveryJournal journal, Action<string> warn, CancellationToken cancellationToken) =>
-        journal.DeliverEachAsync(group, DeliverAsync, warn, cancellationToken);
+    public ValueTask<IReadOnlyList<StagedMessage>> CommitAsync(IReadOnlyList<StagedMessage> group, DeliveryJournal journal, Action<string> warn, CancellationToken cancellationToken)
+    {
+        Warn = warn;
+        return journal.DeliverEachAsync(group, DeliverAsync, warn, cancellationToken);
+    }
+
+    /// <summary>Reports a warning of the commit in progress (a message delivered with a remark).</summary>
+    protected Action<string> Warn { get; private set; } = _ => { };
 
     public ValueTask RecoverAsync(IReadOnlyList<StoredMessage> delivering, DeliveryJournal journal, Action<string> warn, CancellationToken cancellationToken)
     {

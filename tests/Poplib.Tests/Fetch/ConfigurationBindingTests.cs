@@ -27,7 +27,8 @@ public sealed class ConfigurationBindingTests : IDisposable
             { "name": "one", "host": "Mail.Example.org", "port": 1110, "maildir": "{{_folder}}/one", "onUidlReset": "mark-seen", "batch": 8 },
             { "name": "two", "host": "pop.example.net", "security": "tls", "mbox": "{{_folder}}/two.mbox", "policy": "keep", "maxRunTime": "2h", "oversize": "headers" },
             { "name": "three", "host": "h3", "security": "starttls", "user": "bob", "mda": "procmail -d bob", "limit": 5, "maxSize": 1048576 },
-            { "name": "off", "host": "h4", "maildir": "{{_folder}}/off", "enabled": false }
+            { "name": "off", "host": "h4", "maildir": "{{_folder}}/off", "enabled": false },
+            { "name": "four", "host": "h5", "lmtp": "unix:/run/dovecot/lmtp", "lmtpRecipients": ["carol", "archive@example.org"] }
           ]
         }
         """;
@@ -49,7 +50,7 @@ public sealed class ConfigurationBindingTests : IDisposable
 
         Assert.Equal($"{_folder}/state/fetch.sqlite", options.State);
         Assert.Equal(2, options.Parallel);
-        Assert.Equal(["one", "two", "three"], bound.Select(a => a.Name));
+        Assert.Equal(["one", "two", "three", "four"], bound.Select(a => a.Name));
         Assert.Equal(fromCli.Length, bound.Count);
         for (int i = 0; i < bound.Count; i++)
         {
@@ -77,6 +78,7 @@ public sealed class ConfigurationBindingTests : IDisposable
         Assert.Equal(new AccountKey("bob", "h3", 110), bound[2].Key);
         Assert.Equal(new FetchPolicy { Delete = true, MaxSize = 1048576, Limit = 5 }, bound[2].Policy);
         Assert.Equal("mda:procmail -d bob", bound[2].Destination.ToString());
+        Assert.Equal("lmtp:unix:/run/dovecot/lmtp (carol, archive@example.org)", bound[3].Destination.ToString());
     }
 
     [Fact]
@@ -106,6 +108,10 @@ public sealed class ConfigurationBindingTests : IDisposable
     [InlineData("maxSize", "huge", "\"maxSize\" must be a size")]
     [InlineData("maxRunTime", "forever", "\"maxRunTime\" must be a duration")]
     [InlineData("mda", " ", "\"mda\" is empty")]
+    [InlineData("lmtp", " ", "\"lmtp\" ' ' is not an LMTP address")]
+    [InlineData("lmtp", "localhost", "the port is missing")]
+    [InlineData("lmtp", "localhost:24", "has no recipient")]
+    [InlineData("lmtpRecipients:0", "a", "\"lmtpRecipients\" needs \"lmtp\"")]
     public void Mistakes_are_Configuration_failures_naming_the_account_and_the_key(string key, string value, string expected)
     {
         IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
@@ -114,7 +120,7 @@ public sealed class ConfigurationBindingTests : IDisposable
             ["accounts:0:host"] = "pop.example.org",
             ["accounts:0:user"] = "carol",
             ["accounts:0:password:env"] = "X",
-            ["accounts:0:maildir"] = key == "mda" ? null : "/tmp/m",
+            ["accounts:0:maildir"] = key is "mda" or "lmtp" ? null : "/tmp/m",
             [$"accounts:0:{key}"] = value,
         }).Build();
 

@@ -10,12 +10,12 @@ namespace Poplib.Cli.Fetch.Config;
 /// <summary>A config file's accounts and global settings, as read by <see cref="FetchConfig.Load"/>.</summary>
 internal sealed partial record FetchConfig(string? StatePath, int? Parallel, IReadOnlyList<AccountSettings> Accounts)
 {
-    private static readonly string[] DestinationFields = ["maildir", "mbox", "mda"];
+    private static readonly string[] DestinationFields = ["maildir", "mbox", "mda", "lmtp"];
 
     private static readonly HashSet<string> AccountFields = new(StringComparer.Ordinal)
     {
         "name", "enabled", "host", "port", "security", "user", "password", "auth", "caFile", "insecureSkipVerify", "allowInsecureAuth",
-        "timeout", "maildir", "mbox", "mda", "policy", "maxSize", "oversize", "limit", "onUidlReset", "batch", "maxRunTime",
+        "timeout", "maildir", "mbox", "mda", "lmtp", "lmtpRecipients", "policy", "maxSize", "oversize", "limit", "onUidlReset", "batch", "maxRunTime",
         "interval",
     };
 
@@ -212,8 +212,12 @@ internal sealed partial record FetchConfig(string? StatePath, int? Parallel, IRe
             if (given.Count == 0)
                 given = [.. DestinationFields.Where(k => fields.Get(k) is not null)];
             if (given.Count != 1)
-                throw Error($"{name}: give exactly one destination: \"maildir\", \"mbox\" or \"mda\"");
+                throw Error($"{name}: give exactly one destination: \"maildir\", \"mbox\", \"mda\" or \"lmtp\"");
+            if (fields.GetOwn("lmtpRecipients") is not null && given[0] != "lmtp")
+                throw Error($"{name}: \"lmtpRecipients\" needs \"lmtp\" (the LMTP server to deliver to)");
             string target = String(fields.Get(given[0])!.Value, $"{name}: \"{given[0]}\"");
+            if (given[0] == "lmtp")
+                return Lmtp(name, target, fields.Get("lmtpRecipients"));
             DestinationKind kind = given[0] switch
             {
                 "maildir" => DestinationKind.Maildir,
@@ -230,6 +234,21 @@ internal sealed partial record FetchConfig(string? StatePath, int? Parallel, IRe
                     DestinationKind.Mbox => FetchDestination.Mbox(target),
                     _ => FetchDestination.Command(target),
                 };
+        }
+
+        // "lmtpRecipients": an array of addresses (or one address as a string).
+        private FetchDestination Lmtp(string name, string endpoint, JsonElement? value)
+        {
+            string where = $"{name}: \"lmtpRecipients\"";
+            string[] recipients = value switch
+            {
+                null => [],
+                { ValueKind: JsonValueKind.Array } list => [.. list.EnumerateArray().Select(r => String(r, where))],
+                { } one => [String(one, where)],
+            };
+            return FetchDestination.LmtpProblem(endpoint, recipients) is { } problem
+                ? throw Error($"{name}: \"lmtp\" {problem}")
+                : FetchDestination.Lmtp(endpoint, recipients);
         }
 
         private FetchPolicy Policy(string name, Fields fields)

@@ -130,7 +130,8 @@ public class FetchConfigTests
         Assert.Contains(message, outcome.Error);
     }
 
-    private static string Write(string folder, string json)
+    /// <summary>Writes <paramref name="json"/> as poplib.json in <paramref name="folder"/>, readable by its owner only.</summary>
+    internal static string Write(string folder, string json)
     {
         string path = Path.Combine(folder, "poplib.json");
         File.WriteAllText(path, json);
