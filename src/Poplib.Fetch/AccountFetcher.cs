@@ -172,7 +172,7 @@ internal sealed partial class AccountFetcher(FetchAccount account, IFetchStateSt
             _counters.SetLoginDelay(client.Capabilities.LoginDelay);
             if (account.Tls == FetchTls.StartTls)
                 await client.StlsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-            await client.LoginAsync(account.User, password, cancellationToken).ConfigureAwait(false);
+            await Connection.LoginMethods.LoginAsync(client, account.LoginMethod ?? "auto", account.User, password, cancellationToken).ConfigureAwait(false);
             return client;
         }
         catch

@@ -67,6 +67,21 @@ public sealed record FetchAccount
     public Pop3ClientOptions? ClientOptions { get; init; }
 
     /// <summary>
+    /// How to log in: null or <c>auto</c> (the default) lets
+    /// <see cref="Pop3Client.LoginAsync(string, string, CancellationToken)"/> choose the strongest method
+    /// the server offers; or one by name: <c>user</c>, <c>apop</c>, <c>plain</c>, <c>login</c>,
+    /// <c>cram-md5</c>, <c>scram-sha-1</c>, <c>scram-sha-256</c>, <c>xoauth2</c>, <c>oauthbearer</c> (the last
+    /// two take an OAuth 2.0 access token as the password). Ignored when <see cref="OpenSession"/> is set.
+    /// </summary>
+    public string? LoginMethod
+    {
+        get;
+        init => field = value is null || Connection.LoginMethods.IsKnown(value)
+            ? value
+            : throw new ArgumentException($"Unknown login method '{value}' ({Connection.LoginMethods.Names}).", nameof(value));
+    }
+
+    /// <summary>
     /// Advanced: opens the session and logs in yourself (a SASL mechanism of your choice, certificate
     /// pinning); null (the default): connect as <see cref="Host"/>, <see cref="Port"/>,
     /// <see cref="Tls"/> and <see cref="ClientOptions"/> say, then <see cref="Pop3Client.LoginAsync(string, string, CancellationToken)"/>.

@@ -2,7 +2,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
-using Poplib.Sasl;
+using Poplib.Fetch.Connection;
 
 namespace Poplib.Cli.Connection;
 
@@ -109,39 +109,10 @@ internal static class SessionFactory
     private static string Lowercase(string message) =>
         message.Length > 1 && char.IsUpper(message[0]) && !char.IsUpper(message[1]) ? char.ToLowerInvariant(message[0]) + message[1..] : message;
 
-    private static Task<Pop3Response> LoginAsync(Pop3Client client, string method, string user, string password, CancellationToken cancellationToken)
-    {
-        switch (method.ToUpperInvariant())
-        {
-            case "AUTO" or "*": // RFC 2384: ";AUTH=*" lets the client choose
-                return client.LoginAsync(user, password, cancellationToken);
-            case "+APOP": // RFC 2384's name for APOP
-                return client.ApopAsync(user, password, cancellationToken);
-            case "USER":
-                return UserPassAsync(client, user, password, cancellationToken);
-            case "APOP":
-                return client.ApopAsync(user, password, cancellationToken);
-            default:
-                ISaslMechanism mechanism = method.ToUpperInvariant() switch
-                {
-                    "PLAIN" => new SaslPlain(user, password),
-                    "LOGIN" => new SaslLogin(user, password),
-                    "CRAM-MD5" => new SaslCramMd5(user, password),
-                    "SCRAM-SHA-1" => new SaslScramSha1(user, password),
-                    "SCRAM-SHA-256" => new SaslScramSha256(user, password),
-                    "XOAUTH2" => new SaslXOAuth2(user, password),
-                    "OAUTHBEARER" => new SaslOAuthBearer(user, password, client.Host, client.Port),
-                    _ => throw new CliException(ExitCodes.Usage, $"unknown --auth method '{method}' (auto, user, apop, plain, login, cram-md5, scram-sha-1, scram-sha-256, xoauth2, oauthbearer)"),
-                };
-                return client.AuthAsync(mechanism, cancellationToken);
-        }
-    }
-
-    private static async Task<Pop3Response> UserPassAsync(Pop3Client client, string user, string password, CancellationToken cancellationToken)
-    {
-        await client.UserAsync(user, cancellationToken);
-        return await client.PassAsync(password, cancellationToken);
-    }
+    private static Task<Pop3Response> LoginAsync(Pop3Client client, string method, string user, string password, CancellationToken cancellationToken) =>
+        LoginMethods.IsKnown(method)
+            ? LoginMethods.LoginAsync(client, method, user, password, cancellationToken)
+            : throw new CliException(ExitCodes.Usage, $"unknown --auth method '{method}' ({LoginMethods.Names})");
 
     private static SslClientAuthenticationOptions? TlsSettings(ConnectionSettings settings, TextWriter stderr)
     {
@@ -157,35 +128,21 @@ internal static class SessionFactory
         if (settings.CaFile is null)
             return null;
 
-        X509Certificate2Collection trusted = new();
+        X509Certificate2Collection trusted;
         try
         {
-            trusted.ImportFromPemFile(settings.CaFile);
+            trusted = TrustedCertificates.Load(settings.CaFile);
+        }
+        catch (InvalidDataException)
+        {
+            throw new CliException(ExitCodes.Usage, $"--ca-file {settings.CaFile} holds no PEM certificate (a \"-----BEGIN CERTIFICATE-----\" block)");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
         {
             throw new CliException(ExitCodes.Usage, $"cannot read --ca-file {settings.CaFile}: {e.Message}", e);
         }
 
-        // A file without a certificate would trust nothing, and fail later as a rejected certificate.
-        if (trusted.Count == 0)
-            throw new CliException(ExitCodes.Usage, $"--ca-file {settings.CaFile} holds no PEM certificate (a \"-----BEGIN CERTIFICATE-----\" block)");
-
         // The system's roots and the given certificates: a server passes if either vouches for it.
-        return new SslClientAuthenticationOptions
-        {
-            RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
-            {
-                if (errors == SslPolicyErrors.None)
-                    return true;
-                if (certificate is null || errors.HasFlag(SslPolicyErrors.RemoteCertificateNameMismatch) || errors.HasFlag(SslPolicyErrors.RemoteCertificateNotAvailable))
-                    return false;
-                using var chain = new X509Chain();
-                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                chain.ChainPolicy.CustomTrustStore.AddRange(trusted);
-                return chain.Build(X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
-            },
-        };
+        return TrustedCertificates.Trusting(trusted);
     }
 }

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Net.Security;
+using Poplib.Fetch.Connection;
 
 namespace Poplib.Fetch.Configuration;
 
@@ -11,9 +13,8 @@ namespace Poplib.Fetch.Configuration;
 /// <remarks>
 /// Differences from the CLI's reader: relative paths are relative to the current directory (not to a
 /// file); a password is <c>{"env": …}</c> or <c>{"file": …}</c> (not a command or inline text: pass
-/// secrets through <see cref="ToAccounts"/>'s provider); <c>auth</c>, <c>caFile</c> and
-/// <c>insecureSkipVerify</c> are refused (use <see cref="FetchAccount.OpenSession"/> or
-/// <see cref="FetchAccount.ClientOptions"/> for those).
+/// secrets through <see cref="ToAccounts"/>'s provider); <c>insecureSkipVerify</c> is refused (trust the
+/// server's certificate with <c>caFile</c> instead).
 /// </remarks>
 public sealed class FetchConfigurationOptions
 {
@@ -98,13 +99,13 @@ public sealed class FetchAccountOptions
     /// <summary>Where the password comes from (<c>password</c>).</summary>
     public FetchPasswordOptions? Password { get; set; }
 
-    /// <summary>Refused here (<c>auth</c>): see <see cref="FetchConfigurationOptions"/>; <c>auto</c> is accepted.</summary>
+    /// <summary>How to log in (<c>auth</c>): see <see cref="FetchAccount.LoginMethod"/>.</summary>
     public string? Auth { get; set; }
 
-    /// <summary>Refused here (<c>caFile</c>).</summary>
+    /// <summary>A PEM file of certificates trusted besides the system's roots (<c>caFile</c>): a self-signed server's, a company CA.</summary>
     public string? CaFile { get; set; }
 
-    /// <summary>Refused here when true (<c>insecureSkipVerify</c>).</summary>
+    /// <summary>Refused here when true (<c>insecureSkipVerify</c>): trust the certificate with <see cref="CaFile"/> instead.</summary>
     public bool? InsecureSkipVerify { get; set; }
 
     /// <summary>Allow logging in without TLS (<c>allowInsecureAuth</c>).</summary>
@@ -192,6 +193,19 @@ public sealed class FetchAccountOptions
         };
     }
 
+    /// <summary>TLS settings trusting the PEM certificates in <paramref name="path"/> besides the system's roots.</summary>
+    private static SslClientAuthenticationOptions Trust(string where, string path)
+    {
+        try
+        {
+            return TrustedCertificates.Trusting(TrustedCertificates.Load(path));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or InvalidDataException)
+        {
+            throw FetchConfigurationOptions.Error($"{where}: cannot use {path}: {e.Message}");
+        }
+    }
+
     internal FetchAccount ToAccount(string name, FetchAccountOptions own, Func<FetchAccountOptions, Func<CancellationToken, ValueTask<string>>>? password, FetchDestination? sink)
     {
         string Where(string key) => $"{name}: \"{key}\"";
@@ -207,10 +221,13 @@ public sealed class FetchAccountOptions
         };
         if (Port is < 1 or > 65535)
             throw FetchConfigurationOptions.Error($"{Where("port")} must be a whole number from 1 to 65535");
-        if (Auth is not null && !Auth.Equals("auto", StringComparison.OrdinalIgnoreCase))
-            throw FetchConfigurationOptions.Error($"{Where("auth")}: other methods than auto need FetchAccount.OpenSession in the library");
-        if (CaFile is not null || InsecureSkipVerify == true)
-            throw FetchConfigurationOptions.Error($"{name}: \"caFile\" and \"insecureSkipVerify\" need FetchAccount.ClientOptions (SslOptions) in the library");
+        if (Auth is not null && !LoginMethods.IsKnown(Auth))
+            throw FetchConfigurationOptions.Error($"{Where("auth")}: unknown login method \"{Auth}\" ({LoginMethods.Names})");
+        // Turning certificate checks off is for a person at a shell, warned each time; a service
+        // configured to do it would do it silently for months. Trust the server's certificate instead.
+        if (InsecureSkipVerify == true)
+            throw FetchConfigurationOptions.Error($"{Where("insecureSkipVerify")} is not taken here: give the server's certificate (or its CA) as \"caFile\" instead");
+        SslClientAuthenticationOptions? trust = CaFile is null ? null : Trust(Where("caFile"), CaFile);
         if (Timeout is < 1 or > 86400)
             throw FetchConfigurationOptions.Error($"{Where("timeout")} must be a whole number from 1 to 86400");
 
@@ -226,7 +243,9 @@ public sealed class FetchAccountOptions
             {
                 Timeout = TimeSpan.FromSeconds(Timeout ?? 60),
                 AllowInsecureAuthentication = AllowInsecureAuth == true,
+                SslOptions = trust,
             },
+            LoginMethod = Auth,
             SecretVariables = Password?.Env is { } variable ? [variable] : [],
             Interval = Interval is null ? null : Duration(Interval, Where("interval")),
         };

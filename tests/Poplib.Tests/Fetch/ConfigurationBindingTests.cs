@@ -5,6 +5,7 @@ using Poplib.Cli.Fetch;
 using Poplib.Cli.Fetch.Config;
 using Poplib.Fetch;
 using Poplib.Fetch.Configuration;
+using Poplib.Testing;
 
 namespace Poplib.Tests.Fetch;
 
@@ -103,6 +104,46 @@ public sealed class ConfigurationBindingTests : IDisposable
     }
 
     [Theory]
+    [InlineData("auto", true)]
+    [InlineData("user", true)]
+    [InlineData("plain", false)] // the server takes no AUTH: the named method is used, not another
+    public async Task A_bound_account_trusts_its_caFile_and_logs_in_by_its_auth_method(string auth, bool succeeds)
+    {
+        await using Pop3TestServer server = await Pop3TestServer.StartAsync(new Pop3TestServerOptions { Tls = Pop3TlsMode.Implicit, Faults = [new CommandNotSupported("SASL"), new CommandNotSupported("AUTH")] });
+        server.AddUser("alice", "bound-secret", Pop3Mailbox.FromMessages([Encoding.ASCII.GetBytes("Subject: one\r\n\r\nbody\r\n")]));
+        string ca = Path.Combine(_folder, "ca.pem");
+        File.WriteAllText(ca, server.Certificate.ExportCertificatePem());
+        Environment.SetEnvironmentVariable("POPLIB_BINDING_TLS_PW", "bound-secret");
+
+        FetchAccount Bound(string? caFile) => Assert.Single(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["accounts:0:host"] = "localhost",
+            ["accounts:0:port"] = server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["accounts:0:user"] = "alice",
+            ["accounts:0:password:env"] = "POPLIB_BINDING_TLS_PW",
+            ["accounts:0:auth"] = auth,
+            ["accounts:0:caFile"] = caFile,
+            ["accounts:0:maildir"] = Path.Combine(_folder, "mail-" + auth),
+        }).Build().Get<FetchConfigurationOptions>()!.ToAccounts());
+
+        using var state = Poplib.Fetch.State.SqliteFetchStateStore.Open(Path.Combine(_folder, "state", auth + ".sqlite"));
+        FetchException untrusted = await Assert.ThrowsAsync<FetchException>(() => new Fetcher(Bound(caFile: null), state).RunAsync());
+        Assert.Equal(FetchFailure.Tls, untrusted.Failure);
+
+        if (succeeds)
+        {
+            FetchResult result = await new Fetcher(Bound(ca), state).RunAsync();
+            Assert.Equal(1, result.Delivered);
+        }
+        else
+        {
+            FetchException refused = await Assert.ThrowsAsync<FetchException>(() => new Fetcher(Bound(ca), state).RunAsync());
+            Assert.NotEqual(FetchFailure.Tls, refused.Failure);
+            Assert.Contains("AUTH", refused.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
     [InlineData("security", "ssl", "\"security\" must be tls, starttls or none")]
     [InlineData("onUidlReset", "maybe", "\"onUidlReset\" must be one of")]
     [InlineData("maxSize", "huge", "\"maxSize\" must be a size")]
@@ -112,6 +153,9 @@ public sealed class ConfigurationBindingTests : IDisposable
     [InlineData("lmtp", "localhost", "the port is missing")]
     [InlineData("lmtp", "localhost:24", "has no recipient")]
     [InlineData("lmtpRecipients:0", "a", "\"lmtpRecipients\" needs \"lmtp\"")]
+    [InlineData("auth", "kerberos", "\"auth\": unknown login method \"kerberos\"")]
+    [InlineData("insecureSkipVerify", "true", "\"insecureSkipVerify\" is not taken here")]
+    [InlineData("caFile", "/nonexistent/ca.pem", "\"caFile\": cannot use /nonexistent/ca.pem")]
     public void Mistakes_are_Configuration_failures_naming_the_account_and_the_key(string key, string value, string expected)
     {
         IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
