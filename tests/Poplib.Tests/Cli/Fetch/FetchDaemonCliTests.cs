@@ -127,6 +127,75 @@ public sealed class FetchDaemonCliTests
         Assert.Contains("No account status recorded", outcome.Out, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Started_by_systemd_the_daemon_reports_ready_and_stopping_on_the_notify_socket_and_logs_with_priorities()
+    {
+        await using FetchWorld world = await FetchWorld.StartAsync([FetchWorld.Message(1)]);
+        // systemd's Type=notify, without systemd: the host takes itself for a systemd service when its
+        // parent process is called "systemd", and reports to the datagram socket NOTIFY_SOCKET names.
+        string launcher = Path.Combine(world.Folder, "systemd");
+        File.Copy("/bin/sh", launcher);
+        string notifyPath = Path.Combine(world.Folder, "notify");
+        using var notify = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Unspecified);
+        notify.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(notifyPath));
+
+        var start = new ProcessStartInfo(launcher) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
+        // Not "exec": the shell must stay the daemon's parent.
+        foreach (string argument in new[] { "-c", "\"$0\" \"$@\"; exit $?", Path.Combine(AppContext.BaseDirectory, "Poplib.Cli"),
+                     "fetch", "--daemon", "--interval", "1s", "--host", "127.0.0.1", "--port", world.Server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                     "--user", "alice", "--password-env", FetchWorld.PasswordVariable, "--auth", "user", "--allow-insecure-auth",
+                     "--maildir", world.Maildir, "--state", Path.Combine(world.Folder, "state", "fetch.sqlite") })
+            start.ArgumentList.Add(argument);
+        start.Environment[FetchWorld.PasswordVariable] = FetchWorld.Password;
+        start.Environment["NOTIFY_SOCKET"] = notifyPath;
+        using Process shell = Process.Start(start)!;
+        shell.StandardInput.Close();
+        var log = new StringBuilder();
+        shell.OutputDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
+        shell.ErrorDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
+        shell.BeginOutputReadLine();
+        shell.BeginErrorReadLine();
+        string Log() { lock (log) return log.ToString(); }
+        var received = new List<string>();
+        async Task Expect(string state)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            byte[] buffer = new byte[4096];
+            while (!received.Any(r => r.Split('\n').Contains(state)))
+            {
+                try
+                {
+                    int n = await notify.ReceiveAsync(buffer, System.Net.Sockets.SocketFlags.None, timeout.Token);
+                    received.Add(Encoding.UTF8.GetString(buffer, 0, n));
+                }
+                catch (OperationCanceledException)
+                {
+                    throw new TimeoutException($"no {state} on NOTIFY_SOCKET; received [{string.Join(" | ", received)}]; the daemon said:\n{Log()}");
+                }
+            }
+        }
+
+        try
+        {
+            await Expect("READY=1");
+            await Until(() => world.MaildirMessages().Count == 1, "the first fetch", Log);
+            int daemonPid = int.Parse(File.ReadAllText($"/proc/{shell.Id}/task/{shell.Id}/children").Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+            using (Process kill = Process.Start("kill", ["-TERM", daemonPid.ToString(System.Globalization.CultureInfo.InvariantCulture)])!)
+                kill.WaitForExit();
+            await Expect("STOPPING=1");
+            Assert.True(shell.WaitForExit(TimeSpan.FromSeconds(15)), "no exit 15 s after SIGTERM: " + Log());
+            Assert.Equal(0, shell.ExitCode);
+        }
+        finally
+        {
+            if (!shell.HasExited)
+                shell.Kill(entireProcessTree: true);
+        }
+
+        // The journal's priority prefixes: <6> is Information (the run's line).
+        Assert.Contains("<6>", Log(), StringComparison.Ordinal);
+    }
+
     private static Process Start(IReadOnlyList<string> arguments)
     {
         var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "Poplib.Cli"))
