@@ -19,6 +19,7 @@ internal sealed partial class AccountFetcher(FetchAccount account, IFetchStateSt
     private readonly AccountKey _key = account.Key;
     private readonly RunCounters _counters = new(account.Name, account.Key);
     private ChildEnvironment _hidden = hidden ?? ChildEnvironment.None;
+    private IFetchLease? _lease;
 
     public async Task<FetchResult> RunAsync(CancellationToken cancellationToken)
     {
@@ -31,6 +32,15 @@ internal sealed partial class AccountFetcher(FetchAccount account, IFetchStateSt
         try
         {
             await FetchAsync(deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e) when (_lease?.Lost.IsCancellationRequested == true && !cancellationToken.IsCancellationRequested)
+        {
+            failure = LeaseLost(e);
+        }
+        catch (FetchException e) when (_lease?.Lost.IsCancellationRequested == true && e.Failure != FetchFailure.LeaseLost && !cancellationToken.IsCancellationRequested)
+        {
+            // What failed first was a fenced write or a read cut short by the loss: the loss is the reason.
+            failure = LeaseLost(e);
         }
         catch (OperationCanceledException e) when (cancellationToken.IsCancellationRequested)
         {
@@ -65,6 +75,10 @@ internal sealed partial class AccountFetcher(FetchAccount account, IFetchStateSt
         return result;
     }
 
+    private static FetchException LeaseLost(Exception cause) =>
+        new(FetchFailure.LeaseLost, "the lease on the account was lost (another worker may hold it now): this run stopped before recording or deleting anything more; " +
+            "what it recorded before is kept, and the account's next run settles the rest", cause);
+
     /// <summary>Tells the observer, which must not stop the run.</summary>
     private void Notify(Action<IFetchObserver> tell)
     {
@@ -92,6 +106,10 @@ internal sealed partial class AccountFetcher(FetchAccount account, IFetchStateSt
     private async Task FetchAsync(CancellationToken cancellationToken)
     {
         using IDisposable held = state.LockAccount(_key);
+        _lease = held as IFetchLease;
+        // A lost lease stops the run at once: another worker may be fetching the account already.
+        using var leased = _lease is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _lease.Lost);
+        cancellationToken = leased?.Token ?? cancellationToken;
         string password = await account.Password(cancellationToken).ConfigureAwait(false);
         // No program this run starts may see the password (a delivery command, a helper).
         _hidden = hidden is null ? new ChildEnvironment(account.SecretVariables, [password]) : hidden.With(account.SecretVariables, password);
@@ -102,7 +120,7 @@ internal sealed partial class AccountFetcher(FetchAccount account, IFetchStateSt
             sink.Timeout = account.Policy.SinkTimeout;
         }
 
-        var journal = new DeliveryJournal(state, _key, destination.Name);
+        var journal = new DeliveryJournal(state, _key, destination.Name, _lease);
         await SettleInterruptedDeliveriesAsync(destination, journal, cancellationToken).ConfigureAwait(false);
 
         Pop3Client client = await OpenSessionAsync(password, cancellationToken).ConfigureAwait(false);
@@ -199,7 +217,7 @@ internal sealed partial class AccountFetcher(FetchAccount account, IFetchStateSt
                 continue;
             }
 
-            await previous.RecoverAsync([.. elsewhere], new DeliveryJournal(state, _key, previous.Name), Warn, cancellationToken).ConfigureAwait(false);
+            await previous.RecoverAsync([.. elsewhere], new DeliveryJournal(state, _key, previous.Name, _lease), Warn, cancellationToken).ConfigureAwait(false);
         }
 
         await destination.RecoverAsync([.. pending.Where(r => r.Destination == destination.Name)], journal, Warn, cancellationToken).ConfigureAwait(false);
@@ -391,6 +409,7 @@ internal sealed partial class AccountFetcher(FetchAccount account, IFetchStateSt
     private async Task DeleteDeliveredAsync(Pop3Client client, IReadOnlyList<ServerMessage> delivered, CancellationToken cancellationToken)
     {
         var numbers = delivered.Select(m => m.Number).Distinct().Order().ToList();
+        _lease?.EnsureHeld(); // DELE and QUIT cannot be undone: never after another worker may have taken the account
         IReadOnlyList<Pop3BatchItem> outcomes = numbers.Count > 0 ? await client.DeleManyAsync(numbers, cancellationToken).ConfigureAwait(false) : [];
         var byNumber = delivered.GroupBy(m => m.Number).ToDictionary(g => g.Key, g => g.First().Key);
         var accepted = new List<MessageKey>();
@@ -402,6 +421,7 @@ internal sealed partial class AccountFetcher(FetchAccount account, IFetchStateSt
                 Warn($"the server refused to delete message {outcome.Number}: {outcome.Response.Text}");
         }
 
+        _lease?.EnsureHeld();
         Pop3Response quit = await client.QuitAsync(cancellationToken).ConfigureAwait(false);
         if (quit.IsOk)
         {

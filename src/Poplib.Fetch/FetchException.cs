@@ -69,6 +69,13 @@ public enum FetchFailure
 
     /// <summary>The caller's cancellation token was cancelled: what arrived whole is delivered; nothing was deleted in this run.</summary>
     Canceled,
+
+    /// <summary>
+    /// The run lost its lease on the account (a shared state store such as PostgreSQL: the lease expired while the worker
+    /// was cut off or frozen, and another worker may hold the account now). The run stopped before recording or deleting
+    /// anything more; what it recorded before is kept, and the account's next holder settles the rest.
+    /// </summary>
+    LeaseLost,
 }
 
 /// <summary>

@@ -16,7 +16,8 @@ namespace Poplib.Fetch;
 /// <see cref="FetchFailure.Configuration"/>.</description></item>
 /// <item><description><b>Not the account's fault</b> (the next run after the normal interval, not counted as a failure):
 /// <see cref="FetchFailure.AccountLocked"/> (another local process is fetching the account) and
-/// <see cref="FetchFailure.Canceled"/> (the run was cut short because the retriever is stopping).</description></item>
+/// <see cref="FetchFailure.Canceled"/> (the run was cut short because the retriever is stopping) and
+/// <see cref="FetchFailure.LeaseLost"/> (another worker of a shared store holds the account now).</description></item>
 /// <item><description><b><see cref="FetchFailure.LoginDelay"/></b>: transient, but never retried before the server's delay.</description></item>
 /// <item><description><b>Transient</b> (normal escalation, capped at an hour): everything else —
 /// <see cref="FetchFailure.Connection"/>, <see cref="FetchFailure.Timeout"/>, <see cref="FetchFailure.Tls"/> (a renewed
@@ -58,9 +59,9 @@ public static class FetchFailures
 
     /// <summary>
     /// Whether the failure is not the account's fault and so does not count as a consecutive failure nor escalate the
-    /// back-off: <see cref="FetchFailure.AccountLocked"/> and <see cref="FetchFailure.Canceled"/>.
+    /// back-off: <see cref="FetchFailure.AccountLocked"/>, <see cref="FetchFailure.Canceled"/> and <see cref="FetchFailure.LeaseLost"/>.
     /// </summary>
     /// <param name="failure">The failure.</param>
     public static bool IsNotTheAccountsFault(FetchFailure failure) =>
-        failure is FetchFailure.AccountLocked or FetchFailure.Canceled;
+        failure is FetchFailure.AccountLocked or FetchFailure.Canceled or FetchFailure.LeaseLost;
 }

@@ -45,7 +45,7 @@ internal static class FetchWording
     {
         FetchFailure.Connection or FetchFailure.Timeout or FetchFailure.Tls => ExitCodes.Connection,
         FetchFailure.Authentication => ExitCodes.Authentication,
-        FetchFailure.InUse or FetchFailure.LoginDelay or FetchFailure.ServerTemporary or FetchFailure.AccountLocked
+        FetchFailure.InUse or FetchFailure.LoginDelay or FetchFailure.ServerTemporary or FetchFailure.AccountLocked or FetchFailure.LeaseLost
             or FetchFailure.DestinationBusy or FetchFailure.RunTimeExceeded => ExitCodes.TemporaryFailure,
         FetchFailure.ServerPermanent or FetchFailure.ServerRefused or FetchFailure.IdentityChanged => ExitCodes.ServerError,
         FetchFailure.Protocol => ExitCodes.Protocol,

@@ -6,13 +6,23 @@ public sealed class DeliveryJournal
     private readonly IFetchStateStore _state;
     private readonly AccountKey _account;
     private readonly string _destination;
+    private readonly IFetchLease? _lease;
 
-    internal DeliveryJournal(IFetchStateStore state, AccountKey account, string destination)
+    internal DeliveryJournal(IFetchStateStore state, AccountKey account, string destination, IFetchLease? lease = null)
     {
         _state = state;
         _account = account;
         _destination = destination;
+        _lease = lease;
     }
+
+    /// <summary>
+    /// Throws <see cref="FetchException"/> (<see cref="FetchFailure.LeaseLost"/>) if the run no longer certainly holds
+    /// the account (a store shared by several workers): call it right after <see cref="Prepare"/> and before the step
+    /// that makes the group visible in the destination, so that a worker frozen in between cannot deliver what the
+    /// account's next holder has already settled. Does nothing for a store without leases.
+    /// </summary>
+    public void EnsureHeld() => _lease?.EnsureHeld();
 
     /// <summary>Phase one: the group is about to be moved (or sent) into place, at the recorded locations.</summary>
     public void Prepare(IReadOnlyList<StagedMessage> group) =>
@@ -53,6 +63,7 @@ public sealed class DeliveryJournal
             string? refusal;
             try
             {
+                EnsureHeld();
                 refusal = await deliver(message, cancellationToken).ConfigureAwait(false);
             }
             catch

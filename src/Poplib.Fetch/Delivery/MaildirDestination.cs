@@ -56,6 +56,7 @@ internal sealed partial class MaildirDestination : FileDestination
         }
 
         journal.Prepare(group);
+        journal.EnsureHeld();
         foreach (StagedMessage message in group)
             File.Move(message.TemporaryPath!, Path.Combine(_root, "new", message.Location!));
         Durability.SyncDirectory(Path.Combine(_root, "new"));

@@ -71,6 +71,7 @@ internal sealed partial class MboxDestination : FileDestination
         journal.Prepare(group);
         try
         {
+            journal.EnsureHeld();
             mbox.Seek(start, SeekOrigin.Begin);
             mbox.Write(separator);
             foreach (StagedMessage message in group)

@@ -162,6 +162,7 @@ public sealed class FetchMetrics : IDisposable
         FetchFailure.Unexpected => "unexpected",
         FetchFailure.RunTimeExceeded => "run_time_exceeded",
         FetchFailure.Canceled => "canceled",
+        FetchFailure.LeaseLost => "lease_lost",
         _ => "unknown",
     };
 

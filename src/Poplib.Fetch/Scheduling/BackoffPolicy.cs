@@ -122,6 +122,7 @@ public sealed record BackoffPolicy
             case null:
             case FetchFailure.AccountLocked:
             case FetchFailure.Canceled:
+            case FetchFailure.LeaseLost:
                 return interval;
             case FetchFailure.LoginDelay:
                 return Max(TransientDelay(failures), outcome.ServerDelay ?? UnknownLoginDelay);

@@ -30,6 +30,12 @@ public sealed record StoredAccountStatus(
     TimeSpan Interval,
     DateTimeOffset Updated)
 {
+    /// <summary>The worker that ran the account last or holds it now (a store shared by several workers), or null.</summary>
+    public string? Owner { get; init; }
+
+    /// <summary>Until when <see cref="Owner"/>'s lease on the account runs, if it holds one now; null otherwise.</summary>
+    public DateTimeOffset? LeaseExpires { get; init; }
+
     /// <summary>The row for a scheduler's snapshot of an account, written at <paramref name="now"/>.</summary>
     /// <param name="status">The snapshot (<see cref="FetchSchedulerOptions.RunCompleted"/> hands one over after each run).</param>
     /// <param name="now">The time of writing.</param>
