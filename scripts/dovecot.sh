@@ -310,7 +310,7 @@ cmd_start() {
     done
     [[ -n $dir ]] || usage
     need_root
-    "$SCRIPT_DIR/install-deps.sh"
+    "$SCRIPT_DIR/install-deps.sh" dovecot
     dir=$(check_dir "$dir")
     set_paths "$dir"
     if [[ -z $listen ]]; then

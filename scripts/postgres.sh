@@ -359,7 +359,7 @@ open_dir() { # DIR MUST_EXIST
 
 cmd_start() {
     (($# == 1)) || usage
-    "$SCRIPT_DIR/install-deps.sh"
+    "$SCRIPT_DIR/install-deps.sh" postgres
     local dir out
     dir=$(check_dir "$1")
     set_paths "$dir"
