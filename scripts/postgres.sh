@@ -121,6 +121,38 @@ running_pid() { # prints the postmaster's PID if this DIR's server runs, else re
     printf '%s\n' "$pid"
 }
 
+# PIDs of live processes working in DATA_DIR: every PostgreSQL process (postmaster, backends,
+# checkpointer, ...) chdirs there. A zombie has no working directory and is not listed.
+data_dir_processes() {
+    local p
+    for p in /proc/[0-9]*; do
+        [[ $(readlink "$p/cwd" 2>/dev/null) == "$DATA_DIR" ]] && printf '%s ' "${p#/proc/}"
+    done
+    return 0
+}
+
+# After a crash (postmaster SIGKILLed, e.g. by a crash test): waits until its orphaned processes
+# have noticed and exited, then removes a postmaster.pid whose PID is gone or a zombie. PostgreSQL
+# clears a lock of a dead PID itself, but takes a zombie that nobody reaps (a container's init)
+# for a live postmaster and refuses to start. With no process left in DATA_DIR nothing can use
+# the old shared memory, so removing the file is safe.
+clear_stale_pid_file() {
+    [[ -e $DATA_DIR/postmaster.pid ]] || return 0
+    local pid left="" i state
+    for ((i = 0; i < 300; i++)); do
+        left=$(data_dir_processes)
+        [[ -z $left ]] && break
+        sleep 0.1
+    done
+    [[ -z $left ]] || die "processes still working in $DATA_DIR 30 s after the server stopped: $left"
+    pid=$(head -n 1 "$DATA_DIR/postmaster.pid" | tr -cd '0-9')
+    state=$({ sed 's/.*) //' "/proc/$pid/stat" | cut -c1; } 2>/dev/null) || state=""
+    if [[ -z $pid || -z $state || $state == Z ]]; then
+        info "removing the stale $DATA_DIR/postmaster.pid (pid ${pid:-?} is gone)"
+        rm -f -- "$DATA_DIR/postmaster.pid"
+    fi
+}
+
 # true if the server's Unix user can do `test $1 $2`
 server_can() { as_server test "$1" "$2" 2>/dev/null; }
 
@@ -300,6 +332,7 @@ start_instance() { # SAME_PORT
         die "$DIR has never been started; run '$PROG start $DIR' first"
     fi
     load_secrets
+    clear_stale_pid_file
     install -d -m 0700 -o "$SERVER_USER" -g "$(id -gn "$SERVER_USER")" "$SOCKET_DIR"
     [[ -e $LOG ]] || install -m 0640 -o "$SERVER_USER" -g "$(id -gn "$SERVER_USER")" /dev/null "$LOG"
 
