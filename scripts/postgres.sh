@@ -77,7 +77,9 @@ set_paths() {
     if ((${#DIR} <= 80)); then
         SOCKET_DIR=$DIR/run
     else
-        SOCKET_DIR=/run/poplib-postgres-$(hash_of "$DIR")
+        # /run is root's; anyone else gets a directory of their own under /tmp.
+        if [[ $(id -u) -eq 0 ]]; then SOCKET_DIR=/run; else SOCKET_DIR=/tmp; fi
+        SOCKET_DIR+=/poplib-postgres-$(hash_of "$DIR")
     fi
 }
 
