@@ -17,6 +17,8 @@ set -euo pipefail
 
 PROG=${0##*/}
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=instance-common.sh
+. "$SCRIPT_DIR/instance-common.sh"   # die, info, check_dir, hash_of, pick_ports, log_tail
 
 START_TIMEOUT=${POPLIB_POSTGRES_START_TIMEOUT:-60}    # seconds for pg_ctl start -w (crash recovery included)
 STOP_TIMEOUT=${POPLIB_POSTGRES_STOP_TIMEOUT:-60}
@@ -38,29 +40,12 @@ else
     SERVER_USER=$(id -un)
 fi
 
-die()  { echo "$PROG: error: $*" >&2; exit 1; }
-info() { echo "$PROG: $*" >&2; }
-
 usage() {
     cat >&2 <<EOF
 usage: $PROG start|stop|status|restart|pause|resume|reset DIR
 EOF
     exit 2
 }
-
-# DIR must be absolute and made of characters that need no quoting in postgresql.conf, in a URL or
-# in the shell-sourceable env file.
-check_dir() {
-    local d=$1
-    [[ $d == /* ]] || die "DIR must be an absolute path: '$d'"
-    [[ $d =~ ^/[A-Za-z0-9._/+-]+$ ]] || die "DIR may only contain A-Z a-z 0-9 . _ / + - : '$d'"
-    [[ /$d/ != *"/../"* && /$d/ != *"/./"* && $d != *//* ]] || die "DIR must be normalized: '$d'"
-    d=${d%/}
-    [[ -n $d ]] || die "refusing to use / as DIR"
-    printf '%s\n' "$d"
-}
-
-hash_of() { printf '%s' "$1" | sha1sum | cut -c1-10; }
 
 # Per-DIR derived names. A Unix socket path is at most 107 bytes; the server's is
 # SOCKET_DIR/.s.PGSQL.NNNNN (15 more), so for a long DIR the socket goes to a short directory
@@ -158,28 +143,7 @@ clear_stale_pid_file() {
 # true if the server's Unix user can do `test $1 $2`
 server_can() { as_server test "$1" "$2" 2>/dev/null; }
 
-pick_port() {
-    if command -v python3 >/dev/null 2>&1 && python3 - "$HOST" <<'PY' 2>/dev/null; then return 0; fi
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.bind((sys.argv[1], 0))
-print(s.getsockname()[1])
-PY
-    # Without python3: a random port nobody answers on (a bind failure is retried).
-    local p
-    while :; do
-        p=$((20000 + RANDOM % 40000))
-        if ! (exec 3<>"/dev/tcp/$HOST/$p") 2>/dev/null; then echo "$p"; return 0; fi
-    done
-}
-
 random_password() { od -An -N18 -tx1 /dev/urandom | tr -d ' \n'; }
-
-log_tail() {
-    if [[ -r $LOG ]]; then
-        { echo "---- tail of $LOG ----"; tail -n 30 "$LOG"; echo "----"; } >&2
-    fi
-}
 
 # Takes DIR's lock for the rest of the command: two commands on one DIR never interleave.
 lock_dir() {
@@ -341,7 +305,7 @@ start_instance() { # SAME_PORT
     t0=$(date +%s%N)
     for attempt in 1 2 3 4 5 6 7 8 9 10; do
         if [[ -z $port ]]; then
-            port=$(pick_port) || die "could not pick a free port on $HOST"
+            port=$(pick_ports "$HOST" 1) || die "could not pick a free port on $HOST"
         fi
         rc=0; launch "$port" || rc=$?
         ((rc == 0)) && break
