@@ -13,6 +13,8 @@ set -euo pipefail
 
 PROG=${0##*/}
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=instance-common.sh
+. "$SCRIPT_DIR/instance-common.sh"   # die, info, check_dir, hash_of, pick_ports, log_tail
 
 DOVECOT=/usr/sbin/dovecot
 DOVECONF=/usr/bin/doveconf
@@ -22,9 +24,6 @@ STOP_TIMEOUT=${POPLIB_DOVECOT_STOP_TIMEOUT:-20}
 AUTH_MECHANISMS="plain login cram-md5 apop scram-sha-1 scram-sha-256"
 MARKER=.poplib-dovecot                                # marks a DIR as ours
 GLOBAL_LOCK=/run/lock/poplib-dovecot.lock             # serialises useradd between instances
-
-die()  { echo "$PROG: error: $*" >&2; exit 1; }
-info() { echo "$PROG: $*" >&2; }
 
 usage() {
     cat >&2 <<EOF
@@ -39,20 +38,6 @@ EOF
 need_root() {
     [[ $(id -u) -eq 0 ]] || die "must run as root (dovecot needs it to switch to the '$MAIL_USER' mail user)"
 }
-
-# DIR must be absolute and made of characters that need no quoting in dovecot.conf or in the
-# shell-sourceable env file.
-check_dir() {
-    local d=$1
-    [[ $d == /* ]] || die "DIR must be an absolute path: '$d'"
-    [[ $d =~ ^/[A-Za-z0-9._/+-]+$ ]] || die "DIR may only contain A-Z a-z 0-9 . _ / + - : '$d'"
-    [[ /$d/ != *"/../"* && /$d/ != *"/./"* && $d != *//* ]] || die "DIR must be normalized: '$d'"
-    d=${d%/}
-    [[ -n $d ]] || die "refusing to use / as DIR"
-    printf '%s\n' "$d"
-}
-
-hash_of() { printf '%s' "$1" | sha1sum | cut -c1-10; }
 
 # Per-DIR derived names. Unix socket paths are limited to 108 bytes, so if DIR is long the
 # base_dir (sockets, master.pid) goes to a short directory derived from DIR's hash instead.
@@ -122,25 +107,6 @@ ensure_mail_user() {
 
 # true if Unix uid $1 (gid $2) can do `test $3 $4`
 can_access() { setpriv --reuid="$1" --regid="$2" --clear-groups test "$3" "$4" 2>/dev/null; }
-
-pick_ports() { # ADDR [COUNT] -> prints COUNT (default 2) free ports: "PLAIN TLS [LMTP]"
-    local addr=$1 count=${2:-2}
-    if command -v python3 >/dev/null 2>&1 && python3 - "$addr" "$count" <<'PY' 2>/dev/null; then return 0; fi
-import socket, sys
-socks = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(int(sys.argv[2]))]
-for s in socks:
-    s.bind((sys.argv[1], 0))
-print(*(s.getsockname()[1] for s in socks))
-PY
-    # Fallback without python3: random ports that nobody answers on (bind failures are retried).
-    local p ports=()
-    while ((${#ports[@]} < count)); do
-        p=$((20000 + RANDOM % 40000))
-        [[ " ${ports[*]-} " == *" $p "* ]] && continue
-        if ! (exec 3<>"/dev/tcp/$addr/$p") 2>/dev/null; then ports+=("$p"); fi
-    done
-    echo "${ports[*]}"
-}
 
 # One attempt to read a greeting from ADDR PORT (2 s budget) that starts with PREFIX ("+OK" for
 # POP3, the default; "220 " for LMTP). Prints the greeting.
@@ -289,12 +255,6 @@ make_cert() {
     mv -f "$KEY.tmp" "$KEY"; mv -f "$CERT.tmp" "$CERT"
 }
 
-log_tail() {
-    if [[ -r $LOG ]]; then
-        { echo "---- tail of $LOG ----"; tail -n 30 "$LOG"; echo "----"; } >&2
-    fi
-}
-
 cmd_start() {
     local dir="" strict=0 listen="" lmtp=0
     while (($#)); do
@@ -310,7 +270,7 @@ cmd_start() {
     done
     [[ -n $dir ]] || usage
     need_root
-    "$SCRIPT_DIR/install-deps.sh"
+    "$SCRIPT_DIR/install-deps.sh" dovecot
     dir=$(check_dir "$dir")
     set_paths "$dir"
     if [[ -z $listen ]]; then

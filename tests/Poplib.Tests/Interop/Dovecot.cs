@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using Poplib.Tests.Infrastructure;
 
 namespace Poplib.Tests.Interop;
 
@@ -66,11 +66,7 @@ public sealed class DovecotInstance : IDisposable
         if (lmtp)
             arguments.Add("--lmtp");
         Run([.. arguments]);
-        var env = File.ReadAllLines(Path.Combine(directory, "env"))
-            .Where(l => l.Contains('='))
-            .Select(l => l.Split('=', 2))
-            .ToDictionary(p => p[0], p => p[1].Trim('\'', '"'));
-        return new DovecotInstance(directory, env);
+        return new DovecotInstance(directory, ProjectScripts.ReadEnvFile(Path.Combine(directory, "env")));
     }
 
     /// <summary>Creates a user whose mailbox holds <paramref name="messages"/> (message 1 first).</summary>
@@ -106,42 +102,7 @@ public sealed class DovecotInstance : IDisposable
         }
     }
 
-    private static void Run(string[] arguments)
-    {
-        var info = new ProcessStartInfo("bash")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        info.ArgumentList.Add(Path.Combine(RepositoryRoot, "scripts", "dovecot.sh"));
-        foreach (string argument in arguments)
-            info.ArgumentList.Add(argument);
-        using Process process = Process.Start(info)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromSeconds(90)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new InvalidOperationException($"dovecot.sh {arguments[0]} did not finish in 90 s.");
-        }
-
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"dovecot.sh {string.Join(' ', arguments)} failed ({process.ExitCode}):\n{stdout.Result}\n{stderr.Result}");
-    }
-
-    private static string RepositoryRoot
-    {
-        get
-        {
-            for (string? dir = AppContext.BaseDirectory; dir is not null; dir = Path.GetDirectoryName(dir))
-            {
-                if (File.Exists(Path.Combine(dir, "Poplib.sln")))
-                    return dir;
-            }
-
-            throw new InvalidOperationException("Cannot find the repository root (Poplib.sln) above " + AppContext.BaseDirectory);
-        }
-    }
+    private static void Run(string[] arguments) => ProjectScripts.RunChecked("dovecot.sh", arguments);
 }
 
 /// <summary>
