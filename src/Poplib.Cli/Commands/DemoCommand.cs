@@ -109,7 +109,7 @@ internal static class DemoCommand
             var before = ExistingFiles(output.FullName);
             var account = new AccountSettings("demo", DemoConnection(server.Port, ca), () => password,
                 Poplib.Fetch.FetchDestination.Maildir(output.FullName), new Poplib.Fetch.FetchPolicy());
-            string state = Path.Combine(work, "state", "fetch.sqlite");
+            using StateLocation state = StateLocation.From(Path.Combine(work, "state", "fetch.sqlite"), null);
             var download = Stopwatch.StartNew();
             int code = await FetchRunner.RunAsync([account], state, 1, console.IsTerminal ? OutputMode.Live : OutputMode.Summary, console, cancellationToken);
             TimeSpan elapsed = download.Elapsed;

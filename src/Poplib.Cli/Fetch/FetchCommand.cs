@@ -36,7 +36,13 @@ internal static class FetchCommand
             Description = "When the server's UIDLs have changed: refuse (fetch nothing, report), dedupe (skip mail already delivered, by Message-ID), mark-seen, or refetch",
             DefaultValueFactory = _ => "refuse",
         };
-        var statePath = new Option<string?>("--state") { Description = "The UIDL state database (default: $XDG_STATE_HOME/poplib/fetch.sqlite)" };
+        var statePath = new Option<string?>("--state")
+        {
+            Description = "The state: a SQLite file (default: $XDG_STATE_HOME/poplib/fetch.sqlite), or a PostgreSQL database shared by several workers, " +
+                "postgres://USER@HOST:PORT/DB (password from PGPASSWORD or ~/.pgpass)",
+        };
+        var syncAccounts = new Option<bool>("--sync-accounts") { Description = "With --config and a PostgreSQL --state: make the database's accounts those of the config file (add, update, remove), then exit; workers (--daemon without --config) run them" };
+        var lease = new Option<string?>("--lease") { Description = "With a PostgreSQL --state: how long a worker's hold on an account lasts unless renewed (it is renewed every third; 2s to 1h; default 1m)" };
         var batch = new Option<int?>("--batch") { Description = "Messages per durable commit group (default 64; 1 syncs every message on its own)" };
         var parallel = new Option<int?>("--parallel") { Description = "Fetch up to this many accounts at once (default 4)" };
         var maxRunTime = new Option<string?>("--max-run-time") { Description = "Stop an account's run after this long, keeping what arrived whole (90s, 30m, 2h; default 30m)" };
@@ -48,7 +54,7 @@ internal static class FetchCommand
         var command = new Command("fetch", "Download new mail into a Maildir, an mbox, a delivery command or an LMTP server; never loses or duplicates a message")
         {
             config, only, maildir, mbox, mda, lmtp, lmtpRcpt, keep, delete, maxSize, oversize, limit, onReset, statePath, batch, parallel, maxRunTime, quiet,
-            daemon, interval, status,
+            daemon, interval, status, syncAccounts, lease,
         };
         connection.AddTo(command);
 
@@ -60,12 +66,22 @@ internal static class FetchCommand
                 bool json = result.GetValue(connection.Json);
                 if (result.GetValue(status))
                     return FetchDaemonOptionsCheck.Status(result, config, only, statePath, json, console, debugLevel);
+                TimeSpan? leaseDuration = FleetOptions.Lease(result.GetValue(lease));
+                if (result.GetValue(syncAccounts))
+                    return FleetOptions.Sync(result, config, statePath, leaseDuration, [daemon, only, maildir, mbox, mda, lmtp, limit, connection.Url, connection.Host], console, debugLevel);
                 TimeSpan? every = FetchDaemonOptionsCheck.Daemon(result, daemon, interval, [limit, connection.Json]);
                 if (result.GetValue(keep) && result.GetValue(delete))
                     throw new CliException(ExitCodes.Usage, "--keep and --delete exclude each other");
                 int? parallelAccounts = result.GetValue(parallel);
                 if (parallelAccounts is < 1 or > 64)
                     throw new CliException(ExitCodes.Usage, "--parallel must be between 1 and 64");
+
+                if (FleetOptions.WorkerState(result, daemon, config, statePath) is { } shared)
+                {
+                    FleetOptions.RefuseForWorker(result, [connection.Url, connection.Host, connection.User, only, maildir, mbox, mda, lmtp, lmtpRcpt, keep, delete, maxSize, limit, batch, maxRunTime, interval]);
+                    using StateLocation leased = StateLocation.From(shared, null, leaseDuration);
+                    return await FetchDaemonMode.RunWorkerAsync(leased, parallelAccounts ?? 4, result.GetValue(quiet), cancellationToken);
+                }
 
                 IReadOnlyList<AccountSettings> accounts;
                 string? configState = null;
@@ -102,7 +118,9 @@ internal static class FetchCommand
                     accounts = [new AccountSettings($"{settings.User}@{settings.Host}", settings, () => password, destination, policy)];
                 }
 
-                string state = result.GetValue(statePath) is { } s ? Path.GetFullPath(FetchConfig.ExpandHome(s)) : configState ?? SqliteFetchStateStore.DefaultPath;
+                using StateLocation state = StateLocation.From(result.GetValue(statePath), configState, leaseDuration);
+                if (leaseDuration is not null && !state.IsPostgreSql)
+                    throw new CliException(ExitCodes.Usage, "--lease goes with a PostgreSQL --state (postgres://…): a SQLite state is locked by a file lock, which needs no lease");
                 if (every is { } daemonInterval)
                     return await FetchDaemonMode.RunAsync(accounts, reread, result.GetValue(config), state, parallelAccounts ?? configParallel ?? 4, daemonInterval, result.GetValue(quiet), console, cancellationToken);
                 OutputMode mode = json ? OutputMode.Json : result.GetValue(quiet) ? OutputMode.Quiet : console.IsTerminal ? OutputMode.Live : OutputMode.Lines;

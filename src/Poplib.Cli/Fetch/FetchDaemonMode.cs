@@ -4,6 +4,9 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Poplib.Fetch;
 using Poplib.Fetch.Hosting;
+using Poplib.Fetch.PostgreSql;
+using Poplib.Fetch.PostgreSql.Hosting;
+using Poplib.Fetch.PostgreSql.Workers;
 using Poplib.Fetch.Scheduling;
 using Poplib.Fetch.State;
 
@@ -23,37 +26,29 @@ internal static class FetchDaemonMode
     /// <param name="accounts">The accounts as read at start (already checked).</param>
     /// <param name="reload">Reads the accounts again (the config file), or null for the one-account form.</param>
     /// <param name="configFile">The config file to watch for changes, or null.</param>
-    /// <param name="statePath">The state database.</param>
+    /// <param name="state">The state: a SQLite file, or a PostgreSQL database (each run then holds its account by a lease).</param>
     /// <param name="parallel">How many accounts may run at once.</param>
     /// <param name="interval">The interval of accounts that set none.</param>
     /// <param name="quiet">Log warnings and errors only.</param>
     /// <param name="console">The console.</param>
     /// <param name="cancellationToken">Cancelled by SIGTERM or Ctrl-C.</param>
     public static async Task<int> RunAsync(IReadOnlyList<AccountSettings> accounts, Func<IReadOnlyList<AccountSettings>>? reload, string? configFile,
-        string statePath, int parallel, TimeSpan interval, bool quiet, CliConsole console, CancellationToken cancellationToken)
+        StateLocation state, int parallel, TimeSpan interval, bool quiet, CliConsole console, CancellationToken cancellationToken)
     {
         IReadOnlyList<FetchAccount> ToEngine(IReadOnlyList<AccountSettings> settings) =>
             [.. settings.Select(a => a.ToFetchAccount(a.ReadPassword(), console))];
 
         IReadOnlyList<FetchAccount>? first = ToEngine(accounts); // passwords read before the host starts: a prompt comes first
         // The state opens now, so that a state the daemon could not use is an error with its exit code before it starts.
-        SqliteFetchStateStore.Open(statePath).Dispose();
-        HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.UseUtcTimestamp = true;
-            o.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss'Z' ";
-        });
-        builder.Logging.SetMinimumLevel(quiet ? LogLevel.Warning : LogLevel.Information);
-        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
-        builder.Services.AddSystemd(); // Type=notify and journal-formatted logs when systemd started us; nothing otherwise
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = StopGracePeriod + TimeSpan.FromSeconds(5));
+        state.Check();
+        HostApplicationBuilder builder = NewHost(quiet);
         builder.Services.AddPop3Fetch(options =>
         {
             options.AccountSource = () => Interlocked.Exchange(ref first, null) ?? (reload is null ? ToEngine(accounts) : Reread(reload, ToEngine));
-            options.StatePath = statePath;
+            if (state.IsPostgreSql)
+                options.StateStore = state.OpenStore;
+            else
+                options.StatePath = state.Value;
             options.DefaultInterval = interval;
             options.Scheduler = new FetchSchedulerOptions { MaxConcurrentRuns = parallel, StopGracePeriod = StopGracePeriod };
         });
@@ -78,6 +73,54 @@ internal static class FetchDaemonMode
         if (daemon.ExecuteTask is { IsFaulted: true } failed)
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed.Exception!.InnerException!);
         return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// <c>poplib fetch --daemon --state postgres://…</c> without <c>--config</c>: one worker of a fleet, running the accounts of
+    /// the database's table (put there by <c>--sync-accounts</c>) that no other worker holds, until SIGTERM or Ctrl-C.
+    /// </summary>
+    public static async Task<int> RunWorkerAsync(StateLocation state, int parallel, bool quiet, CancellationToken cancellationToken)
+    {
+        PostgreSqlFetchDatabase database = state.Database; // opened (and migrated) now: a database it cannot use is an error with its exit code
+        HostApplicationBuilder builder = NewHost(quiet);
+        builder.Services.AddSingleton(sp => new PostgreSqlFetchWorkerService(database, new PostgreSqlFetchWorkerOptions
+        {
+            MaxConcurrentRuns = parallel,
+            StopGracePeriod = StopGracePeriod,
+            Logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("Poplib.Fetch.Worker"),
+        }));
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<PostgreSqlFetchWorkerService>());
+        using IHost host = builder.Build();
+        PostgreSqlFetchWorkerService worker = host.Services.GetRequiredService<PostgreSqlFetchWorkerService>(); // RunAsync disposes the services
+        try
+        {
+            await host.RunAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+
+        if (worker.ExecuteTask is { IsFaulted: true } failed)
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed.Exception!.InnerException!);
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>The generic host both daemon forms run in: one-line UTC logs, systemd's notify protocol when systemd started us.</summary>
+    private static HostApplicationBuilder NewHost(bool quiet)
+    {
+        HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.UseUtcTimestamp = true;
+            o.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss'Z' ";
+        });
+        builder.Logging.SetMinimumLevel(quiet ? LogLevel.Warning : LogLevel.Information);
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Services.AddSystemd(); // Type=notify and journal-formatted logs when systemd started us; nothing otherwise
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = StopGracePeriod + TimeSpan.FromSeconds(5));
+        return builder;
     }
 
     /// <summary>The accounts read again; a mistake in the config is a configuration failure with the reader's message (the daemon logs it and keeps the old accounts).</summary>

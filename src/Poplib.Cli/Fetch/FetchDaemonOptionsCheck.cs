@@ -61,7 +61,7 @@ internal static class FetchDaemonOptionsCheck
             names = [.. names.Where(selected.Contains)];
         }
 
-        string state = result.GetValue(statePath) is { } s ? Path.GetFullPath(FetchConfig.ExpandHome(s)) : configState ?? SqliteFetchStateStore.DefaultPath;
+        using StateLocation state = StateLocation.From(result.GetValue(statePath), configState);
         return FetchStatusReport.Print(state, names, json, console);
     }
 }

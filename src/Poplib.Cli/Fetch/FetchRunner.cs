@@ -26,7 +26,7 @@ internal enum OutputMode
 /// </summary>
 internal static class FetchRunner
 {
-    public static async Task<int> RunAsync(IReadOnlyList<AccountSettings> accounts, string statePath, int parallel, OutputMode mode, CliConsole console, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(IReadOnlyList<AccountSettings> accounts, StateLocation state, int parallel, OutputMode mode, CliConsole console, CancellationToken cancellationToken)
     {
         IFetchProgress progress = mode switch
         {
@@ -68,7 +68,7 @@ internal static class FetchRunner
                 await gate.WaitAsync(CancellationToken.None);
                 try
                 {
-                    reports[i] = await RunOneAsync(account, statePath, hidden, console, progress, cancellationToken);
+                    reports[i] = await RunOneAsync(account, state, hidden, console, progress, cancellationToken);
                 }
                 finally
                 {
@@ -88,14 +88,14 @@ internal static class FetchRunner
         return code;
     }
 
-    private static async Task<AccountReport> RunOneAsync(AccountSettings account, string statePath, ChildEnvironment hidden, CliConsole console, IFetchProgress progress, CancellationToken cancellationToken)
+    private static async Task<AccountReport> RunOneAsync(AccountSettings account, StateLocation location, ChildEnvironment hidden, CliConsole console, IFetchProgress progress, CancellationToken cancellationToken)
     {
         if (cancellationToken.IsCancellationRequested)
             return Failed(account.Name, ExitCodes.Interrupted, "interrupted before it started", interrupted: true, progress);
-        SqliteFetchStateStore state;
+        IFetchStateStore state;
         try
         {
-            state = SqliteFetchStateStore.Open(statePath);
+            state = location.OpenStore();
         }
         catch (FetchException e)
         {

@@ -10,18 +10,14 @@ namespace Poplib.Cli.Fetch;
 /// </summary>
 internal static class FetchStatusReport
 {
-    /// <param name="statePath">The state database.</param>
+    /// <param name="state">The state: a SQLite file, or a PostgreSQL database (whose rows also say which worker holds each account).</param>
     /// <param name="accounts">The accounts of the config, in its order (those never run are shown too), or null for every recorded account.</param>
     /// <param name="json">One JSON document instead of a table.</param>
     /// <param name="console">The console.</param>
-    public static int Print(string statePath, IReadOnlyList<string>? accounts, bool json, CliConsole console)
+    public static int Print(StateLocation state, IReadOnlyList<string>? accounts, bool json, CliConsole console)
     {
-        IReadOnlyList<StoredAccountStatus> recorded = [];
-        if (File.Exists(statePath))
-        {
-            using SqliteFetchStateStore state = SqliteFetchStateStore.Open(statePath);
-            recorded = state.LoadAccountStatuses();
-        }
+        IReadOnlyList<StoredAccountStatus> recorded = state.LoadStatuses();
+        string statePath = state.Display;
 
         var byName = recorded.ToDictionary(s => s.Name, StringComparer.Ordinal);
         List<(string Name, StoredAccountStatus? Status)> rows = accounts is null
@@ -53,6 +49,8 @@ internal static class FetchStatusReport
                     else
                         writer.WriteNumber("intervalSeconds", s.Interval.TotalSeconds);
                     Time(writer, "updated", s?.Updated);
+                    Text(writer, "owner", s?.Owner);
+                    Time(writer, "leaseExpires", s?.LeaseExpires);
                     writer.WriteEndObject();
                 }
 
@@ -68,12 +66,20 @@ internal static class FetchStatusReport
             return ExitCodes.Ok;
         }
 
-        var table = new Table("ACCOUNT", "LAST RUN", "LAST SUCCESS", "NEXT RUN", "FAILURES", "LAST ERROR");
+        // A shared database says who runs each account: the worker holding its lease now (until when), or the last one.
+        bool fleet = state.IsPostgreSql;
+        var table = fleet
+            ? new Table("ACCOUNT", "LAST RUN", "LAST SUCCESS", "NEXT RUN", "FAILURES", "OWNER", "LEASE UNTIL", "LAST ERROR")
+            : new Table("ACCOUNT", "LAST RUN", "LAST SUCCESS", "NEXT RUN", "FAILURES", "LAST ERROR");
         foreach ((string name, StoredAccountStatus? s) in rows)
         {
-            table.Add(TerminalText.Safe(name), Show(s?.LastRunEnded ?? s?.LastRunStarted), Show(s?.LastSuccess), Show(s?.NextRun),
-                (s?.ConsecutiveFailures ?? 0).ToString(CultureInfo.InvariantCulture),
-                s is null ? "never run" : s.ConsecutiveFailures == 0 || s.LastError is null ? "-" : TerminalText.Safe(s.LastError));
+            string error = s is null || s.Runs == 0 && s.LastRunStarted is null ? "never run" : s.ConsecutiveFailures == 0 || s.LastError is null ? "-" : TerminalText.Safe(s.LastError);
+            string[] common = [TerminalText.Safe(name), Show(s?.LastRunEnded ?? s?.LastRunStarted), Show(s?.LastSuccess), Show(s?.NextRun),
+                (s?.ConsecutiveFailures ?? 0).ToString(CultureInfo.InvariantCulture)];
+            if (fleet)
+                table.Add([.. common, s?.Owner is { } owner ? TerminalText.Safe(owner) : "-", Show(s?.LeaseExpires), error]);
+            else
+                table.Add([.. common, error]);
         }
 
         table.WriteTo(console.Out);

@@ -95,7 +95,7 @@ internal sealed partial record FetchConfig(string? StatePath, int? Parallel, IRe
                     throw Error($"unknown setting \"{property.Name}\" (expected state, parallel, defaults, accounts)");
             }
 
-            string? state = root.TryGetProperty("state", out JsonElement s) ? ResolvePath(String(s, "state")) : null;
+            string? state = root.TryGetProperty("state", out JsonElement s) ? (String(s, "state") is var given && Poplib.Fetch.PostgreSql.PostgreSqlConnectionString.IsUrl(given) ? given : ResolvePath(given)) : null;
             int? parallel = root.TryGetProperty("parallel", out JsonElement p) ? Integer(p, "parallel", 1, 64) : null;
             JsonElement defaults = root.TryGetProperty("defaults", out JsonElement d) ? d : default;
             if (defaults.ValueKind is not (JsonValueKind.Undefined or JsonValueKind.Object))
