@@ -34,6 +34,26 @@ public static class PostgreSqlConnectionString
         }
     }
 
+    /// <summary>
+    /// The URL's <c>schema</c> parameter (<c>postgres://…/db?schema=fleet2</c>: the PostgreSQL schema Poplib's tables live in,
+    /// for several independent fleets in one database), or null.
+    /// </summary>
+    /// <param name="text">The URL or connection string.</param>
+    public static string? SchemaOf(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (!IsUrl(text) || text.IndexOf('?', StringComparison.Ordinal) is var query && query < 0)
+            return null;
+        foreach (string pair in text[(query + 1)..].Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            string[] kv = pair.Split('=', 2);
+            if (kv.Length == 2 && Uri.UnescapeDataString(kv[0]) == "schema")
+                return Uri.UnescapeDataString(kv[1]);
+        }
+
+        return null;
+    }
+
     /// <summary><paramref name="text"/> as it may be shown: the password replaced by <c>***</c> in either form.</summary>
     /// <param name="text">The URL or connection string.</param>
     public static string Masked(string text)
@@ -100,8 +120,10 @@ public static class PostgreSqlConnectionString
                 case "options":
                     builder.Options = value;
                     break;
+                case "schema":
+                    break; // Poplib's, not the connection's: SchemaOf
                 default:
-                    throw new FormatException($"the URL parameter \"{key}\" is not one Poplib knows (sslmode, application_name, connect_timeout, options); use an Npgsql connection string for others");
+                    throw new FormatException($"the URL parameter \"{key}\" is not one Poplib knows (sslmode, application_name, connect_timeout, options, schema); use an Npgsql connection string for others");
             }
         }
 

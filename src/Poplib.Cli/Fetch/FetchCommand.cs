@@ -3,6 +3,7 @@ using Poplib.Cli.Connection;
 using Poplib.Cli.Fetch.Config;
 using Poplib.Fetch;
 using Poplib.Fetch.Configuration;
+using Poplib.Fetch.PostgreSql;
 using Poplib.Fetch.State;
 
 namespace Poplib.Cli.Fetch;
@@ -67,6 +68,8 @@ internal static class FetchCommand
                 if (result.GetValue(status))
                     return FetchDaemonOptionsCheck.Status(result, config, only, statePath, json, console, debugLevel);
                 TimeSpan? leaseDuration = FleetOptions.Lease(result.GetValue(lease));
+                if (leaseDuration is not null && result.GetValue(statePath) is { } given && !PostgreSqlConnectionString.IsUrl(given))
+                    throw new CliException(ExitCodes.Usage, LeaseNeedsPostgreSql); // before any password is asked for
                 if (result.GetValue(syncAccounts))
                     return FleetOptions.Sync(result, config, statePath, leaseDuration, [daemon, only, maildir, mbox, mda, lmtp, limit, connection.Url, connection.Host], console, debugLevel);
                 TimeSpan? every = FetchDaemonOptionsCheck.Daemon(result, daemon, interval, [limit, connection.Json]);
@@ -120,7 +123,7 @@ internal static class FetchCommand
 
                 using StateLocation state = StateLocation.From(result.GetValue(statePath), configState, leaseDuration);
                 if (leaseDuration is not null && !state.IsPostgreSql)
-                    throw new CliException(ExitCodes.Usage, "--lease goes with a PostgreSQL --state (postgres://…): a SQLite state is locked by a file lock, which needs no lease");
+                    throw new CliException(ExitCodes.Usage, LeaseNeedsPostgreSql);
                 if (every is { } daemonInterval)
                     return await FetchDaemonMode.RunAsync(accounts, reread, result.GetValue(config), state, parallelAccounts ?? configParallel ?? 4, daemonInterval, result.GetValue(quiet), console, cancellationToken);
                 OutputMode mode = json ? OutputMode.Json : result.GetValue(quiet) ? OutputMode.Quiet : console.IsTerminal ? OutputMode.Live : OutputMode.Lines;
@@ -133,6 +136,8 @@ internal static class FetchCommand
         });
         return command;
     }
+
+    private const string LeaseNeedsPostgreSql = "--lease goes with a PostgreSQL --state (postgres://…): a SQLite state is locked by a file lock, which needs no lease";
 
     private static IReadOnlyList<AccountSettings> Select(IReadOnlyList<AccountSettings> accounts, string[] names)
     {

@@ -50,6 +50,7 @@ internal sealed class StateLocation : IDisposable
             return _database ??= PostgreSqlFetchDatabase.Open(new PostgreSqlFetchOptions
             {
                 ConnectionString = Value,
+                Schema = PostgreSqlConnectionString.SchemaOf(Value) ?? "poplib",
                 LeaseDuration = _lease ?? TimeSpan.FromMinutes(1),
             });
         }
