@@ -107,7 +107,7 @@ public sealed class FetchException : Exception
 
     /// <summary>Whether trying again later, unchanged, may succeed (the failure is the server's or the network's for now, or a lock).</summary>
     public bool IsTemporary => Failure is FetchFailure.Connection or FetchFailure.Timeout or FetchFailure.InUse or FetchFailure.LoginDelay
-        or FetchFailure.ServerTemporary or FetchFailure.AccountLocked or FetchFailure.DestinationBusy or FetchFailure.RunTimeExceeded or FetchFailure.Rejected;
+        or FetchFailure.ServerTemporary or FetchFailure.AccountLocked or FetchFailure.DestinationBusy or FetchFailure.RunTimeExceeded or FetchFailure.Rejected or FetchFailure.LeaseLost;
 
     /// <summary>For <see cref="FetchFailure.IdentityChanged"/>: what was found (the message without "nothing was fetched").</summary>
     public string? Finding { get; internal init; }

@@ -113,10 +113,13 @@ internal sealed class PostgreSqlLease : IFetchLease
         catch (Exception e) when (e is NpgsqlException or TimeoutException or IOException or InvalidOperationException or System.Net.Sockets.SocketException)
 #pragma warning restore CA1031
         {
+            // Try again soon — but give the lease up on time if the database stays away: the next tick is never later
+            // than the moment this process stops trusting it.
+            TimeSpan left = Duration - Margin - Stopwatch.GetElapsedTime(Volatile.Read(ref _renewedAt));
             lock (_gate)
             {
                 if (!_disposed)
-                    _timer.Change(TimeSpan.FromSeconds(1), RenewEvery);
+                    _timer.Change(left <= TimeSpan.Zero ? TimeSpan.Zero : left < TimeSpan.FromSeconds(1) ? left : TimeSpan.FromSeconds(1), RenewEvery);
             }
         }
         finally

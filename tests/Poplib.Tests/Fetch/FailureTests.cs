@@ -188,6 +188,6 @@ public sealed class FetchRunOutcomesTests
         foreach (FetchFailure failure in Enum.GetValues<FetchFailure>().Where(f => new FetchException(f, "x").IsTemporary))
             Assert.False(FetchFailures.IsPermanent(failure), failure.ToString());
         Assert.All(Enum.GetValues<FetchFailure>(), f =>
-            Assert.Equal(f is FetchFailure.AccountLocked or FetchFailure.Canceled, FetchFailures.IsNotTheAccountsFault(f)));
+            Assert.Equal(f is FetchFailure.AccountLocked or FetchFailure.Canceled or FetchFailure.LeaseLost, FetchFailures.IsNotTheAccountsFault(f)));
     }
 }
