@@ -23,22 +23,26 @@ public static class CertificateFile
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         byte[] bytes = Read(path);
         X509Certificate2Collection certificates = [];
+        bool pem = bytes.AsSpan().IndexOf("-----BEGIN"u8) >= 0;
         try
         {
-            if (bytes.AsSpan().IndexOf("-----BEGIN"u8) >= 0)
+            if (pem)
                 certificates.ImportFromPem(Encoding.ASCII.GetString(bytes));
             else if (bytes.Length > 0)
                 certificates.Add(X509CertificateLoader.LoadCertificate(bytes));
         }
         catch (CryptographicException e)
         {
-            throw new FormatException($"{path} holds a malformed certificate ({e.Message}); expected PEM (\"-----BEGIN CERTIFICATE-----\" blocks) or one DER certificate.", e);
+            // A PEM block that does not decode is a damaged certificate; bytes that are not DER are not a certificate at all.
+            throw pem ? new FormatException($"{path} holds a malformed certificate ({e.Message}); {Expected}", e) : NoCertificate(path, e);
         }
 
-        return certificates.Count > 0
-            ? certificates
-            : throw new FormatException($"{path} holds no certificate: expected PEM (\"-----BEGIN CERTIFICATE-----\" blocks) or one DER certificate.");
+        return certificates.Count > 0 ? certificates : throw NoCertificate(path, null);
     }
+
+    private const string Expected = "expected PEM (\"-----BEGIN CERTIFICATE-----\" blocks) or one DER certificate.";
+
+    private static FormatException NoCertificate(string path, Exception? inner) => new($"{path} holds no certificate: {Expected}", inner);
 
     private static byte[] Read(string path)
     {

@@ -30,6 +30,7 @@ public sealed class CertificateFileTests : IDisposable
 
     [Theory]
     [InlineData("empty.pem", "")]
+    [InlineData("sha256.txt", "sha256:AAAA\n")]
     [InlineData("key-only.pem", "-----BEGIN PRIVATE KEY-----\nMAA=\n-----END PRIVATE KEY-----\n")]
     [InlineData("garbage.pem", "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n")]
     [InlineData("text.crt", "hello, I am not a certificate\n")]
