@@ -237,21 +237,9 @@ public class CertificateTrustTests
         Pop3TestServer.Start(new Pop3TestServerOptions { Tls = mode, Certificate = certificate });
 
     /// <summary>Connects to localhost with TLS as the server offers it: from the first byte, or by STLS.</summary>
-    internal static async Task<Pop3Client> Open(bool async, Pop3TlsMode mode, Pop3TestServer server, Pop3ClientOptions options)
+    private static Task<Pop3Client> Open(bool async, Pop3TlsMode mode, Pop3TestServer server, Pop3ClientOptions options)
     {
         options.Timeout = TimeSpan.FromSeconds(10);
-        if (mode == Pop3TlsMode.Implicit)
-            return await Both.ConnectSsl(async, "localhost", server.Port, options);
-        Pop3Client client = await Both.Run(async, () => Pop3Client.Connect("localhost", server.Port, options), () => Pop3Client.ConnectAsync("localhost", server.Port, options));
-        try
-        {
-            await Both.Run(async, () => client.Stls(), () => client.StlsAsync());
-            return client;
-        }
-        catch
-        {
-            client.Dispose();
-            throw;
-        }
+        return Both.ConnectTls(async, "localhost", server.Port, mode == Pop3TlsMode.Implicit, options);
     }
 }

@@ -79,20 +79,6 @@ public class DovecotCertificateTests(DovecotFixture fixture)
         Timeout = TimeSpan.FromSeconds(20),
     };
 
-    private async Task<Pop3Client> Open(bool async, bool implicitTls, Pop3ClientOptions options)
-    {
-        if (implicitTls)
-            return await Both.ConnectSsl(async, "localhost", Dovecot.TlsPort, options);
-        Pop3Client client = await Both.Run(async, () => Pop3Client.Connect("localhost", Dovecot.PlainPort, options), () => Pop3Client.ConnectAsync("localhost", Dovecot.PlainPort, options));
-        try
-        {
-            await Both.Run(async, () => client.Stls(), () => client.StlsAsync());
-            return client;
-        }
-        catch
-        {
-            client.Dispose();
-            throw;
-        }
-    }
+    private Task<Pop3Client> Open(bool async, bool implicitTls, Pop3ClientOptions options) =>
+        Both.ConnectTls(async, "localhost", implicitTls ? Dovecot.TlsPort : Dovecot.PlainPort, implicitTls, options);
 }
