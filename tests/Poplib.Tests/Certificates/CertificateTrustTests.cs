@@ -26,6 +26,7 @@ public class CertificateTrustTests
         using Pop3Client client = await Open(async, mode, server, options);
 
         Assert.True(client.IsEncrypted);
+        Assert.Equal(2, client.ServerCertificateChain.Count);
         Assert.Equal(server.Certificate.RawData, client.ServerCertificateChain[0].RawData);
         Assert.Equal(TestPki.Shared.Root.RawData, client.ServerCertificateChain[^1].RawData);
         await Both.Run(async, () => client.Capa(), () => client.CapaAsync());
@@ -58,6 +59,20 @@ public class CertificateTrustTests
         var refused = await Assert.ThrowsAsync<Pop3CertificateException>(() => Open(async, mode, server, new Pop3ClientOptions()));
         Assert.Equal(Pop3CertificateFailure.Untrusted, refused.Reason);
         Assert.True(refused.PolicyErrors.HasFlag(SslPolicyErrors.RemoteCertificateChainErrors));
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public async Task An_expired_certificate_from_a_trusted_root_is_refused_the_chain_is_still_checked(bool async, Pop3TlsMode mode)
+    {
+        X509Certificate2 expired = TestPki.Shared.Issue("localhost", notAfter: DateTimeOffset.UtcNow.AddMinutes(-5));
+        await using Pop3TestServer server = Start(mode, expired);
+        var options = new Pop3ClientOptions { TrustedCertificates = [TestPki.Shared.Root], PinnedCertificates = [CertificatePin.ForPublicKey(expired)] };
+
+        var refused = await Assert.ThrowsAsync<Pop3CertificateException>(() => Open(async, mode, server, options));
+
+        Assert.Equal(Pop3CertificateFailure.Untrusted, refused.Reason);
+        Assert.Contains("expired", refused.Message, StringComparison.OrdinalIgnoreCase);
     }
 
     [Theory]

@@ -38,7 +38,7 @@ internal sealed class TestPki
     public static ECDsa NewKey() => ECDsa.Create(ECCurve.NamedCurves.nistP256);
 
     /// <summary>A server certificate for <paramref name="host"/> (and 127.0.0.1 when it is localhost), signed by this CA, with its private key.</summary>
-    public X509Certificate2 Issue(string host, ECDsa? key = null)
+    public X509Certificate2 Issue(string host, ECDsa? key = null, DateTimeOffset? notAfter = null)
     {
         key ??= NewKey();
         var request = new CertificateRequest($"CN={host}", key, HashAlgorithmName.SHA256);
@@ -52,7 +52,7 @@ internal sealed class TestPki
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], critical: false));
         byte[] serial = BitConverter.GetBytes(Interlocked.Increment(ref s_serial));
         using X509Certificate2 issuerWithKey = Root.CopyWithPrivateKey(_rootKey);
-        using X509Certificate2 certificate = request.Create(issuerWithKey, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(90), serial);
+        using X509Certificate2 certificate = request.Create(issuerWithKey, DateTimeOffset.UtcNow.AddDays(-1), notAfter ?? DateTimeOffset.UtcNow.AddDays(90), serial);
         using X509Certificate2 withKey = certificate.CopyWithPrivateKey(key);
         // Through PKCS#12 so that SslStream can use the private key on every platform.
         return X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
