@@ -33,7 +33,7 @@ internal static partial class CliApp
     private static readonly HashSet<string> Flags = new(StringComparer.Ordinal)
     {
         "--ssl", "--starttls", "--no-starttls", "--insecure-skip-verify", "--allow-insecure-auth", "--verbose", "-v", "-vv", "--json", "--yes", "-y", "--help", "-h", "-?",
-        "--keep", "--delete", "--quiet", "-q", "--read-only",
+        "--keep", "--delete", "--quiet", "-q", "--read-only", "--show-certificate",
     };
 
     /// <summary>

@@ -42,6 +42,7 @@ internal static class ErrorReporter
                 "(APOP, CRAM-MD5 and SCRAM too). Use --ssl or --starttls; to log in without encryption anyway, add --allow-insecure-auth."),
         Pop3AuthenticationException auth => (ExitCodes.Authentication, auth.Message),
         Pop3ProtocolException protocol => (ExitCodes.Protocol, $"protocol error: {protocol.Message}"),
+        Pop3CertificateException certificate => (ExitCodes.Connection, $"TLS failed: {Certificate(certificate)}"),
         AuthenticationException tls => (ExitCodes.Connection, $"TLS failed: {tls.Message} (the certificate is checked; see --ca-file, or --insecure-skip-verify for testing only)"),
         SocketException socket => (ExitCodes.Connection, $"cannot connect: {socket.Message}"),
         TimeoutException timeout => (ExitCodes.Connection, timeout.Message),
@@ -54,6 +55,23 @@ internal static class ErrorReporter
         _ => (ExitCodes.Internal, $"unexpected error: {error.Message}"),
     };
 
+
+    /// <summary>A refused certificate in the command line's words: what the server presented, and which option to use.</summary>
+    private static string Certificate(Pop3CertificateException refused)
+    {
+        string presented = $"public key {refused.PublicKeyPin}, certificate {refused.CertificateFingerprint}";
+        string subject = refused.Certificate is { } c ? $"{c.Subject}, issued by {c.Issuer}" : "";
+        return refused.Reason switch
+        {
+            Pop3CertificateFailure.Untrusted =>
+                $"the server's certificate is not trusted ({subject}; {presented}). If it is your own server, see it with 'poplib capa --show-certificate', " +
+                "check a fingerprint with its owner, then trust it with --ca-file FILE (its certificate or CA) and, if you like, pin it with --tls-fingerprint.",
+            Pop3CertificateFailure.PinMismatch =>
+                $"the server's certificate matches no --tls-fingerprint ({string.Join(", ", refused.ExpectedPins)}): it presented {presented} ({subject}). " +
+                "If the server's certificate was replaced on purpose, check the new fingerprint with its owner and update --tls-fingerprint; otherwise someone may be impersonating the server.",
+            _ => refused.Message,
+        };
+    }
 
     public static string Describe(Pop3ResponseCode code) => code switch
     {

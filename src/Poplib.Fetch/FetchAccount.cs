@@ -82,8 +82,9 @@ public sealed record FetchAccount
     }
 
     /// <summary>
-    /// Advanced: opens the session and logs in yourself (a SASL mechanism of your choice, certificate
-    /// pinning); null (the default): connect as <see cref="Host"/>, <see cref="Port"/>,
+    /// Advanced: opens the session and logs in yourself (a SASL mechanism of your choice; trusted roots and
+    /// certificate pins need no opener: <see cref="Pop3ClientOptions.TrustedCertificates"/> and
+    /// <see cref="Pop3ClientOptions.PinnedCertificates"/> in <see cref="ClientOptions"/>); null (the default): connect as <see cref="Host"/>, <see cref="Port"/>,
     /// <see cref="Tls"/> and <see cref="ClientOptions"/> say, then <see cref="Pop3Client.LoginAsync(string, string, CancellationToken)"/>.
     /// </summary>
     public FetchSessionOpener? OpenSession { get; init; }

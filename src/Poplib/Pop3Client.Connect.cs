@@ -55,7 +55,7 @@ public sealed partial class Pop3Client
         try
         {
             if (implicitTls)
-                await connection.StartTlsAsync(TlsOptions.For(host, options.SslOptions), async, cancellationToken).ConfigureAwait(false);
+                await connection.StartTlsAsync(client.CertificateCheck(options.SslOptions), async, cancellationToken).ConfigureAwait(false);
             transcript.Connected(host, port, implicitTls);
 
             Pop3Response greeting = await connection.ReadResponseAsync(async, cancellationToken).ConfigureAwait(false);

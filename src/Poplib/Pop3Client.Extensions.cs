@@ -1,6 +1,6 @@
 using System.Net.Security;
 using Poplib.Commands;
-using Poplib.Transport;
+using Poplib.Certificates;
 
 namespace Poplib;
 
@@ -147,8 +147,10 @@ public sealed partial class Pop3Client
                 : "The capabilities were not read (Pop3ClientOptions.QueryCapabilities is off): call Capa() before Stls().");
         }
 
+        // Settings that contradict each other are refused before the server is told to expect a handshake.
+        CertificateValidation validation = CertificateCheck(sslOptions ?? _options.SslOptions);
         Pop3Response response = await _connection.ExecuteAsync(Pop3Command.Create("STLS"), async, cancellationToken).ConfigureAwait(false);
-        await _connection.StartTlsAsync(TlsOptions.For(Host, sslOptions ?? _options.SslOptions), async, cancellationToken).ConfigureAwait(false);
+        await _connection.StartTlsAsync(validation, async, cancellationToken).ConfigureAwait(false);
         _connection.Transcript.Note($"TLS started ({SslProtocol})");
 
         // What the server said before TLS may have been forged by an attacker in the path; only

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Net.Security;
 using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using Poplib.Certificates;
 using Poplib.Diagnostics;
 using Poplib.Engine;
 
@@ -73,7 +75,14 @@ public sealed partial class Pop3Client : IDisposable, IAsyncDisposable
     public string? AuthenticationMethod { get; private set; }
 
     /// <summary>The server's TLS certificate, or <see langword="null"/> on a plain connection.</summary>
-    public System.Security.Cryptography.X509Certificates.X509Certificate? RemoteCertificate => _connection.SslStream?.RemoteCertificate;
+    public X509Certificate? RemoteCertificate => _connection.SslStream?.RemoteCertificate;
+
+    /// <summary>
+    /// The server's certificate first, then the rest of its chain as the handshake checked it (up to the
+    /// root that vouched for it); empty on a plain connection. For a certificate that was refused, see
+    /// <see cref="Pop3CertificateException.Chain"/>. <see cref="CertificatePin.ForPublicKey"/> gives its pins.
+    /// </summary>
+    public IReadOnlyList<X509Certificate2> ServerCertificateChain => _connection.CertificateChain;
 
     /// <summary>Whether the connection is open (not quit, disposed or broken by an error).</summary>
     public bool IsConnected => _connection.IsOpen;
@@ -101,6 +110,10 @@ public sealed partial class Pop3Client : IDisposable, IAsyncDisposable
             _connection.Transcript.DebugLevel = value;
         }
     }
+
+    /// <summary>The check of the server's certificate for a TLS handshake (implicit or STLS), under these options' trust and pins.</summary>
+    private CertificateValidation CertificateCheck(SslClientAuthenticationOptions? sslOptions) =>
+        CertificateValidation.Prepare(Host, sslOptions, _options.TrustedCertificates, [.. _options.PinnedCertificates]);
 
     /// <summary>
     /// Closes the connection without QUIT: deletions marked in this session are not committed. A

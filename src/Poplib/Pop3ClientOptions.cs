@@ -1,4 +1,5 @@
 using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 
 namespace Poplib;
@@ -42,6 +43,32 @@ public sealed class Pop3ClientOptions
     /// certificate's name check. Certificates are verified by default.
     /// </summary>
     public SslClientAuthenticationOptions? SslOptions { get; set; }
+
+    /// <summary>
+    /// Certificates trusted as roots besides the system's: a self-signed server's own certificate, or
+    /// the CA of a company, a NAS or a lab (load a PEM or DER file with <see cref="CertificateFile.Load"/>).
+    /// Nothing else is relaxed: the chain is still built and checked by the platform (validity dates,
+    /// signatures, the server-authentication purpose; <see cref="X509ChainTrustMode.CustomRootTrust"/>
+    /// with these as the roots when the system's roots do not vouch for the server), and the host name
+    /// must still match. Cannot be combined with a <see cref="SslClientAuthenticationOptions.RemoteCertificateValidationCallback"/>
+    /// or <see cref="SslClientAuthenticationOptions.CertificateChainPolicy"/> in <see cref="SslOptions"/>
+    /// (<see cref="ArgumentException"/> at connect): either of those decides trust by itself. A refused
+    /// certificate is a <see cref="Pop3CertificateException"/> that says what the server presented.
+    /// </summary>
+    public X509Certificate2Collection TrustedCertificates { get; set; } = [];
+
+    /// <summary>
+    /// Fingerprints the server's certificate must match, at least one of them, checked <em>in addition</em>
+    /// to the chain and the host name, never instead (as curl's <c>--pinnedpubkey</c>): a pin narrows
+    /// trust, it never widens it. Pin a self-signed server by trusting its certificate
+    /// (<see cref="TrustedCertificates"/>) and pinning it. A <see cref="CertificatePinKind.PublicKey"/> pin
+    /// survives a renewed certificate with the same key; a <see cref="CertificatePinKind.Certificate"/> pin does
+    /// not. A mismatch is a <see cref="Pop3CertificateException"/> (<see cref="Pop3CertificateFailure.PinMismatch"/>)
+    /// naming the pins and both fingerprints the server presented. Empty (the default): no pinning.
+    /// With a <see cref="SslClientAuthenticationOptions.RemoteCertificateValidationCallback"/> of yours,
+    /// the pins are checked after it accepts.
+    /// </summary>
+    public IList<CertificatePin> PinnedCertificates { get; set; } = [];
 
     /// <summary>
     /// Allow logging in over a connection that is not encrypted. Off by default: PASS, APOP and every
@@ -150,9 +177,20 @@ public sealed class Pop3ClientOptions
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxInMemoryMessageSize);
         ArgumentOutOfRangeException.ThrowIfNegative(MaxTopExcessOctets);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxInMemoryMessageSize, Array.MaxLength);
+        ArgumentNullException.ThrowIfNull(TrustedCertificates);
+        ArgumentNullException.ThrowIfNull(PinnedCertificates);
+        if (PinnedCertificates.Any(p => p is null))
+            throw new ArgumentException("A pinned certificate cannot be null.", nameof(PinnedCertificates));
         if (DebugLevel < 0)
             throw new ArgumentOutOfRangeException(nameof(DebugLevel), DebugLevel, "The debug level cannot be negative.");
     }
 
-    internal Pop3ClientOptions Clone() => (Pop3ClientOptions)MemberwiseClone();
+    // The collections are copied too: a caller who changes them after connecting changes no connection.
+    internal Pop3ClientOptions Clone()
+    {
+        var clone = (Pop3ClientOptions)MemberwiseClone();
+        clone.TrustedCertificates = TrustedCertificates is null ? null! : [.. TrustedCertificates];
+        clone.PinnedCertificates = PinnedCertificates is null ? null! : [.. PinnedCertificates];
+        return clone;
+    }
 }

@@ -27,7 +27,7 @@ internal static class DeleCommand
 
         int[] Chosen(ParseResult result) => result.GetValue(numbers)!.Distinct().Order().ToArray();
 
-        CommandRunner.SetMailAction(command, connection, console, _ => true, async (context, client) =>
+        CommandRunner.SetMailAction(command, connection, console, (_, _) => true, async (context, client) =>
         {
             int[] chosen = Chosen(context.Result);
 

@@ -41,7 +41,7 @@ internal static class RetrCommand
             ? throw new CliException(ExitCodes.Usage, $"{command.Name} --json needs -o FILE: without it the message itself goes to standard output")
             : null;
 
-        CommandRunner.SetMailAction(command, connection, console, _ => true, async (context, client) =>
+        CommandRunner.SetMailAction(command, connection, console, (_, _) => true, async (context, client) =>
         {
             int n = context.Result.GetValue(number);
             int? count = lines is null ? null : context.Result.GetValue(lines);

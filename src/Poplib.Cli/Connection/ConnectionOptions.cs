@@ -39,7 +39,18 @@ internal sealed class ConnectionOptions
         DefaultValueFactory = _ => null,
     };
 
-    public Option<string?> CaFile { get; } = new("--ca-file") { Description = "Trust this PEM certificate (e.g. a self-signed server's) besides the system's roots" };
+    public Option<string?> CaFile { get; } = new("--ca-file")
+    {
+        Description = "Trust the certificates in this file (PEM or DER: a self-signed server's, your own CA) besides the system's roots; the host name is still checked",
+    };
+
+    public Option<string[]> TlsFingerprint { get; } = new("--tls-fingerprint")
+    {
+        Description = "Also require the server's certificate to match this fingerprint (repeatable: any one matches): sha256:BASE64 of its public key, or sha256:HEX of the " +
+            "whole certificate, as 'poplib capa --show-certificate' prints them. Checked in addition to the chain, never instead: pin a self-signed server with --ca-file too",
+        Arity = ArgumentArity.OneOrMore,
+        AllowMultipleArgumentsPerToken = false,
+    };
 
     public Option<bool> InsecureSkipVerify { get; } = new("--insecure-skip-verify") { Description = "Accept ANY server certificate (testing only: anyone in the path can read your password)" };
 
@@ -58,7 +69,7 @@ internal sealed class ConnectionOptions
 
     public void AddTo(Command command)
     {
-        foreach (Option option in new Option[] { Url, Host, Port, Ssl, StartTls, NoStartTls, User, PasswordEnv, PasswordFile, PasswordCommand, Auth, CaFile, InsecureSkipVerify, AllowInsecureAuth, Timeout, Verbose, VeryVerbose, Json })
+        foreach (Option option in new Option[] { Url, Host, Port, Ssl, StartTls, NoStartTls, User, PasswordEnv, PasswordFile, PasswordCommand, Auth, CaFile, TlsFingerprint, InsecureSkipVerify, AllowInsecureAuth, Timeout, Verbose, VeryVerbose, Json })
             command.Add(option);
     }
 
@@ -111,9 +122,29 @@ internal sealed class ConnectionOptions
             DebugLevel: DebugLevel(result))
         {
             PasswordCommand = result.GetValue(PasswordCommand),
+            Pins = Pins(result.GetValue(TlsFingerprint)),
             // Neither TLS option given: TLS all the same whenever the server offers STLS.
             OpportunisticStartTls = !ssl && !result.GetValue(StartTls) && !result.GetValue(NoStartTls),
         };
+    }
+
+    /// <summary>The --tls-fingerprint values, read now: a mistyped pin is a usage error before anything connects.</summary>
+    internal static CertificatePin[] Pins(IEnumerable<string>? values, string where = "--tls-fingerprint")
+    {
+        var pins = new List<CertificatePin>();
+        foreach (string value in values ?? [])
+        {
+            try
+            {
+                pins.Add(CertificatePin.Parse(value));
+            }
+            catch (FormatException e)
+            {
+                throw new CliException(ExitCodes.Usage, $"{where}: {e.Message}", e);
+            }
+        }
+
+        return [.. pins];
     }
 }
 
@@ -135,6 +166,9 @@ internal sealed record ConnectionSettings(
 {
     /// <summary>Read the password from the first line this command prints.</summary>
     public string? PasswordCommand { get; init; }
+
+    /// <summary>The server's certificate must match one of these (--tls-fingerprint), besides passing the chain check.</summary>
+    public IReadOnlyList<CertificatePin> Pins { get; init; } = [];
 
     /// <summary>
     /// Switch to TLS with STLS whenever the server offers it (the command line's default), failing

@@ -27,6 +27,8 @@ internal static class SessionFactory
             DebugLevel = settings.DebugLevel,
             DebugWriter = console.Error,
             SslOptions = TlsSettings(settings, console.Error),
+            TrustedCertificates = settings.InsecureSkipVerify || settings.CaFile is null ? [] : Trusted(settings.CaFile),
+            PinnedCertificates = [.. settings.Pins],
         };
 
         if (login && settings.User is null)
@@ -88,7 +90,7 @@ internal static class SessionFactory
         {
             throw new CliException(ExitCodes.Connection, $"cannot connect to {where}: {Lowercase(e.Message)}", e);
         }
-        catch (AuthenticationException e) when (!e.Message.Contains("certificate", StringComparison.OrdinalIgnoreCase))
+        catch (AuthenticationException e) when (e is not Pop3CertificateException && !e.Message.Contains("certificate", StringComparison.OrdinalIgnoreCase))
         {
             throw new CliException(ExitCodes.Connection,
                 $"TLS failed with {where}: the server did not answer in TLS ({e.Message}). If this is a plain POP3 port (110), use pop:// (without --ssl), with --starttls", e);
@@ -114,35 +116,37 @@ internal static class SessionFactory
             ? LoginMethods.LoginAsync(client, method, user, password, cancellationToken)
             : throw new CliException(ExitCodes.Usage, $"unknown --auth method '{method}' ({LoginMethods.Names})");
 
+    /// <summary>
+    /// The --insecure-skip-verify override, the only TLS setting of the command line's own: the chain
+    /// and the host name are not checked (pins, when given, still are, as curl's --pinnedpubkey with -k).
+    /// </summary>
     private static SslClientAuthenticationOptions? TlsSettings(ConnectionSettings settings, TextWriter stderr)
     {
-        if (settings.InsecureSkipVerify)
-        {
-            stderr.WriteLine("poplib: WARNING: --insecure-skip-verify: the server's certificate is NOT checked. Anyone between you and the server can read and change everything, including your password.");
-            // The user asked for exactly this, by name, and was warned above.
-#pragma warning disable CA5359
-            return new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = (_, _, _, _) => true };
-#pragma warning restore CA5359
-        }
-
-        if (settings.CaFile is null)
+        if (!settings.InsecureSkipVerify)
             return null;
+        stderr.WriteLine(settings.Pins.Count > 0
+            ? "poplib: WARNING: --insecure-skip-verify: the server's certificate chain and host name are NOT checked, only --tls-fingerprint."
+            : "poplib: WARNING: --insecure-skip-verify: the server's certificate is NOT checked. Anyone between you and the server can read and change everything, including your password.");
+        // The user asked for exactly this, by name, and was warned above.
+#pragma warning disable CA5359
+        return new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = (_, _, _, _) => true };
+#pragma warning restore CA5359
+    }
 
-        X509Certificate2Collection trusted;
+    /// <summary>The --ca-file certificates (PEM or DER), read by the library's loader; a file that holds none is a usage error naming it.</summary>
+    private static X509Certificate2Collection Trusted(string file)
+    {
         try
         {
-            trusted = TrustedCertificates.Load(settings.CaFile);
+            return CertificateFile.Load(file);
         }
-        catch (InvalidDataException)
+        catch (FormatException e)
         {
-            throw new CliException(ExitCodes.Usage, $"--ca-file {settings.CaFile} holds no PEM certificate (a \"-----BEGIN CERTIFICATE-----\" block)");
+            throw new CliException(ExitCodes.Usage, $"--ca-file {e.Message}", e);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new CliException(ExitCodes.Usage, $"cannot read --ca-file {settings.CaFile}: {e.Message}", e);
+            throw new CliException(ExitCodes.Usage, $"cannot read --ca-file {file}: {e.Message}", e);
         }
-
-        // The system's roots and the given certificates: a server passes if either vouches for it.
-        return TrustedCertificates.Trusting(trusted);
     }
 }

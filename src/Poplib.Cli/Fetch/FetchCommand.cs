@@ -92,7 +92,7 @@ internal static class FetchCommand
                 Func<IReadOnlyList<AccountSettings>>? reread = null;
                 if (result.GetValue(config) is { } file)
                 {
-                    foreach (Option option in new Option[] { connection.Url, connection.Host, connection.User, connection.PasswordEnv, connection.PasswordFile, connection.PasswordCommand, maildir, mbox, mda, lmtp, lmtpRcpt })
+                    foreach (Option option in new Option[] { connection.Url, connection.Host, connection.User, connection.PasswordEnv, connection.PasswordFile, connection.PasswordCommand, connection.CaFile, connection.TlsFingerprint, maildir, mbox, mda, lmtp, lmtpRcpt })
                     {
                         if (result.GetResult(option) is not null)
                             throw new CliException(ExitCodes.Usage, $"{option.Name} cannot be combined with --config: set it in the config file");

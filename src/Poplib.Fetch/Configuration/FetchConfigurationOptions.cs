@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
 using Poplib.Fetch.Connection;
 
 namespace Poplib.Fetch.Configuration;
@@ -102,8 +102,15 @@ public sealed class FetchAccountOptions
     /// <summary>How to log in (<c>auth</c>): see <see cref="FetchAccount.LoginMethod"/>.</summary>
     public string? Auth { get; set; }
 
-    /// <summary>A PEM file of certificates trusted besides the system's roots (<c>caFile</c>): a self-signed server's, a company CA.</summary>
+    /// <summary>A PEM or DER file of certificates trusted besides the system's roots (<c>caFile</c>): a self-signed server's, a company CA; see <see cref="Pop3ClientOptions.TrustedCertificates"/>.</summary>
     public string? CaFile { get; set; }
+
+    /// <summary>
+    /// Fingerprints the server's certificate must match, one of them, in addition to the chain check (<c>tlsFingerprints</c>):
+    /// <c>sha256:BASE64</c> of its public key or <c>sha256:HEX</c> of the certificate, see <see cref="CertificatePin"/>;
+    /// an account's own list replaces the defaults' list.
+    /// </summary>
+    public string[]? TlsFingerprints { get; set; }
 
     /// <summary>Refused here when true (<c>insecureSkipVerify</c>): trust the certificate with <see cref="CaFile"/> instead.</summary>
     public bool? InsecureSkipVerify { get; set; }
@@ -173,6 +180,7 @@ public sealed class FetchAccountOptions
             Password = Password ?? defaults.Password,
             Auth = Auth ?? defaults.Auth,
             CaFile = CaFile ?? defaults.CaFile,
+            TlsFingerprints = TlsFingerprints ?? defaults.TlsFingerprints,
             InsecureSkipVerify = InsecureSkipVerify ?? defaults.InsecureSkipVerify,
             AllowInsecureAuth = AllowInsecureAuth ?? defaults.AllowInsecureAuth,
             Timeout = Timeout ?? defaults.Timeout,
@@ -193,16 +201,28 @@ public sealed class FetchAccountOptions
         };
     }
 
-    /// <summary>TLS settings trusting the PEM certificates in <paramref name="path"/> besides the system's roots.</summary>
-    private static SslClientAuthenticationOptions Trust(string where, string path)
+    /// <summary>The certificates in <paramref name="path"/>, trusted besides the system's roots.</summary>
+    private static X509Certificate2Collection Trust(string where, string path)
     {
         try
         {
-            return TrustedCertificates.Trusting(TrustedCertificates.Load(path));
+            return CertificateFile.Load(path);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or InvalidDataException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
         {
             throw FetchConfigurationOptions.Error($"{where}: cannot use {path}: {e.Message}");
+        }
+    }
+
+    private static CertificatePin[] Pins(string where, string[]? fingerprints)
+    {
+        try
+        {
+            return [.. (fingerprints ?? []).Select(CertificatePin.Parse)];
+        }
+        catch (FormatException e)
+        {
+            throw FetchConfigurationOptions.Error($"{where}: {e.Message}");
         }
     }
 
@@ -227,7 +247,8 @@ public sealed class FetchAccountOptions
         // configured to do it would do it silently for months. Trust the server's certificate instead.
         if (InsecureSkipVerify == true)
             throw FetchConfigurationOptions.Error($"{Where("insecureSkipVerify")} is not taken here: give the server's certificate (or its CA) as \"caFile\" instead");
-        SslClientAuthenticationOptions? trust = CaFile is null ? null : Trust(Where("caFile"), CaFile);
+        X509Certificate2Collection trusted = CaFile is null ? [] : Trust(Where("caFile"), CaFile);
+        CertificatePin[] pins = Pins(Where("tlsFingerprints"), TlsFingerprints);
         if (Timeout is < 1 or > 86400)
             throw FetchConfigurationOptions.Error($"{Where("timeout")} must be a whole number from 1 to 86400");
 
@@ -243,7 +264,8 @@ public sealed class FetchAccountOptions
             {
                 Timeout = TimeSpan.FromSeconds(Timeout ?? 60),
                 AllowInsecureAuthentication = AllowInsecureAuth == true,
-                SslOptions = trust,
+                TrustedCertificates = trusted,
+                PinnedCertificates = pins,
             },
             LoginMethod = Auth,
             SecretVariables = Password?.Env is { } variable ? [variable] : [],

@@ -128,7 +128,7 @@ internal static class MailboxListing
         await foreach (Pop3BatchMessage head in client.TopManyAsync(messages.Select(m => m.Number), 0, cancellationToken).ConfigureAwait(false))
         {
             if (!head.IsOk)
-                throw head.Error!;
+                throw head.Error;
             (byte[] header, string digest) = await ReadHeaderAsync(head.Content, cancellationToken).ConfigureAwait(false);
             yield return (head.Number, header, digest);
         }

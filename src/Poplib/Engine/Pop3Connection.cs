@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Net.Security;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Poplib.Certificates;
 using Poplib.Commands;
 using Poplib.Diagnostics;
 using Poplib.Framing;
@@ -52,6 +54,9 @@ internal sealed class Pop3Connection : IDisposable
     public bool IsEncrypted => _transport.IsEncrypted;
 
     public SslStream? SslStream => _transport.SslStream;
+
+    /// <summary>The server's certificate and the rest of its chain, as checked in the TLS handshake; empty before TLS.</summary>
+    public IReadOnlyList<X509Certificate2> CertificateChain { get; private set; } = [];
 
     public Pop3Transcript Transcript => _transcript;
 
@@ -333,7 +338,7 @@ internal sealed class Pop3Connection : IDisposable
     }
 
     /// <summary>Switches to TLS after the server's <c>+OK</c> to STLS.</summary>
-    public async ValueTask StartTlsAsync(SslClientAuthenticationOptions options, bool async, CancellationToken cancellationToken)
+    public async ValueTask StartTlsAsync(CertificateValidation validation, bool async, CancellationToken cancellationToken)
     {
         ThrowIfClosed();
         // Anything already received after "+OK" arrived in plaintext but would be read as if it came
@@ -342,12 +347,17 @@ internal sealed class Pop3Connection : IDisposable
             throw Fail($"The server sent {_reader.BufferedCount} unexpected bytes after its reply to STLS, before the TLS handshake; refusing them (possible STARTTLS injection).");
         try
         {
-            await _transport.StartTlsAsync(options, async, cancellationToken).ConfigureAwait(false);
+            await _transport.StartTlsAsync(validation.Options, async, cancellationToken).ConfigureAwait(false);
+            CertificateChain = validation.Chain;
         }
         catch (Exception e)
         {
-            Close(e);
-            throw;
+            // A certificate this client refused is said as such, with what the server presented.
+            Exception error = validation.Refusal(e) ?? e;
+            Close(error);
+            if (ReferenceEquals(error, e))
+                throw;
+            throw error;
         }
     }
 

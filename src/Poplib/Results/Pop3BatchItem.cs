@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace Poplib;
 
 /// <summary>The outcome of one command of a pipelined batch (for example one DELE of <see cref="Pop3Client.DeleMany"/>).</summary>
@@ -16,8 +18,9 @@ public class Pop3BatchItem
     /// <summary>The server's reply.</summary>
     public Pop3Response Response { get; }
 
-    /// <summary>Whether the server answered <c>+OK</c>.</summary>
-    public bool IsOk => Response.IsOk;
+    /// <summary>Whether the server answered <c>+OK</c>; when not, <see cref="Error"/> holds the <c>-ERR</c> (the compiler knows it: no <c>!</c> needed).</summary>
+    [MemberNotNullWhen(false, nameof(Error))]
+    public bool IsOk => Error is null;
 
     /// <summary>The <c>-ERR</c> as an exception, ready to throw or log; <see langword="null"/> on success.</summary>
     public Pop3CommandException? Error { get; }

@@ -6,20 +6,18 @@ namespace Poplib.Transport;
 internal static class TlsOptions
 {
     /// <summary>
-    /// Returns settings whose TargetHost (SNI and the certificate name check) is the connected host
-    /// unless the caller named another. Validation stays the platform's default — chain and host
-    /// name — unless the caller supplied a callback.
+    /// Returns a copy of the settings (the handshake's validation is set on it, never on the caller's
+    /// object) whose TargetHost (SNI and the certificate name check) is the connected host unless the
+    /// caller named another.
     /// </summary>
     public static SslClientAuthenticationOptions For(string host, SslClientAuthenticationOptions? given)
     {
         if (given is null)
             return new SslClientAuthenticationOptions { TargetHost = host };
-        if (!string.IsNullOrEmpty(given.TargetHost))
-            return given;
 
         var copy = new SslClientAuthenticationOptions
         {
-            TargetHost = host,
+            TargetHost = string.IsNullOrEmpty(given.TargetHost) ? host : given.TargetHost,
             AllowRenegotiation = given.AllowRenegotiation,
             AllowTlsResume = given.AllowTlsResume,
             ApplicationProtocols = given.ApplicationProtocols,

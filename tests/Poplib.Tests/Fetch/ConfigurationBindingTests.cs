@@ -143,6 +143,42 @@ public sealed class ConfigurationBindingTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task A_bound_account_checks_its_tlsFingerprints_in_addition_to_its_caFile()
+    {
+        await using Pop3TestServer server = await Pop3TestServer.StartAsync(new Pop3TestServerOptions { Tls = Pop3TlsMode.Implicit });
+        server.AddUser("alice", "pinned-secret", Pop3Mailbox.FromMessages([Encoding.ASCII.GetBytes("Subject: one\r\n\r\nbody\r\n")]));
+        string ca = Path.Combine(_folder, "pinned-ca.pem");
+        File.WriteAllText(ca, server.Certificate.ExportCertificatePem());
+        Environment.SetEnvironmentVariable("POPLIB_BINDING_PIN_PW", "pinned-secret");
+        string right = CertificatePin.ForPublicKey(server.Certificate).ToString();
+        string wrong = CertificatePin.ForCertificate(Poplib.Tests.Infrastructure.TestPki.Shared.Issue("localhost")).ToString();
+
+        FetchAccount Bound(string? caFile, string pin) => Assert.Single(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["defaults:tlsFingerprints:0"] = wrong,
+            ["accounts:0:host"] = "localhost",
+            ["accounts:0:port"] = server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["accounts:0:user"] = "alice",
+            ["accounts:0:password:env"] = "POPLIB_BINDING_PIN_PW",
+            ["accounts:0:caFile"] = caFile,
+            ["accounts:0:tlsFingerprints:0"] = pin,
+            ["accounts:0:maildir"] = Path.Combine(_folder, "mail-pinned"),
+        }).Build().Get<FetchConfigurationOptions>()!.ToAccounts());
+
+        using var state = Poplib.Fetch.State.SqliteFetchStateStore.Open(Path.Combine(_folder, "state", "pinned.sqlite"));
+        // A pin alone does not make a self-signed certificate trusted, and a wrong pin refuses a trusted one.
+        FetchException untrusted = await Assert.ThrowsAsync<FetchException>(() => new Fetcher(Bound(null, right), state).RunAsync());
+        Assert.Equal(FetchFailure.Tls, untrusted.Failure);
+        FetchException mismatch = await Assert.ThrowsAsync<FetchException>(() => new Fetcher(Bound(ca, wrong), state).RunAsync());
+        Assert.Equal(FetchFailure.Tls, mismatch.Failure);
+        Assert.Equal(Pop3CertificateFailure.PinMismatch, Assert.IsType<Pop3CertificateException>(mismatch.InnerException).Reason);
+
+        FetchAccount pinned = Bound(ca, right);
+        Assert.Equal([CertificatePin.Parse(right)], pinned.ClientOptions!.PinnedCertificates);
+        Assert.Equal(1, (await new Fetcher(pinned, state).RunAsync()).Delivered);
+    }
+
     [Theory]
     [InlineData("security", "ssl", "\"security\" must be tls, starttls or none")]
     [InlineData("onUidlReset", "maybe", "\"onUidlReset\" must be one of")]
@@ -156,6 +192,7 @@ public sealed class ConfigurationBindingTests : IDisposable
     [InlineData("auth", "kerberos", "\"auth\": unknown login method \"kerberos\"")]
     [InlineData("insecureSkipVerify", "true", "\"insecureSkipVerify\" is not taken here")]
     [InlineData("caFile", "/nonexistent/ca.pem", "\"caFile\": cannot use /nonexistent/ca.pem")]
+    [InlineData("tlsFingerprints:0", "sha256:nope", "\"tlsFingerprints\": 'sha256:nope' is not a certificate fingerprint")]
     public void Mistakes_are_Configuration_failures_naming_the_account_and_the_key(string key, string value, string expected)
     {
         IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>

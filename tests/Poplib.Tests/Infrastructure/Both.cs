@@ -20,6 +20,24 @@ internal static class Both
     public static Task<Pop3Client> ConnectSsl(bool async, string host, int port, Pop3ClientOptions? options = null) =>
         Run(async, () => Pop3Client.ConnectSsl(host, port, options), () => Pop3Client.ConnectSslAsync(host, port, options));
 
+    /// <summary>Connects to <paramref name="host"/> with TLS: from the first byte, or by STLS after the greeting.</summary>
+    public static async Task<Pop3Client> ConnectTls(bool async, string host, int port, bool implicitTls, Pop3ClientOptions options)
+    {
+        if (implicitTls)
+            return await ConnectSsl(async, host, port, options);
+        Pop3Client client = await Run(async, () => Pop3Client.Connect(host, port, options), () => Pop3Client.ConnectAsync(host, port, options));
+        try
+        {
+            await Run(async, () => client.Stls(), () => client.StlsAsync());
+            return client;
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Connects and logs in with USER alice / PASS secret (what <c>ScriptedServer.Script.LoggedIn</c> expects).</summary>
     public static async Task<Pop3Client> LogIn(bool async, int port, Pop3ClientOptions? options = null)
     {

@@ -21,7 +21,8 @@ public sealed class DovecotInstance : IDisposable
         Host = env["HOST"];
         PlainPort = int.Parse(env["PLAIN_PORT"]);
         TlsPort = int.Parse(env["TLS_PORT"]);
-        Certificate = X509CertificateLoader.LoadCertificateFromFile(env["CERT"]);
+        CertificateFile = env["CERT"];
+        Certificate = X509CertificateLoader.LoadCertificateFromFile(CertificateFile);
         LmtpPort = env.TryGetValue("LMTP_PORT", out string? lmtp) ? int.Parse(lmtp) : 0;
         LmtpSocket = env.GetValueOrDefault("LMTP_SOCKET");
         HomeRoot = env["HOME_ROOT"];
@@ -42,6 +43,9 @@ public sealed class DovecotInstance : IDisposable
 
     /// <summary>The instance's self-signed certificate (CN=localhost; SANs localhost, 127.0.0.1 and 127.0.0.2).</summary>
     public X509Certificate2 Certificate { get; }
+
+    /// <summary>The PEM file of <see cref="Certificate"/>, as openssl wrote it.</summary>
+    public string CertificateFile { get; }
 
     /// <summary>With <c>start --lmtp</c>: Dovecot's LMTP port on <see cref="Host"/> (else 0) and its Unix socket (else null).</summary>
     public int LmtpPort { get; }

@@ -152,7 +152,8 @@ public class DovecotTests(DovecotFixture fixture)
     [InlineData(true)]
     public async Task Implicit_tls_rejects_the_self_signed_certificate_by_default(bool async)
     {
-        await Assert.ThrowsAsync<AuthenticationException>(() => Both.ConnectSsl(async, "localhost", Dovecot.TlsPort));
+        var error = await Assert.ThrowsAsync<Pop3CertificateException>(() => Both.ConnectSsl(async, "localhost", Dovecot.TlsPort));
+        Assert.Equal(Pop3CertificateFailure.Untrusted, error.Reason);
     }
 
     [DovecotTheory]

@@ -47,7 +47,8 @@ public abstract partial class InteropSuite
         }
 
         // The system's roots do not vouch for the lab's self-signed certificate.
-        await Assert.ThrowsAsync<AuthenticationException>(() => Both.ConnectSsl(async, Pop3Lab.Host, Server.TlsPort!.Value));
+        var untrusted = await Assert.ThrowsAsync<Pop3CertificateException>(() => Both.ConnectSsl(async, Pop3Lab.Host, Server.TlsPort!.Value));
+        Assert.Equal(Pop3CertificateFailure.Untrusted, untrusted.Reason);
 
         using Pop3Client client = await ConnectAsync(async, Link.ImplicitTls);
         Assert.True(client.IsEncrypted);

@@ -38,12 +38,12 @@ public class PipeliningTests
         if (async)
         {
             await foreach (Pop3BatchMessage message in client.RetrManyAsync([1, 2, 3]))
-                seen.Add(message.IsOk ? Read(message) : $"error {message.Number}: {message.Error!.ResponseCode}");
+                seen.Add(message.IsOk ? Read(message) : $"error {message.Number}: {message.Error.ResponseCode}");
         }
         else
         {
             foreach (Pop3BatchMessage message in client.RetrMany([1, 2, 3]))
-                seen.Add(message.IsOk ? Read(message) : $"error {message.Number}: {message.Error!.ResponseCode}");
+                seen.Add(message.IsOk ? Read(message) : $"error {message.Number}: {message.Error.ResponseCode}");
         }
 
         Assert.Equal([Message(1), "error 2: SysTemp", Message(3)], seen);
@@ -243,7 +243,9 @@ public class PipeliningTests
         IReadOnlyList<Pop3BatchItem> results = await Both.Run(async, () => client.DeleMany([1, 9, 2]), () => client.DeleManyAsync([1, 9, 2]));
         Assert.Equal([true, false, true], results.Select(r => r.IsOk));
         Assert.Equal([1, 9, 2], results.Select(r => r.Number));
-        Assert.Equal("no such message", results[1].Error!.ResponseText);
+        Pop3BatchItem refused = results[1];
+        Assert.False(refused.IsOk);
+        Assert.Equal("no such message", refused.Error.ResponseText);
         await Both.Run(async, client.Quit, () => client.QuitAsync());
         await server.VerifyAsync();
     }

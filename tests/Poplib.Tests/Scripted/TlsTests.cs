@@ -30,7 +30,8 @@ public class TlsTests
     {
         // poplib accepts any certificate unless told otherwise; we verify by default.
         await using var server = ScriptedServer.Start(s => s.Greet(), implicitTls: TestCertificates.Localhost);
-        await Assert.ThrowsAsync<AuthenticationException>(() => Both.ConnectSsl(async, "localhost", server.Port));
+        var error = await Assert.ThrowsAsync<Pop3CertificateException>(() => Both.ConnectSsl(async, "localhost", server.Port));
+        Assert.Equal(Pop3CertificateFailure.Untrusted, error.Reason);
     }
 
     [Theory]
@@ -39,8 +40,9 @@ public class TlsTests
     public async Task Certificate_for_another_host_name_is_rejected(bool async)
     {
         await using var server = ScriptedServer.Start(s => s.Greet(), implicitTls: TestCertificates.OtherHost);
-        await Assert.ThrowsAsync<AuthenticationException>(() =>
+        var error = await Assert.ThrowsAsync<Pop3CertificateException>(() =>
             Both.ConnectSsl(async, "localhost", server.Port, TestCertificates.TrustingOptions(TestCertificates.OtherHost)));
+        Assert.Equal(Pop3CertificateFailure.NameMismatch, error.Reason);
     }
 
     [Fact]
@@ -199,7 +201,7 @@ public class TlsTests
         // The server did its part of the handshake: nothing is waited for, nothing quoted.
         await using var server = ScriptedServer.Start(s => s.Greet(), implicitTls: TestCertificates.Localhost);
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
-        var error = await Assert.ThrowsAsync<AuthenticationException>(() => Both.ConnectSsl(async, "localhost", server.Port));
+        var error = await Assert.ThrowsAsync<Pop3CertificateException>(() => Both.ConnectSsl(async, "localhost", server.Port));
         Assert.DoesNotContain("plain text", error.Message);
         Assert.True(System.Diagnostics.Stopwatch.GetElapsedTime(start) < TimeSpan.FromMilliseconds(400));
     }

@@ -14,7 +14,7 @@ internal sealed partial record FetchConfig(string? StatePath, int? Parallel, IRe
 
     private static readonly HashSet<string> AccountFields = new(StringComparer.Ordinal)
     {
-        "name", "enabled", "host", "port", "security", "user", "password", "auth", "caFile", "insecureSkipVerify", "allowInsecureAuth",
+        "name", "enabled", "host", "port", "security", "user", "password", "auth", "caFile", "tlsFingerprints", "insecureSkipVerify", "allowInsecureAuth",
         "timeout", "maildir", "mbox", "mda", "lmtp", "lmtpRecipients", "policy", "maxSize", "oversize", "limit", "onUidlReset", "batch", "maxRunTime",
         "interval",
     };
@@ -165,6 +165,7 @@ internal sealed partial record FetchConfig(string? StatePath, int? Parallel, IRe
                 Timeout: TimeSpan.FromSeconds(timeout),
                 DebugLevel: debugLevel);
 
+            connection = connection with { Pins = Pins(fields.Get("tlsFingerprints"), Where("tlsFingerprints")) };
             SecretSource secret = Secret(name, fields.Get("password"));
             return new AccountSettings(name, connection, () => secret.Read(console), Destination(name, fields), Policy(name, fields))
             {
@@ -234,6 +235,25 @@ internal sealed partial record FetchConfig(string? StatePath, int? Parallel, IRe
                     DestinationKind.Mbox => FetchDestination.Mbox(target),
                     _ => FetchDestination.Command(target),
                 };
+        }
+
+        // "tlsFingerprints": an array of pins (or one pin as a string), read now so that a mistyped one is the config's mistake.
+        private CertificatePin[] Pins(JsonElement? value, string where)
+        {
+            string[] texts = value switch
+            {
+                null => [],
+                { ValueKind: JsonValueKind.Array } list => [.. list.EnumerateArray().Select(p => String(p, where))],
+                { } one => [String(one, where)],
+            };
+            try
+            {
+                return [.. texts.Select(CertificatePin.Parse)];
+            }
+            catch (FormatException e)
+            {
+                throw Error($"{where}: {e.Message}");
+            }
         }
 
         // "lmtpRecipients": an array of addresses (or one address as a string).
