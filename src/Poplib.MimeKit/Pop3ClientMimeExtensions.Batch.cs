@@ -81,7 +81,7 @@ public static partial class Pop3ClientMimeExtensions
         try
         {
             var body = (Pop3MessageStream)item.Content;
-            MimeMessage message = await MimeBodyParser.ParseMessageAsync(body, item.Number, client.MaxInMemoryMessageSize, options, async, cancellationToken).ConfigureAwait(false);
+            MimeMessage message = await MimeBodyParser.ParseMessageAsync(client, body, item.Number, options, async, cancellationToken).ConfigureAwait(false);
             return new Pop3MimeBatchMessage(item, message, formatError: null);
         }
         catch (Pop3MimeFormatException e)

@@ -50,7 +50,7 @@ public static partial class Pop3ClientMimeExtensions
     public static Task<HeaderList> TopHeadersAsync(this Pop3Client client, int number, ParserOptions? options, CancellationToken cancellationToken = default) =>
         RetrieveAsync(client, number, topLines: 0, options, MimeBodyParser.ParseHeadersAsync, async: true, cancellationToken).AsTask();
 
-    private delegate ValueTask<T> BodyParse<T>(Pop3MessageStream body, int number, long limit, ParserOptions? options, bool async, CancellationToken cancellationToken);
+    private delegate ValueTask<T> BodyParse<T>(Pop3Client client, Pop3MessageStream body, int number, ParserOptions? options, bool async, CancellationToken cancellationToken);
 
     /// <summary>Opens RETR (or TOP), parses the body, and disposes the stream, which skips whatever the parser left unread.</summary>
     private static async ValueTask<T> RetrieveAsync<T>(Pop3Client client, int number, int? topLines, ParserOptions? options, BodyParse<T> parse, bool async, CancellationToken cancellationToken)
@@ -65,7 +65,7 @@ public static partial class Pop3ClientMimeExtensions
         };
         try
         {
-            return await parse(body, number, client.MaxInMemoryMessageSize, options, async, cancellationToken).ConfigureAwait(false);
+            return await parse(client, body, number, options, async, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
