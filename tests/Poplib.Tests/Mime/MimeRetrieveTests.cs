@@ -187,6 +187,29 @@ public class MimeRetrieveTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
+    public async Task The_callers_parser_options_are_used_by_every_form(bool async)
+    {
+        // A raw Latin-1 subject is no UTF-8, so MimeKit decodes it with ParserOptions.CharsetEncoding.
+        byte[] latin1 = Encoding.Latin1.GetBytes("From: a@example.org\r\nSubject: Gr\u00fc\u00dfe\r\n\r\nbody\r\n");
+        Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
+        ParserOptions koi8 = ParserOptions.Default.Clone();
+        koi8.CharsetEncoding = Encoding.GetEncoding("koi8-r");
+        const string AsKoi8 = "GrЭъe";
+        var (server, client) = await Start(async, [latin1]);
+        await using (server)
+        using (client)
+        {
+            Assert.Equal("Grüße", (await Retr(async, client, 1)).Subject);
+            Assert.Equal(AsKoi8, (await Both.Run(async, () => client.RetrMimeMessage(1, koi8), () => client.RetrMimeMessageAsync(1, koi8, CancellationToken.None))).Subject);
+            Assert.Equal(AsKoi8, (await Both.Run(async, () => client.TopHeaders(1, koi8), () => client.TopHeadersAsync(1, koi8, CancellationToken.None)))[HeaderId.Subject]);
+            List<Pop3MimeBatchMessage> batch = async ? await client.RetrMimeMessagesAsync([1], koi8).ToListAsync() : client.RetrMimeMessages([1], koi8).ToList();
+            Assert.Equal(AsKoi8, Assert.Single(batch).Message.Subject);
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
     public async Task The_in_memory_limit_applies_and_closes_the_connection(bool async)
     {
         byte[] large = MimeSamples.LongLines(lineLength: 100_000);
