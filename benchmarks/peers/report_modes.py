@@ -4,8 +4,8 @@
     report_modes.py scale TSV OUT --sessions N --messages N --size BYTES --runs N --machine M
     report_modes.py durable TSV OUT --mail COUNTxSIZE --runs N --syncs "variant=N …" --mpop V --filesystem FS --machine M
     report_modes.py lmtp TSV OUT --mail COUNTxSIZE --runs N --fetchmail V --dovecot V --machine M
-    report_modes.py mime TSV OUT --mail COUNTxSIZE --runs N --mimekit V --mailkit V --dovecot V --machine M
-    report_modes.py readme docs/performance.md latency|scale|durable|lmtp|mime TABLE_MD
+    report_modes.py mime TSV OUT --mail COUNTxSIZE --runs N --warm PASSES --mimekit V --mailkit V --dovecot V --machine M
+    report_modes.py readme docs/performance.md latency|scale|durable|lmtp|mime|mime-warm TABLE_MD
 """
 import argparse
 import csv
@@ -184,8 +184,13 @@ def mime(args):
         f"Parsing {int(count):,} × {int(size) // 1024} KiB messages into MimeKit `MimeMessage`s from Dovecot {args.dovecot} on "
         f"loopback (plain, USER/PASS), each client a whole process (Release build; MimeKit {args.mimekit} for both, "
         f"MailKit {args.mailkit}). Every run checked: all {int(count):,} messages parsed, the same total of text-body "
-        f"characters for every client. msgs/s from the client's own clock (connect to QUIT); CPU (user + system) and "
-        f"peak RSS of the whole process, start-up and JIT included. {args.machine} (a shared machine: wall-clock "
+        f"characters for every client. "
+        + (f"Warm: each process fetched and parsed the mailbox {args.warm} times and reports the last pass alone, connect "
+           f"to QUIT: msgs/s and CPU (user + system) from its own clock, JIT done; peak RSS is the whole process's. "
+           if int(args.warm) else
+           f"msgs/s from the client's own clock (connect to QUIT); CPU (user + system) and peak RSS of the whole "
+           f"process, start-up and JIT included. ")
+        + f"{args.machine} (a shared machine: wall-clock "
         f"figures can move from round to round when other work runs; the CPU seconds are steadier). Median of "
         f"{args.runs} runs in rounds with the order rotated. The ratios compare each Poplib form with MailKit's form "
         f"of the same shape: one by one with `GetMessage`, pipelined with `GetMessages` (above 1× is better for "
@@ -250,7 +255,7 @@ def main():
     mi = sub.add_parser("mime")
     for a in ("tsv", "out"):
         mi.add_argument(a)
-    for a in ("--mail", "--runs", "--mimekit", "--mailkit", "--dovecot", "--machine"):
+    for a in ("--mail", "--runs", "--warm", "--mimekit", "--mailkit", "--dovecot", "--machine"):
         mi.add_argument(a, required=True)
     args = p.parse_args()
     {"latency": latency, "scale": scale, "durable": durable, "lmtp": lmtp, "mime": mime}[args.cmd](args)
