@@ -217,9 +217,10 @@ def mime(args):
 
 
 def readme(path, which, table_path):
+    flag = {"mime-warm": "mime … --warm"}.get(which, which)  # the one table a mode's option writes
     replace_between(
         path,
-        f"<!-- {which} table: begin (written by benchmarks/run --{which} … --update-docs) -->",
+        f"<!-- {which} table: begin (written by benchmarks/run --{flag} … --update-docs) -->",
         f"<!-- {which} table: end -->",
         table_path,
     )
