@@ -52,9 +52,7 @@ for (int round = 1; round <= passes; round++)
     {
         case "sync":
         {
-            using Pop3Client client = tls ? Pop3Client.ConnectSsl(host, port, options) : Pop3Client.Connect(host, port, options);
-            client.User(user);
-            client.Pass(pass);
+            using Pop3Client client = LogIn();
             count = client.Stat().Count;
             for (int i = 1; i <= count; i++)
                 bytes += client.RetrTo(i, Stream.Null);
@@ -64,9 +62,7 @@ for (int round = 1; round <= passes; round++)
 
         case "batched-sync":
         {
-            using Pop3Client client = tls ? Pop3Client.ConnectSsl(host, port, options) : Pop3Client.Connect(host, port, options);
-            client.User(user);
-            client.Pass(pass);
+            using Pop3Client client = LogIn();
             IReadOnlyList<Pop3ListEntry> listing = client.List();
             count = listing.Count;
             foreach (Pop3BatchMessage message in client.RetrMany(listing))
@@ -81,9 +77,7 @@ for (int round = 1; round <= passes; round++)
 
         case "batched":
         {
-            await using Pop3Client client = tls ? await Pop3Client.ConnectSslAsync(host, port, options) : await Pop3Client.ConnectAsync(host, port, options);
-            await client.UserAsync(user);
-            await client.PassAsync(pass);
+            await using Pop3Client client = await LogInAsync();
             IReadOnlyList<Pop3ListEntry> listing = await client.ListAsync();
             count = listing.Count;
             await foreach (Pop3BatchMessage message in client.RetrManyAsync(listing))
@@ -98,9 +92,7 @@ for (int round = 1; round <= passes; round++)
 
         case "async":
         {
-            await using Pop3Client client = tls ? await Pop3Client.ConnectSslAsync(host, port, options) : await Pop3Client.ConnectAsync(host, port, options);
-            await client.UserAsync(user);
-            await client.PassAsync(pass);
+            await using Pop3Client client = await LogInAsync();
             count = (await client.StatAsync()).Count;
             for (int i = 1; i <= count; i++)
                 bytes += await client.RetrToAsync(i, Stream.Null);
@@ -110,9 +102,7 @@ for (int round = 1; round <= passes; round++)
 
         case "mime-sync":
         {
-            using Pop3Client client = tls ? Pop3Client.ConnectSsl(host, port, options) : Pop3Client.Connect(host, port, options);
-            client.User(user);
-            client.Pass(pass);
+            using Pop3Client client = LogIn();
             count = client.Stat().Count;
             for (int i = 1; i <= count; i++)
                 bytes += Parsed(client.RetrMimeMessage(i));
@@ -122,9 +112,7 @@ for (int round = 1; round <= passes; round++)
 
         case "mime-async":
         {
-            await using Pop3Client client = tls ? await Pop3Client.ConnectSslAsync(host, port, options) : await Pop3Client.ConnectAsync(host, port, options);
-            await client.UserAsync(user);
-            await client.PassAsync(pass);
+            await using Pop3Client client = await LogInAsync();
             count = (await client.StatAsync()).Count;
             for (int i = 1; i <= count; i++)
                 bytes += Parsed(await client.RetrMimeMessageAsync(i));
@@ -134,9 +122,7 @@ for (int round = 1; round <= passes; round++)
 
         case "mime-batched-sync":
         {
-            using Pop3Client client = tls ? Pop3Client.ConnectSsl(host, port, options) : Pop3Client.Connect(host, port, options);
-            client.User(user);
-            client.Pass(pass);
+            using Pop3Client client = LogIn();
             IReadOnlyList<Pop3ListEntry> listing = client.List();
             count = listing.Count;
             foreach (Pop3MimeBatchMessage message in client.RetrMimeMessages(listing))
@@ -147,9 +133,7 @@ for (int round = 1; round <= passes; round++)
 
         case "mime-batched":
         {
-            await using Pop3Client client = tls ? await Pop3Client.ConnectSslAsync(host, port, options) : await Pop3Client.ConnectAsync(host, port, options);
-            await client.UserAsync(user);
-            await client.PassAsync(pass);
+            await using Pop3Client client = await LogInAsync();
             IReadOnlyList<Pop3ListEntry> listing = await client.ListAsync();
             count = listing.Count;
             await foreach (Pop3MimeBatchMessage message in client.RetrMimeMessagesAsync(listing))
@@ -170,3 +154,20 @@ Console.WriteLine($"{{\"messages\":{count},\"bytes\":{bytes},\"seconds\":{clock.
 
 // What a caller reads of a parsed message: its text body (decoded), so the parse is used, not just done.
 static long Parsed(MimeMessage message) => message.TextBody?.Length ?? throw new InvalidDataException($"no text body in {message.MessageId}");
+
+// Connects (implicit TLS when a certificate is pinned) and logs in with USER/PASS, like every peer.
+Pop3Client LogIn()
+{
+    Pop3Client client = tls ? Pop3Client.ConnectSsl(host, port, options) : Pop3Client.Connect(host, port, options);
+    client.User(user);
+    client.Pass(pass);
+    return client;
+}
+
+async Task<Pop3Client> LogInAsync()
+{
+    Pop3Client client = tls ? await Pop3Client.ConnectSslAsync(host, port, options) : await Pop3Client.ConnectAsync(host, port, options);
+    await client.UserAsync(user);
+    await client.PassAsync(pass);
+    return client;
+}
