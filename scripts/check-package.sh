@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Packs the poplib dotnet tool as a release would and checks what a user gets: the package carries
 # what runs (no .pdb, no .xml, no translations, SQLite only for Linux/macOS/Windows on x64/arm64),
-# records its sources' commit, installs as a tool and calls itself poplib.
+# records its sources' commit, installs as a tool and calls itself poplib. Then the library packages
+# Poplib and Poplib.MimeKit: the core depends on no MIME library, Poplib.MimeKit on exactly its Poplib
+# and the pinned MimeKit, each with its README, XML docs and commit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
@@ -27,3 +29,23 @@ dotnet tool install --tool-path "$work/tool" --add-source "$work/pkg" Poplib.Cli
 help=$("$work/tool/poplib" --help)
 grep -q '^  poplib \[command\] \[options\]' <<<"$help" || fail "the installed tool's usage line: $(grep -A1 Usage <<<"$help" | tail -1)"
 echo "package check: $(basename "$nupkg") $((size / 1024)) KiB, native builds for ${runtimes% }, installs and runs as poplib"
+
+for project in Poplib Poplib.MimeKit; do
+    dotnet pack "src/$project" -c Release -o "$work/lib" --nologo -v quiet >"$work/pack.log" 2>&1 || { cat "$work/pack.log"; exit 1; }
+done
+core=$(ls "$work"/lib/Poplib.[0-9]*.nupkg)
+mime=$(ls "$work"/lib/Poplib.MimeKit.[0-9]*.nupkg)
+version=$(basename "$core" .nupkg | sed 's/^Poplib\.//')
+core_spec=$(unzip -p "$core" Poplib.nuspec)
+mime_spec=$(unzip -p "$mime" Poplib.MimeKit.nuspec)
+! grep -qiE '<dependency id="(MimeKit|MailKit)' <<<"$core_spec" || fail "the Poplib package depends on a MIME library"
+grep -qE "<dependency id=\"Poplib\" version=\"\[?$version" <<<"$mime_spec" || fail "Poplib.MimeKit does not depend on Poplib $version"
+mimekit=$(grep -o 'Include="MimeKit" Version="[^"]*"' Directory.Packages.props | cut -d'"' -f4)
+grep -qE "<dependency id=\"MimeKit\" version=\"\[?$mimekit" <<<"$mime_spec" || fail "Poplib.MimeKit does not depend on MimeKit $mimekit"
+for package in "$core" "$mime"; do
+    name=$(basename "$package" ".$version.nupkg")
+    unzip -Z1 "$package" | grep -qx "lib/net10.0/$name.xml" || fail "$name carries no XML documentation"
+    unzip -p "$package" "$name.nuspec" | grep -qE '<repository [^>]*commit="[0-9a-f]{40}"' || fail "the $name nuspec records no commit"
+done
+unzip -p "$mime" README.md | grep -q 'RetrMimeMessage' || fail "the Poplib.MimeKit package README is not its own"
+echo "package check: Poplib $version depends on no MIME library; Poplib.MimeKit $version depends on Poplib $version and MimeKit $mimekit"

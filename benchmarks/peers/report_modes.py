@@ -4,7 +4,8 @@
     report_modes.py scale TSV OUT --sessions N --messages N --size BYTES --runs N --machine M
     report_modes.py durable TSV OUT --mail COUNTxSIZE --runs N --syncs "variant=N …" --mpop V --filesystem FS --machine M
     report_modes.py lmtp TSV OUT --mail COUNTxSIZE --runs N --fetchmail V --dovecot V --machine M
-    report_modes.py readme docs/performance.md latency|scale|durable|lmtp TABLE_MD
+    report_modes.py mime TSV OUT --mail COUNTxSIZE --runs N --warm PASSES --mimekit V --mailkit V --dovecot V --machine M
+    report_modes.py readme docs/performance.md latency|scale|durable|lmtp|mime|mime-warm TABLE_MD
 """
 import argparse
 import csv
@@ -161,10 +162,65 @@ def lmtp(args):
     open(args.out, "w").write("\n".join(out) + "\n")
 
 
+MIME_NAMES = {
+    "poplib-mime-batched": "Poplib.MimeKit pipelined (`RetrMimeMessagesAsync`)",
+    "poplib-mime-batched-sync": "Poplib.MimeKit pipelined, sync (`RetrMimeMessages`)",
+    "poplib-mime-async": "Poplib.MimeKit one by one (`RetrMimeMessageAsync`)",
+    "poplib-mime-sync": "Poplib.MimeKit one by one, sync (`RetrMimeMessage`)",
+    "mailkit-getmessages": "MailKit `GetMessages`, one batch",
+    "mailkit-getmessage": "MailKit `GetMessage`, one by one",
+}
+
+
+def mime(args):
+    by, failed, med = by_variant(args.tsv)
+    count, size = args.mail.split("x")
+    cpu = {v: statistics.median(float(r["cpu_s"]) for r in rs) for v, rs in by.items()}
+    rss = {v: max(int(r["rss_kb"]) for r in rs) / 1024 for v, rs in by.items()}
+    # Each Poplib form against MailKit's form of the same shape: one by one against GetMessage,
+    # pipelined against GetMessages.
+    peer = {v: "mailkit-getmessages" if "batched" in v else "mailkit-getmessage" for v in MIME_NAMES}
+    out = [
+        f"Parsing {int(count):,} × {int(size) // 1024} KiB messages into MimeKit `MimeMessage`s from Dovecot {args.dovecot} on "
+        f"loopback (plain, USER/PASS), each client a whole process (Release build; MimeKit {args.mimekit} for both, "
+        f"MailKit {args.mailkit}). Every run checked: all {int(count):,} messages parsed, the same total of text-body "
+        f"characters for every client. "
+        + (f"Warm: each process fetched and parsed the mailbox {args.warm} times and reports the last pass alone, connect "
+           f"to QUIT: msgs/s and CPU (user + system) from its own clock, JIT done; peak RSS is the whole process's. "
+           if int(args.warm) else
+           f"msgs/s from the client's own clock (connect to QUIT); CPU (user + system) and peak RSS of the whole "
+           f"process, start-up and JIT included. ")
+        + f"{args.machine} (a shared machine: wall-clock "
+        f"figures can move from round to round when other work runs; the CPU seconds are steadier). Median of "
+        f"{args.runs} runs in rounds with the order rotated. The ratios compare each Poplib form with MailKit's form "
+        f"of the same shape: one by one with `GetMessage`, pipelined with `GetMessages` (above 1× is better for "
+        f"Poplib in every ratio column: faster, less CPU, less memory).",
+        "",
+        "| client | msgs/s | × MailKit msgs/s | seconds | CPU s | MailKit CPU ÷ ours | peak RSS MB | MailKit RSS ÷ ours |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for v, name in MIME_NAMES.items():
+        if v not in by:
+            if v in failed:
+                out.append(f"| {name} | failed ({failed[v]} runs) | | | | | | |")
+            continue
+        p = peer[v]
+        mine = not v.startswith("mailkit")
+        ratio = lambda theirs, ours: f"{theirs / ours:,.2f}×" if mine and p in by and ours else "—"
+        secs = statistics.median(float(r["seconds"]) for r in by[v])
+        note = f" ({failed[v]} runs failed)" if v in failed else ""
+        out.append(
+            f"| {name}{note} | {med[v]:,.0f} | {ratio(med[v], med[p]) if mine and p in by else '—'} | {secs:.2f} | "
+            f"{cpu[v]:.2f} | {ratio(cpu.get(p, 0), cpu[v])} | {rss[v]:,.0f} | {ratio(rss.get(p, 0), rss[v])} |"
+        )
+    open(args.out, "w").write("\n".join(out) + "\n")
+
+
 def readme(path, which, table_path):
+    flag = {"mime-warm": "mime … --warm"}.get(which, which)  # the one table a mode's option writes
     replace_between(
         path,
-        f"<!-- {which} table: begin (written by benchmarks/run --{which} … --update-docs) -->",
+        f"<!-- {which} table: begin (written by benchmarks/run --{flag} … --update-docs) -->",
         f"<!-- {which} table: end -->",
         table_path,
     )
@@ -197,8 +253,13 @@ def main():
         lm.add_argument(a)
     for a in ("--mail", "--runs", "--fetchmail", "--dovecot", "--machine"):
         lm.add_argument(a, required=True)
+    mi = sub.add_parser("mime")
+    for a in ("tsv", "out"):
+        mi.add_argument(a)
+    for a in ("--mail", "--runs", "--warm", "--mimekit", "--mailkit", "--dovecot", "--machine"):
+        mi.add_argument(a, required=True)
     args = p.parse_args()
-    {"latency": latency, "scale": scale, "durable": durable, "lmtp": lmtp}[args.cmd](args)
+    {"latency": latency, "scale": scale, "durable": durable, "lmtp": lmtp, "mime": mime}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -115,6 +115,9 @@ public sealed partial class Pop3Client : IDisposable, IAsyncDisposable
     private CertificateValidation CertificateCheck(SslClientAuthenticationOptions? sslOptions) =>
         CertificateValidation.Prepare(Host, sslOptions, _options.TrustedCertificates, [.. _options.PinnedCertificates]);
 
+    /// <summary>The in-memory message limit this client connected with (<see cref="Pop3ClientOptions.MaxInMemoryMessageSize"/>), for the packages that build on it.</summary>
+    internal long MaxInMemoryMessageSize => _options.MaxInMemoryMessageSize;
+
     /// <summary>
     /// Closes the connection without QUIT: deletions marked in this session are not committed. A
     /// command running on another thread fails with an <see cref="IOException"/> or

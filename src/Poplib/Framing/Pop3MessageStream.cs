@@ -41,6 +41,23 @@ public sealed class Pop3MessageStream : Stream
         _open = false;
     }
 
+    /// <summary>
+    /// Closes the connection for a protocol violation that a consumer of the stream found (a message
+    /// past a limit it enforces), as the client's own forms do, and returns the exception to throw.
+    /// </summary>
+    internal TException Fail<TException>(TException error)
+        where TException : Pop3ProtocolException => _connection.Fail(error);
+
+    /// <summary>
+    /// Closes the connection because the consumer stops reading for good (a cancellation): the rest of
+    /// the message is not drained, and disposing the stream then only releases the client.
+    /// </summary>
+    internal void Abandon(string reason)
+    {
+        if (_open && _connection.InBody)
+            _connection.Abandon(reason);
+    }
+
     /// <summary>The server's <c>+OK</c> line that preceded the message.</summary>
     public Pop3Response Response { get; }
 
