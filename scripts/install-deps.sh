@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the integration tests need (Debian/Ubuntu): for scripts/dovecot.sh dovecot-core,
-# dovecot-pop3d, dovecot-lmtpd and openssl; for the NTLM and GSSAPI tests the platform's providers .NET
+# dovecot-pop3d, dovecot-lmtpd, dovecot-gssapi (its --gssapi) and openssl; for the NTLM and GSSAPI tests the platform's providers .NET
 # uses (libgssapi-krb5-2, gss-ntlmssp: NTLM through GSSAPI) and for scripts/kdc.sh MIT Kerberos' KDC
 # (krb5-kdc, krb5-admin-server for kadmin.local, krb5-user for kinit).
 # Idempotent and silent when everything is already there.
@@ -11,6 +11,7 @@ missing=()
 [[ -x /usr/sbin/dovecot ]]       || missing+=("/usr/sbin/dovecot")
 [[ -x /usr/lib/dovecot/pop3 ]]   || missing+=("/usr/lib/dovecot/pop3")
 [[ -x /usr/lib/dovecot/lmtp ]]   || missing+=("/usr/lib/dovecot/lmtp")
+[[ -f /usr/lib/dovecot/modules/auth/libmech_gssapi.so ]] || missing+=("/usr/lib/dovecot/modules/auth/libmech_gssapi.so")
 [[ -x /usr/bin/doveconf ]]       || missing+=("/usr/bin/doveconf")
 command -v openssl >/dev/null 2>&1 || missing+=("openssl")
 # .NET's NegotiateAuthentication loads libgssapi_krb5.so.2; gss-ntlmssp registers NTLM with it.
@@ -21,7 +22,7 @@ ldconfig -p 2>/dev/null | grep -q 'libgssapi_krb5\.so\.2 ' || missing+=("libgssa
 [[ -x /usr/sbin/kadmin.local ]]  || missing+=("/usr/sbin/kadmin.local")
 command -v kinit >/dev/null 2>&1 || missing+=("kinit")
 
-packages=(dovecot-core dovecot-pop3d dovecot-lmtpd openssl libgssapi-krb5-2 gss-ntlmssp krb5-kdc krb5-admin-server krb5-user)
+packages=(dovecot-core dovecot-pop3d dovecot-lmtpd dovecot-gssapi openssl libgssapi-krb5-2 gss-ntlmssp krb5-kdc krb5-admin-server krb5-user)
 
 ((${#missing[@]} == 0)) && exit 0
 
@@ -59,6 +60,6 @@ for f in /usr/sbin/dovecot /usr/lib/dovecot/pop3 /usr/lib/dovecot/lmtp /usr/bin/
     [[ -x $f ]] || { echo "$PROG: $f still missing after install" >&2; exit 1; }
 done
 command -v openssl >/dev/null 2>&1 || { echo "$PROG: openssl still missing after install" >&2; exit 1; }
-for f in /etc/gss/mech.d/mech.ntlmssp.conf /usr/sbin/krb5kdc /usr/sbin/kdb5_util /usr/sbin/kadmin.local /usr/bin/kinit; do
+for f in /usr/lib/dovecot/modules/auth/libmech_gssapi.so /etc/gss/mech.d/mech.ntlmssp.conf /usr/sbin/krb5kdc /usr/sbin/kdb5_util /usr/sbin/kadmin.local /usr/bin/kinit; do
     [[ -e $f ]] || { echo "$PROG: $f still missing after install" >&2; exit 1; }
 done

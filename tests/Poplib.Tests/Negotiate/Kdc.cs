@@ -17,8 +17,12 @@ internal static class NegotiateSetup
     public static bool EnvironmentSet =>
         Environment.GetEnvironmentVariable("NTLM_USER_FILE") is not null && Environment.GetEnvironmentVariable("KRB5_CONFIG") is not null;
 
-    public static string? Missing(bool kerberos)
+    public static bool DovecotGssapiInstalled => File.Exists("/usr/lib/dovecot/modules/auth/libmech_gssapi.so");
+
+    public static string? Missing(bool kerberos, bool dovecot = false)
     {
+        if (dovecot && !(Interop.DovecotInstance.IsInstalled && DovecotGssapiInstalled))
+            return "Dovecot or its GSSAPI module (dovecot-gssapi) is not installed (run scripts/install-deps.sh as root)";
         if (!EnvironmentSet)
             return "the test host was started without negotiate.runsettings (NTLM_USER_FILE, KRB5_CONFIG): run it through dotnet test";
         if (!NtlmInstalled)
@@ -59,6 +63,16 @@ public sealed class KerberosTheoryAttribute : TheoryAttribute
     }
 }
 
+/// <summary>A test of Dovecot's AUTH GSSAPI with the private KDC: skipped without them on a developer machine, run under CI.</summary>
+public sealed class DovecotKerberosTheoryAttribute : TheoryAttribute
+{
+    public DovecotKerberosTheoryAttribute()
+    {
+        if (NegotiateSetup.Missing(kerberos: true, dovecot: true) is { } reason && !DovecotFactAttribute.IsCi)
+            Skip = reason;
+    }
+}
+
 /// <summary>
 /// The throw-away realm POPLIB.TEST on 127.0.0.1 (scripts/kdc.sh), in the folder negotiate.runsettings
 /// points KRB5_CONFIG, KRB5_KTNAME and KRB5CCNAME at: a key for pop/localhost in its keytab, and the
@@ -76,6 +90,9 @@ public sealed class KdcFixture : IDisposable
     public string Directory => _directory.Value;
 
     public string Principal => $"{User}@{Realm}";
+
+    /// <summary>Adds a principal NAME@POPLIB.TEST with a password.</summary>
+    public void AddPrincipal(string name, string password) => Run("bash", [Script, "add-user", Directory, name, password], stdin: null);
 
     /// <summary>Gets a ticket for <see cref="User"/> into the ticket cache, as a user's <c>kinit</c> does.</summary>
     public void Kinit() => Run("kinit", [Principal], stdin: Password + "\n");
