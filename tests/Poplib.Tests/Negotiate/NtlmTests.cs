@@ -115,4 +115,22 @@ public class NtlmTests
         Assert.True(optedIn.IsAuthenticated);
         Assert.False(plain.IsChannelBound);
     }
+
+    [NtlmFact]
+    public async Task The_poplib_command_logs_in_with_auth_ntlm()
+    {
+        await using Pop3TestServer server = await NegotiateWorld.StartAsync(Pop3SaslMechanisms.Ntlm | Pop3SaslMechanisms.Plain, Pop3TlsMode.None);
+        string user = NegotiateWorld.AddUser(server, Password, messages: 2);
+        const string variable = "POPLIB_TEST_NTLM_PW";
+        Environment.SetEnvironmentVariable(variable, Password);
+        string[] login = ["--host", "localhost", "--port", server.Port.ToString(), "--user", $"{NegotiateWorld.Domain}\\{user}",
+            "--password-env", variable, "--auth", "ntlm", "--allow-insecure-auth", "-v"];
+
+        Cli.CliRunner.Outcome stat = await Cli.CliRunner.RunAsync(["stat", .. login]);
+
+        Assert.True(stat.ExitCode == 0, stat.Error);
+        Assert.StartsWith("2 messages", stat.Out);
+        Assert.Contains("AUTH NTLM", stat.Error); // the -v transcript
+        Assert.DoesNotContain(Password, stat.Error, StringComparison.Ordinal);
+    }
 }
