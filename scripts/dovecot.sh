@@ -282,7 +282,7 @@ auth_mechanisms = $AUTH_MECHANISMS gssapi
 auth_krb5_keytab = $DIR/pop.keytab
 auth_gssapi_hostname = localhost
 auth_username_format = %Ln
-import_environment = TZ KRB5_CONFIG=$GSSAPI_KDC/krb5.conf
+import_environment = TZ KRB5_CONFIG=$DIR/krb5.conf
 EOF
     mv -f "$CONF.tmp" "$CONF"
 }
@@ -361,9 +361,11 @@ cmd_start() {
     make_cert
     rm -f "$ENV_FILE"
     if [[ -n $GSSAPI_KDC ]]; then
-        # --gssapi: a realm made by scripts/kdc.sh; the auth process (user dovecot) reads its own copy of the keytab.
+        # --gssapi: a realm made by scripts/kdc.sh. The auth process (user dovecot) reads its own copies of the
+        # keytab and of krb5.conf, in DIR: the realm's folder may be where dovecot cannot look (under /root).
         [[ -f $GSSAPI_KDC/krb5.conf && -f $GSSAPI_KDC/service.keytab ]] || die "--gssapi $GSSAPI_KDC: no realm there (scripts/kdc.sh start it first)"
         install -m 0600 -o dovecot -g "$INTERNAL_GID" "$GSSAPI_KDC/service.keytab" "$DIR/pop.keytab"
+        install -m 0644 "$GSSAPI_KDC/krb5.conf" "$DIR/krb5.conf"
     fi
 
     # Raise the fd limit for dovecot (it warns below ~ process/client limits).
