@@ -2,7 +2,7 @@
 # Private, throw-away Dovecot POP3 instances on loopback for Poplib's integration tests; with
 # --lmtp also Dovecot's LMTP server (TCP port and Unix socket) delivering into the same users' Maildirs.
 #
-#   dovecot.sh start DIR [--strict] [--listen ADDR] [--lmtp]
+#   dovecot.sh start DIR [--strict] [--listen ADDR] [--lmtp] [--gssapi KDC_DIR]
 #   dovecot.sh add-user DIR NAME PASSWORD [SOURCE_DIR]
 #   dovecot.sh stop DIR
 #   dovecot.sh status DIR
@@ -239,6 +239,17 @@ service lmtp {
   }
 }
 EOF
+    [[ -n $GSSAPI_KDC ]] && cat >>"$CONF.tmp" <<EOF
+
+# --gssapi: AUTH GSSAPI (RFC 4752) with the service key of pop/localhost from a scripts/kdc.sh realm,
+# whose krb5.conf the auth process finds through KRB5_CONFIG (Dovecot clears the environment). The
+# principal user@REALM logs in as "user" (%n), the name its passwd-file entry has.
+auth_mechanisms = $AUTH_MECHANISMS gssapi
+auth_krb5_keytab = $DIR/pop.keytab
+auth_gssapi_hostname = localhost
+auth_username_format = %Ln
+import_environment = TZ KRB5_CONFIG=$DIR/krb5.conf
+EOF
     mv -f "$CONF.tmp" "$CONF"
 }
 
@@ -257,10 +268,12 @@ make_cert() {
 
 cmd_start() {
     local dir="" strict=0 listen="" lmtp=0
+    GSSAPI_KDC=""
     while (($#)); do
         case $1 in
             --strict) strict=1 ;;
             --lmtp) lmtp=1 ;;
+            --gssapi) (($# >= 2)) || usage; GSSAPI_KDC=$2; shift ;;
             --listen) (($# >= 2)) || usage; listen=$2; shift ;;
             --listen=*) listen=${1#--listen=} ;;
             -*) usage ;;
@@ -307,6 +320,13 @@ cmd_start() {
         || die "user dovecot cannot read $USERS (a parent directory is not world-searchable?)"
     make_cert
     rm -f "$ENV_FILE"
+    if [[ -n $GSSAPI_KDC ]]; then
+        # --gssapi: a realm made by scripts/kdc.sh. The auth process (user dovecot) reads its own copies of the
+        # keytab and of krb5.conf, in DIR: the realm's folder may be where dovecot cannot look (under /root).
+        [[ -f $GSSAPI_KDC/krb5.conf && -f $GSSAPI_KDC/service.keytab ]] || die "--gssapi $GSSAPI_KDC: no realm there (scripts/kdc.sh start it first)"
+        install -m 0600 -o dovecot -g "$INTERNAL_GID" "$GSSAPI_KDC/service.keytab" "$DIR/pop.keytab"
+        install -m 0644 "$GSSAPI_KDC/krb5.conf" "$DIR/krb5.conf"
+    fi
 
     # Raise the fd limit for dovecot (it warns below ~ process/client limits).
     ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true

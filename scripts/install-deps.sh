@@ -1,21 +1,25 @@
 #!/usr/bin/env bash
-# Installs what the integration tests' servers need (Debian/Ubuntu):
-#   dovecot   scripts/dovecot.sh: dovecot-core, dovecot-pop3d, dovecot-lmtpd, openssl
-#   postgres  scripts/postgres.sh: postgresql (server, initdb, pg_ctl, pg_isready, psql)
+# Installs what the integration tests need (Debian/Ubuntu), by component:
+#   dovecot    scripts/dovecot.sh: dovecot-core, dovecot-pop3d, dovecot-lmtpd, dovecot-gssapi (its --gssapi), openssl
+#   postgres   scripts/postgres.sh: postgresql (server, initdb, pg_ctl, pg_isready, psql)
+#   negotiate  the NTLM and GSSAPI tests: the platform's providers .NET uses (libgssapi-krb5-2, gss-ntlmssp:
+#              NTLM through GSSAPI) and, for scripts/kdc.sh, MIT Kerberos' KDC (krb5-kdc, krb5-admin-server
+#              for kadmin.local, krb5-user for kinit)
 #
-#   install-deps.sh [dovecot|postgres]...     (no argument: both)
+#   install-deps.sh [dovecot|postgres|negotiate]...     (no argument: all of them)
 #
 # Idempotent and silent when everything is already there.
 set -euo pipefail
 
 PROG=${0##*/}
-want_dovecot=0 want_postgres=0
-(($# > 0)) || set -- dovecot postgres
+want_dovecot=0 want_postgres=0 want_negotiate=0
+(($# > 0)) || set -- dovecot postgres negotiate
 for component in "$@"; do
     case $component in
         dovecot) want_dovecot=1 ;;
         postgres) want_postgres=1 ;;
-        *) echo "usage: $PROG [dovecot|postgres]..." >&2; exit 2 ;;
+        negotiate) want_negotiate=1 ;;
+        *) echo "usage: $PROG [dovecot|postgres|negotiate]..." >&2; exit 2 ;;
     esac
 done
 
@@ -24,6 +28,7 @@ dovecot_missing() {
     [[ -x /usr/sbin/dovecot ]]       || m+=("/usr/sbin/dovecot")
     [[ -x /usr/lib/dovecot/pop3 ]]   || m+=("/usr/lib/dovecot/pop3")
     [[ -x /usr/lib/dovecot/lmtp ]]   || m+=("/usr/lib/dovecot/lmtp")
+    [[ -f /usr/lib/dovecot/modules/auth/libmech_gssapi.so ]] || m+=("/usr/lib/dovecot/modules/auth/libmech_gssapi.so")
     [[ -x /usr/bin/doveconf ]]       || m+=("/usr/bin/doveconf")
     command -v openssl >/dev/null 2>&1 || m+=("openssl")
     echo "${m[*]-}"
@@ -39,12 +44,27 @@ postgres_missing() {
     echo "${m[*]-}"
 }
 
+# .NET's NegotiateAuthentication loads libgssapi_krb5.so.2; gss-ntlmssp registers NTLM with it.
+negotiate_missing() {
+    local m=()
+    ldconfig -p 2>/dev/null | grep -q 'libgssapi_krb5\.so\.2 ' || m+=("libgssapi_krb5.so.2")
+    [[ -f /etc/gss/mech.d/mech.ntlmssp.conf ]] || m+=("/etc/gss/mech.d/mech.ntlmssp.conf")
+    [[ -x /usr/sbin/krb5kdc ]]       || m+=("/usr/sbin/krb5kdc")
+    [[ -x /usr/sbin/kdb5_util ]]     || m+=("/usr/sbin/kdb5_util")
+    [[ -x /usr/sbin/kadmin.local ]]  || m+=("/usr/sbin/kadmin.local")
+    command -v kinit >/dev/null 2>&1 || m+=("kinit")
+    echo "${m[*]-}"
+}
+
 missing=() packages=()
 if ((want_dovecot)) && [[ -n $(dovecot_missing) ]]; then
-    missing+=("$(dovecot_missing)"); packages+=(dovecot-core dovecot-pop3d dovecot-lmtpd openssl)
+    missing+=("$(dovecot_missing)"); packages+=(dovecot-core dovecot-pop3d dovecot-lmtpd dovecot-gssapi openssl)
 fi
 if ((want_postgres)) && [[ -n $(postgres_missing) ]]; then
     missing+=("$(postgres_missing)"); packages+=(postgresql)
+fi
+if ((want_negotiate)) && [[ -n $(negotiate_missing) ]]; then
+    missing+=("$(negotiate_missing)"); packages+=(libgssapi-krb5-2 gss-ntlmssp krb5-kdc krb5-admin-server krb5-user)
 fi
 ((${#missing[@]} == 0)) && exit 0
 
@@ -61,10 +81,10 @@ fi
 
 echo "$PROG: missing: ${missing[*]}; installing ${packages[*]}" >&2
 
-# Keep the package scripts from starting the system-wide dovecot and postgresql services: the test
-# instances are private and the system services are none of our business. Only done if no policy
-# exists. (postgresql's scripts may still create the default cluster 15/main under /etc/postgresql
-# and /var/lib/postgresql; it stays stopped and untouched - postgres.sh never uses it.)
+# Keep the package scripts from starting the system-wide dovecot, postgresql, krb5kdc and kadmind
+# services: the test instances are private and the system services are none of our business. Only
+# done if no policy exists. (postgresql's scripts may still create the default cluster 15/main under
+# /etc/postgresql and /var/lib/postgresql; it stays stopped and untouched - postgres.sh never uses it.)
 policy=/usr/sbin/policy-rc.d
 own_policy=0
 if [[ ! -e $policy ]]; then
@@ -76,9 +96,12 @@ cleanup() { if ((own_policy)); then rm -f "$policy"; fi; }
 trap cleanup EXIT
 
 apt-get update
+# Non-interactive: krb5-config's questions (the default realm of /etc/krb5.conf) keep their defaults;
+# the tests never use that file (scripts/kdc.sh writes its own realm's configuration).
 DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${packages[@]}"
 
 still=""
 if ((want_dovecot)); then still+=$(dovecot_missing); fi
 if ((want_postgres)); then still+=${still:+ }$(postgres_missing); fi
+if ((want_negotiate)); then still+=${still:+ }$(negotiate_missing); fi
 [[ -z ${still// /} ]] || { echo "$PROG: still missing after install: $still" >&2; exit 1; }

@@ -28,6 +28,8 @@ public sealed class Pop3TestServer : IAsyncDisposable, IDisposable
 
     private Pop3TestServer(Pop3TestServerOptions options)
     {
+        if (options.SaslMechanisms.HasFlag(Pop3SaslMechanisms.Ntlm))
+            NtlmUserFile.RequirePath(); // fails now, with the reason, rather than at the first AUTH NTLM
         Certificate = options.Certificate ?? SelfSignedCertificate.ForLocalhost;
         _context = new ServerContext(options, Certificate, _shutdown.Token);
         _listener = new Socket(options.Address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
@@ -118,6 +120,8 @@ public sealed class Pop3TestServer : IAsyncDisposable, IDisposable
             throw new ArgumentException("A user name cannot contain spaces, CR, LF or NUL.", nameof(name));
         if (password.AsSpan().IndexOfAny('\r', '\n', '\0') >= 0)
             throw new ArgumentException("A password cannot contain CR, LF or NUL.", nameof(password));
+        if (_context.Options.SaslMechanisms.HasFlag(Pop3SaslMechanisms.Ntlm))
+            NtlmUserFile.Add(_context.Options.NtlmDomain, name, password);
         return _context.AddUser(new Pop3TestUser(name, password, mailbox));
     }
 

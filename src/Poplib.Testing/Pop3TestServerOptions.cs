@@ -36,6 +36,22 @@ public sealed class Pop3TestServerOptions
     /// </summary>
     public bool AllowPlaintextWithoutTls { get; set; } = true;
 
+    /// <summary>
+    /// The SASL mechanisms offered in CAPA and taken by AUTH. Default <see cref="Pop3SaslMechanisms.Plain"/>;
+    /// NTLM and GSSAPI are checked by the platform and need its set-up (see <see cref="Pop3SaslMechanisms"/>).
+    /// </summary>
+    public Pop3SaslMechanisms SaslMechanisms { get; set; } = Pop3SaslMechanisms.Plain;
+
+    /// <summary>The NTLM domain the server's users belong to (the first field of their <c>NTLM_USER_FILE</c> lines). Default <c>POPLIB</c>.</summary>
+    public string NtlmDomain { get; set; } = "POPLIB";
+
+    /// <summary>
+    /// Require NTLM and GSSAPI exchanges over TLS to be bound to the connection (RFC 5929
+    /// <c>tls-server-end-point</c>, Exchange's Extended Protection): an exchange without the binding,
+    /// or bound to another connection, is refused. Default off (a binding that is sent is still checked).
+    /// </summary>
+    public bool RequireChannelBinding { get; set; }
+
     /// <summary>Misbehaviours to inject into every session, see <see cref="Pop3Fault"/>. Default none.</summary>
     public Pop3Fault[] Faults { get; set; } = [];
 
@@ -99,6 +115,11 @@ public sealed class Pop3TestServerOptions
         ThrowIfNotOneLine(Greeting, nameof(Greeting));
         ThrowIfNotOneLine(HostName, nameof(HostName));
         ThrowIfNotOneLine(Implementation, nameof(Implementation));
+        if ((SaslMechanisms & ~(Pop3SaslMechanisms.Plain | Pop3SaslMechanisms.Ntlm | Pop3SaslMechanisms.Gssapi)) != 0)
+            throw new ArgumentOutOfRangeException(nameof(SaslMechanisms), SaslMechanisms, "Unknown SASL mechanism.");
+        ArgumentException.ThrowIfNullOrEmpty(NtlmDomain, nameof(NtlmDomain));
+        if (NtlmDomain.Any(c => c is ':' or '\\' or '@' or ' ' || char.IsControl(c)))
+            throw new ArgumentException("An NTLM domain cannot contain ':', '\\', '@', spaces or control characters.", nameof(NtlmDomain));
         var copy = (Pop3TestServerOptions)MemberwiseClone();
         copy.Faults = [.. Faults];
         return copy;

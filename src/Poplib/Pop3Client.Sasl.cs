@@ -12,12 +12,16 @@ public sealed partial class Pop3Client
     // RFC 5034 section 4: an AUTH line with its initial response may be at most 255 octets.
     private const int MaxAuthLineLength = 255;
 
-    // Login's order, strongest first. SCRAM proves the server knows the password too; SCRAM,
-    // CRAM-MD5 and APOP never send the password, PLAIN, LOGIN and PASS do. Over TLS nobody else sees
-    // either, and PLAIN beats APOP (MD5 over a timestamp the server chose); without TLS (opted in)
-    // what reveals less comes first.
-    private static readonly string[] LoginOrderEncrypted = ["SCRAM-SHA-256", "SCRAM-SHA-1", "CRAM-MD5", "PLAIN", "LOGIN", "APOP", "USER"];
-    private static readonly string[] LoginOrderUnencrypted = ["SCRAM-SHA-256", "SCRAM-SHA-1", "CRAM-MD5", "APOP", "PLAIN", "LOGIN", "USER"];
+    // Login's order, strongest first (docs/library.md explains it). SCRAM proves the server knows the
+    // password too and needs nothing of the machine; GSSAPI (Kerberos) proves the server too and gives
+    // it nothing derived from the password, but needs a realm the machine can reach. SCRAM, GSSAPI,
+    // CRAM-MD5, NTLM and APOP never send the password, PLAIN, LOGIN and PASS do. NTLM comes after
+    // CRAM-MD5: both answers can be cracked offline, but an NTLM answer can also be relayed to other
+    // services of the domain. Over TLS nobody else sees any of them, and PLAIN beats APOP (MD5 over a
+    // timestamp the server chose); without TLS (opted in) what reveals less comes first, and NTLM,
+    // relayable without TLS's channel binding, goes after APOP.
+    private static readonly string[] LoginOrderEncrypted = ["SCRAM-SHA-256", "SCRAM-SHA-1", "GSSAPI", "CRAM-MD5", "NTLM", "PLAIN", "LOGIN", "APOP", "USER"];
+    private static readonly string[] LoginOrderUnencrypted = ["SCRAM-SHA-256", "SCRAM-SHA-1", "GSSAPI", "CRAM-MD5", "APOP", "NTLM", "PLAIN", "LOGIN", "USER"];
 
     /// <summary>
     /// Authenticates with a SASL mechanism (AUTH, RFC 5034), for example
@@ -85,8 +89,24 @@ public sealed partial class Pop3Client
 
         using (Begin("AUTH", Pop3SessionState.Authorization))
         {
+            if (mechanism is SaslNegotiateMechanism negotiate)
+                StartNegotiate(negotiate);
             Pop3Response response = await ExchangeAsync(mechanism, async, cancellationToken).ConfigureAwait(false);
             return await OnAuthenticatedAsync(response, "AUTH " + mechanism.Name, async, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    // NTLM and GSSAPI: the platform makes the first token before AUTH goes out, for this host and,
+    // over TLS, bound to this connection; a machine that cannot (no provider, no ticket) sends nothing.
+    private void StartNegotiate(SaslNegotiateMechanism mechanism)
+    {
+        try
+        {
+            mechanism.Start(Host, _connection.SslStream);
+        }
+        catch (SaslException e)
+        {
+            throw new Pop3AuthenticationException($"{e.Message} Nothing was sent.", e, Pop3AuthenticationFailure.MechanismUnavailable);
         }
     }
 
@@ -215,13 +235,13 @@ public sealed partial class Pop3Client
         Pop3Command.ValidateArgument(userName, nameof(userName));
         Pop3Command.ValidateArgument(password, nameof(password));
         IReadOnlyList<string> offered = Capabilities.SaslMechanisms;
-        string? method = (_connection.IsEncrypted ? LoginOrderEncrypted : LoginOrderUnencrypted).FirstOrDefault(name => name switch
+        string[] methods = (_connection.IsEncrypted ? LoginOrderEncrypted : LoginOrderUnencrypted).Where(name => name switch
         {
             "APOP" => ApopTimestamp is not null,
             "USER" => Capabilities.User || !Capabilities.IsSupported,
             _ => offered.Contains(name, StringComparer.Ordinal),
-        });
-        if (method is null)
+        }).ToArray();
+        if (methods.Length == 0)
         {
             throw new Pop3AuthenticationException(
                 $"The server offers no login method this client supports (SASL: {ServerText.Escape(string.Join(' ', offered))}; no USER; no APOP: {ApopUnavailableReason()}).",
@@ -229,20 +249,48 @@ public sealed partial class Pop3Client
         }
 
         // Chosen first, refused second: the error names what would have been sent, as AuthenticationMethod would.
-        ThrowIfInsecureLogin(method switch { "APOP" => "APOP", "USER" => "USER/PASS", _ => "AUTH " + method });
-        if (method is not ("APOP" or "USER"))
+        ThrowIfInsecureLogin(LoginMethodName(methods[0]));
+        for (int i = 0; ; i++)
         {
-            ISaslMechanism mechanism = method switch
+            string method = methods[i];
+            if (method is "GSSAPI" or "NTLM")
             {
-                "SCRAM-SHA-256" => new SaslScramSha256(userName, password),
-                "SCRAM-SHA-1" => new SaslScramSha1(userName, password),
-                "CRAM-MD5" => new SaslCramMd5(userName, password),
-                "PLAIN" => new SaslPlain(userName, password),
-                _ => new SaslLogin(userName, password),
-            };
-            return await AuthCoreAsync(mechanism, async, cancellationToken).ConfigureAwait(false);
-        }
+                // The platform may be unable to run these (no Kerberos realm, no NTLM provider): nothing is
+                // sent then, and the next method is what Login would have chosen had the server not offered it.
+                using SaslNegotiateMechanism negotiate = method == "GSSAPI" ? new SaslGssapi(userName, password) : new SaslNtlm(userName, password);
+                try
+                {
+                    return await AuthCoreAsync(negotiate, async, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Pop3AuthenticationException e) when (e.Reason == Pop3AuthenticationFailure.MechanismUnavailable && i + 1 < methods.Length)
+                {
+                    if (_options.Logger is { } logger)
+                        Log.MechanismUnavailable(logger, method, e.Message);
+                    continue;
+                }
+            }
 
+            if (method is not ("APOP" or "USER"))
+            {
+                ISaslMechanism mechanism = method switch
+                {
+                    "SCRAM-SHA-256" => new SaslScramSha256(userName, password),
+                    "SCRAM-SHA-1" => new SaslScramSha1(userName, password),
+                    "CRAM-MD5" => new SaslCramMd5(userName, password),
+                    "PLAIN" => new SaslPlain(userName, password),
+                    _ => new SaslLogin(userName, password),
+                };
+                return await AuthCoreAsync(mechanism, async, cancellationToken).ConfigureAwait(false);
+            }
+
+            return await LoginWithCommandsAsync(method, userName, password, async, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static string LoginMethodName(string method) => method switch { "APOP" => "APOP", "USER" => "USER/PASS", _ => "AUTH " + method };
+
+    private async ValueTask<Pop3Response> LoginWithCommandsAsync(string method, string userName, string password, bool async, CancellationToken cancellationToken)
+    {
         // USER, PASS and APOP carry the credentials as command arguments: non-ASCII needs UTF8 mode.
         bool needsUtf8 = !System.Text.Ascii.IsValid(userName) || !System.Text.Ascii.IsValid(password);
         if (needsUtf8 && !IsUtf8 && Capabilities.Utf8)

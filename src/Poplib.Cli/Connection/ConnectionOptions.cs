@@ -34,7 +34,7 @@ internal sealed class ConnectionOptions
 
     public Option<string?> Auth { get; } = new("--auth")
     {
-        Description = "The login method: auto (the strongest the server offers), user (USER/PASS), apop, or a SASL mechanism: plain, login, cram-md5, scram-sha-1, scram-sha-256, " +
+        Description = "The login method: auto (the strongest the server offers), user (USER/PASS), apop, or a SASL mechanism: plain, login, cram-md5, scram-sha-1, scram-sha-256, ntlm (user DOMAIN\\name), gssapi (a Kerberos ticket got with the password), " +
             "xoauth2 or oauthbearer (then the password is an OAuth 2.0 access token, read as passwords are: --password-env, --password-file or --password-command); without TLS each needs --allow-insecure-auth",
         DefaultValueFactory = _ => null,
     };

@@ -9,11 +9,11 @@ namespace Poplib.Fetch.Connection;
 internal static class LoginMethods
 {
     /// <summary>Every name accepted, for messages: <c>auto</c> lets <see cref="Pop3Client.LoginAsync(string, string, CancellationToken)"/> choose.</summary>
-    public const string Names = "auto, user, apop, plain, login, cram-md5, scram-sha-1, scram-sha-256, xoauth2, oauthbearer";
+    public const string Names = "auto, user, apop, plain, login, cram-md5, scram-sha-1, scram-sha-256, ntlm, gssapi, xoauth2, oauthbearer";
 
     /// <summary>Whether <paramref name="method"/> is one of <see cref="Names"/> (or RFC 2384's <c>*</c> and <c>+APOP</c>), in any case.</summary>
     public static bool IsKnown(string method) => method.ToUpperInvariant() is
-        "AUTO" or "*" or "+APOP" or "USER" or "APOP" or "PLAIN" or "LOGIN" or "CRAM-MD5" or "SCRAM-SHA-1" or "SCRAM-SHA-256" or "XOAUTH2" or "OAUTHBEARER";
+        "AUTO" or "*" or "+APOP" or "USER" or "APOP" or "PLAIN" or "LOGIN" or "CRAM-MD5" or "SCRAM-SHA-1" or "SCRAM-SHA-256" or "NTLM" or "GSSAPI" or "XOAUTH2" or "OAUTHBEARER";
 
     /// <summary>Logs in by <paramref name="method"/>; throws <see cref="ArgumentException"/> for a name not in <see cref="Names"/>.</summary>
     public static Task<Pop3Response> LoginAsync(Pop3Client client, string method, string user, string password, CancellationToken cancellationToken)
@@ -26,6 +26,10 @@ internal static class LoginMethods
                 return client.ApopAsync(user, password, cancellationToken);
             case "USER":
                 return UserPassAsync(client, user, password, cancellationToken);
+            case "NTLM":
+                return NegotiateAsync(client, new SaslNtlm(user, password), cancellationToken);
+            case "GSSAPI": // a ticket got with the password (the ticket cache needs no password: Auth(new SaslGssapi()))
+                return NegotiateAsync(client, new SaslGssapi(user, password), cancellationToken);
             default:
                 ISaslMechanism mechanism = method.ToUpperInvariant() switch
                 {
@@ -40,6 +44,13 @@ internal static class LoginMethods
                 };
                 return client.AuthAsync(mechanism, cancellationToken);
         }
+    }
+
+    // Their security context holds native handles: released when the exchange is over.
+    private static async Task<Pop3Response> NegotiateAsync(Pop3Client client, SaslNegotiateMechanism mechanism, CancellationToken cancellationToken)
+    {
+        using (mechanism)
+            return await client.AuthAsync(mechanism, cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task<Pop3Response> UserPassAsync(Pop3Client client, string user, string password, CancellationToken cancellationToken)

@@ -12,11 +12,11 @@ internal static class Capabilities
         yield return "PIPELINING";
         if (!authenticated)
         {
-            if (encrypted || options.AllowPlaintextWithoutTls)
-            {
+            bool plaintext = encrypted || options.AllowPlaintextWithoutTls;
+            if (plaintext)
                 yield return "USER";
-                yield return "SASL PLAIN";
-            }
+            if (SaslNames(options, plaintext) is { Count: > 0 } sasl)
+                yield return "SASL " + string.Join(' ', sasl);
 
             if (options.Tls == Pop3TlsMode.StartTls && !encrypted)
                 yield return "STLS";
@@ -26,5 +26,18 @@ internal static class Capabilities
         }
 
         yield return "IMPLEMENTATION " + options.Implementation;
+    }
+
+    /// <summary>The mechanisms AUTH takes now: PLAIN only where plaintext logins are allowed.</summary>
+    public static List<string> SaslNames(Pop3TestServerOptions options, bool plaintextAllowed)
+    {
+        var names = new List<string>(3);
+        if (plaintextAllowed && options.SaslMechanisms.HasFlag(Pop3SaslMechanisms.Plain))
+            names.Add("PLAIN");
+        if (options.SaslMechanisms.HasFlag(Pop3SaslMechanisms.Gssapi))
+            names.Add("GSSAPI");
+        if (options.SaslMechanisms.HasFlag(Pop3SaslMechanisms.Ntlm))
+            names.Add("NTLM");
+        return names;
     }
 }

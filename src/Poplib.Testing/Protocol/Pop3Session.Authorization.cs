@@ -56,13 +56,20 @@ internal sealed partial class Pop3Session
         {
             // The mechanism listing of RFC 1734, which some clients still ask for.
             await _writer.LineAsync("+OK").ConfigureAwait(false);
-            if (PlaintextAllowed)
-                await _writer.LineAsync("PLAIN").ConfigureAwait(false);
+            foreach (string offered in Capabilities.SaslNames(_options, PlaintextAllowed))
+                await _writer.LineAsync(offered).ConfigureAwait(false);
             await _writer.LineAsync(".").ConfigureAwait(false);
             return;
         }
 
-        if (!request.Arguments[0].Equals("PLAIN", StringComparison.OrdinalIgnoreCase))
+        string mechanism = request.Arguments[0].ToUpperInvariant();
+        if (mechanism is "NTLM" or "GSSAPI" && Capabilities.SaslNames(_options, PlaintextAllowed).Contains(mechanism))
+        {
+            await AuthNegotiateAsync(request, mechanism == "GSSAPI").ConfigureAwait(false);
+            return;
+        }
+
+        if (mechanism != "PLAIN" || !_options.SaslMechanisms.HasFlag(Pop3SaslMechanisms.Plain))
         {
             await _writer.LineAsync("-ERR Unsupported authentication mechanism.").ConfigureAwait(false);
             return;
@@ -99,10 +106,10 @@ internal sealed partial class Pop3Session
         await LogInAsync(name, user => user.Password == password).ConfigureAwait(false);
     }
 
-    // RFC 5034: an empty challenge ("+ "), then the client's base64 response on a line of its own.
-    private async ValueTask<string?> ReadSaslResponseAsync()
+    // RFC 5034: a challenge ("+ " and base64, empty at first), then the client's base64 response on a line of its own.
+    private async ValueTask<string?> ReadSaslResponseAsync(string challenge = "")
     {
-        await _writer.LineAsync("+ ").ConfigureAwait(false);
+        await _writer.LineAsync("+ " + challenge).ConfigureAwait(false);
         await _writer.FlushAsync().ConfigureAwait(false);
         return await ReadLineAsync().ConfigureAwait(false) is { } line ? line.Text.Trim() : null;
     }

@@ -26,4 +26,8 @@ internal static partial class Log
     // Information, not Warning: GNU mailutils sends one empty line too many with every TOP.
     [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "The server's TOP reply went on past the lines asked for; {Octets} octets dropped")]
     public static partial void DroppedTopExcess(ILogger logger, long octets);
+
+    // Information: a machine without Kerberos or an NTLM provider is normal; Login takes the next method.
+    [LoggerMessage(EventId = 8, Level = LogLevel.Information, Message = "Login: {Mechanism} cannot run on this machine, trying the next method ({Reason})")]
+    public static partial void MechanismUnavailable(ILogger logger, string mechanism, string reason);
 }

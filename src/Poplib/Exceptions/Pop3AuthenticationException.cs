@@ -4,7 +4,7 @@ namespace Poplib;
 /// The client refused or abandoned a login: before sending anything, because the connection is not
 /// encrypted while <see cref="Pop3ClientOptions.AllowInsecureAuthentication"/> is off (anything derived
 /// from a password could be read or cracked), or because the server offers no method this client
-/// supports; or during a SASL exchange, because the mechanism gave up or the server failed to prove
+/// supports, or because the platform cannot run the mechanism (NTLM, GSSAPI); or during a SASL exchange, because the mechanism gave up or the server failed to prove
 /// itself (a wrong SCRAM signature: the connection is then closed).
 /// Unless <see cref="Pop3Client.IsConnected"/> says otherwise, the session is still usable (call
 /// <see cref="Pop3Client.Stls(System.Net.Security.SslClientAuthenticationOptions?)"/> first, for instance).
@@ -43,4 +43,12 @@ public enum Pop3AuthenticationFailure
     /// <see cref="Sasl.SaslException.ServerNotAuthenticated"/>): possibly an impostor. The connection is closed.
     /// </summary>
     ServerNotAuthenticated,
+
+    /// <summary>
+    /// The platform cannot run the mechanism (<see cref="Sasl.SaslNtlm"/>, <see cref="Sasl.SaslGssapi"/>):
+    /// no NTLM provider (on Linux the gss-ntlmssp package), no Kerberos ticket, realm or KDC, or a
+    /// password the KDC refused. Nothing was sent; the session goes on.
+    /// <see cref="Pop3Client.Login(string, string)"/> moves on to the next method the server offers.
+    /// </summary>
+    MechanismUnavailable,
 }

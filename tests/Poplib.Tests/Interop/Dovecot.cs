@@ -61,7 +61,10 @@ public sealed class DovecotInstance : IDisposable
     /// <summary>Whether Dovecot's LMTP server (<c>dovecot-lmtpd</c>) is installed too.</summary>
     public static bool LmtpIsInstalled => IsInstalled && File.Exists("/usr/lib/dovecot/lmtp");
 
-    public static DovecotInstance Start(bool strict, bool lmtp = false)
+    /// <param name="strict">Plaintext logins refused without TLS (listens on 127.0.0.2).</param>
+    /// <param name="lmtp">Dovecot's LMTP server too.</param>
+    /// <param name="gssapiRealm">A realm's folder (scripts/kdc.sh) to offer AUTH GSSAPI with its pop/localhost key.</param>
+    public static DovecotInstance Start(bool strict, bool lmtp = false, string? gssapiRealm = null)
     {
         string directory = Path.Combine(Path.GetTempPath(), "poplib-dovecot-" + Guid.NewGuid().ToString("N")[..12]);
         List<string> arguments = ["start", directory];
@@ -69,6 +72,8 @@ public sealed class DovecotInstance : IDisposable
             arguments.Add("--strict");
         if (lmtp)
             arguments.Add("--lmtp");
+        if (gssapiRealm is not null)
+            arguments.AddRange(["--gssapi", gssapiRealm]);
         Run([.. arguments]);
         return new DovecotInstance(directory, ProjectScripts.ReadEnvFile(Path.Combine(directory, "env")));
     }
