@@ -103,11 +103,11 @@ public sealed class Pop3TestServer : IAsyncDisposable, IDisposable
     /// Binds and starts accepting connections. The same as <see cref="Start"/>, but the first call in a
     /// process (which generates the self-signed certificate) does not block the caller.
     /// </summary>
-    public static Task<Pop3TestServer> StartAsync(Pop3TestServerOptions options, CancellationToken ct = default)
+    public static Task<Pop3TestServer> StartAsync(Pop3TestServerOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         Pop3TestServerOptions validated = options.Validate();
-        return Task.Run(() => new Pop3TestServer(validated), ct);
+        return Task.Run(() => new Pop3TestServer(validated), cancellationToken);
     }
 
     /// <summary>Adds a user, or replaces the one with the same name. Allowed while the server runs; later logins see it.</summary>

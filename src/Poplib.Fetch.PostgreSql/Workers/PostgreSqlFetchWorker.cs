@@ -51,14 +51,14 @@ public sealed partial class PostgreSqlFetchWorker
     /// <summary>Runs this worker has finished (successful or not).</summary>
     public long RunsCompleted => Interlocked.Read(ref _runs);
 
-    /// <summary>Claims and runs accounts until <paramref name="stoppingToken"/> is cancelled, then stops gracefully.</summary>
-    /// <param name="stoppingToken">Cancel to stop.</param>
-    public async Task RunAsync(CancellationToken stoppingToken)
+    /// <summary>Claims and runs accounts until <paramref name="cancellationToken"/> is cancelled, then stops gracefully.</summary>
+    /// <param name="cancellationToken">Cancel to stop.</param>
+    public async Task RunAsync(CancellationToken cancellationToken)
     {
         using var runs = new CancellationTokenSource();
         TimeSpan pause = TimeSpan.Zero;
         LogStarted(_logger, _database.Options.Owner, _database.Display, _options.MaxConcurrentRuns);
-        while (!stoppingToken.IsCancellationRequested)
+        while (!cancellationToken.IsCancellationRequested)
         {
             int free;
             Task[] running;
@@ -102,7 +102,7 @@ public sealed partial class PostgreSqlFetchWorker
                 continue;
             TimeSpan wait = pause > TimeSpan.Zero ? pause : _options.PollInterval;
             // A slot that frees wakes the loop at once (when it had none free, or the database is not away).
-            Task[] waits = pause > TimeSpan.Zero || free > 0 ? [Task.Delay(wait, stoppingToken)] : [.. running, Task.Delay(wait, stoppingToken)];
+            Task[] waits = pause > TimeSpan.Zero || free > 0 ? [Task.Delay(wait, cancellationToken)] : [.. running, Task.Delay(wait, cancellationToken)];
             await Task.WhenAny(waits).ConfigureAwait(false);
         }
 

@@ -62,13 +62,13 @@ public sealed partial class FetchScheduler
     }
 
     /// <summary>
-    /// Runs the accounts until <paramref name="stoppingToken"/> is cancelled, then stops gracefully (see the remarks on
+    /// Runs the accounts until <paramref name="cancellationToken"/> is cancelled, then stops gracefully (see the remarks on
     /// <see cref="FetchScheduler"/>). Call once.
     /// </summary>
-    /// <param name="stoppingToken">Cancel to stop.</param>
+    /// <param name="cancellationToken">Cancel to stop.</param>
     /// <returns>A task that completes when the scheduler has stopped and no run is in flight.</returns>
     /// <exception cref="InvalidOperationException">The scheduler was already started.</exception>
-    public async Task RunAsync(CancellationToken stoppingToken)
+    public async Task RunAsync(CancellationToken cancellationToken)
     {
         using var runs = new CancellationTokenSource();
         lock (_gate)
@@ -81,7 +81,7 @@ public sealed partial class FetchScheduler
                 account.Status = account.Status with { NextRun = now + FirstRunDelay(account) };
         }
 
-        using (stoppingToken.UnsafeRegister(static s => ((FetchScheduler)s!).Wake(), this))
+        using (cancellationToken.UnsafeRegister(static s => ((FetchScheduler)s!).Wake(), this))
         {
             while (true)
             {
@@ -89,7 +89,7 @@ public sealed partial class FetchScheduler
                 Task wake;
                 lock (_gate)
                 {
-                    if (stoppingToken.IsCancellationRequested)
+                    if (cancellationToken.IsCancellationRequested)
                         break;
                     DateTimeOffset now = _time.GetUtcNow();
                     due = TakeDueAccounts(now);
