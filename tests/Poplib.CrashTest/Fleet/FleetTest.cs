@@ -397,7 +397,7 @@ internal sealed class FleetTest(CrashTestOptions options, FleetFlavour flavour, 
             }
 
             int rode = workers.Count(w => !w.HasExited && w.UnreachableLines > before[w].UnreachableLines && w.BackLines > before[w].BackLines);
-            _notes.Add($"database restart {_restarts}: down {down.TotalSeconds:F1} s; {rode} of {workers.Length} workers (one of them started while it was down) logged it unreachable and back, " +
+            _notes.Add($"database restart {_restarts}: down {down.TotalSeconds:F1} s; {rode} of {workers.Length} workers{(flavour == FleetFlavour.Cli ? " (one of them started while it was down)" : "")} logged it unreachable and back, " +
                 $"the last {(clock.Elapsed - down).TotalSeconds:F1} s after it was up again");
         }
         finally
@@ -522,7 +522,8 @@ internal sealed class FleetTest(CrashTestOptions options, FleetFlavour flavour, 
             _failures.Add($"{what}: the frozen session's QUIT removed {lateDeletes} message(s) from the server after the freeze");
         _notes.Add($"{what}: frozen {frozenFor.TotalSeconds:F1} s, taken over {(takenAt - frozenAt).TotalSeconds:F1} s after the freeze, " +
             $"then run by {status[0]} ({status[2]}{(status[3] is string error ? ": " + error : "")}); rows under the frozen token: {written}, after the take-over: {late}; " +
-            $"deletions by the frozen session after the freeze: {lateDeletes}; sessions: {string.Join(" ", mailbox.Events.Select(e => $"{(e.Committed ? "Q" : "L")}{e.Session}@{e.At:ss.f}"))}");
+            $"deletions by the frozen session after the freeze: {lateDeletes}" +
+            (late > 0 || lateDeletes > 0 ? $"; the server's logins (L) and QUITs that removed mail (Q): {string.Join(" ", mailbox.Events.Select(e => $"{(e.Committed ? "Q" : "L")}{e.Session}@{e.At:HH:mm:ss.f}"))}" : ""));
         return true;
     }
 
