@@ -136,10 +136,19 @@ if dotnet build tests/Poplib.CrashTest -c Debug --nologo >"$log" 2>&1; then
   # stopped with SIGTERM (exit 0). Half a minute.
   counted "crash test (maildir, delete, daemon)" '^(time: |crash test \()' \
     dotnet run --project tests/Poplib.CrashTest -c Debug --no-build -- --mode maildir --policy delete --kills 20 --daemon
+  # The fleet (--fleet): 4 workers share 100 accounts through a private PostgreSQL (scripts/postgres.sh, started and
+  # stopped by the test). `cli`: `poplib fetch --daemon --state postgres://…` workers SIGKILLed 30 times, the database
+  # restarted twice, a worker frozen mid-run past its lease 5 times, plus the operator's bad inputs; `library`: workers
+  # embedding PostgreSqlFetchWorker with a unique-key table sink, SIGKILLed 20 times, the database restarted once.
+  # About 3½ minutes together on 2 cores.
+  counted "fleet crash test (cli)" '^(time: |bad input|database restart|freeze |fleet crash test \()' \
+    dotnet run --project tests/Poplib.CrashTest -c Debug --no-build -- --fleet cli --kills 30 --freezes 5 --db-restarts 2
+  counted "fleet crash test (library)" '^(time: |sink: |database restart|fleet crash test \()' \
+    dotnet run --project tests/Poplib.CrashTest -c Debug --no-build -- --fleet library --kills 20 --freezes 0 --db-restarts 1
 else
   cat "$log"
   echo "crash test build failed" >&2
-  failed=$((failed + 4)) # the three modes and the daemon
+  failed=$((failed + 6)) # the three modes, the daemon and the two fleets
   status=1
 fi
 

@@ -131,6 +131,27 @@ public sealed class PostgreSqlFetchDatabase : IDisposable, IAsyncDisposable
         _ => null,
     };
 
+    /// <summary>
+    /// Whether <paramref name="e"/> (or what it wraps) says the database is away rather than refusing us: no connection (refused,
+    /// reset, timed out), or the server shutting down or starting up (SQLSTATE class 57P: admin or crash shutdown, cannot
+    /// connect now; class 08: connection exceptions). A refused password, missing privileges or a newer schema are not.
+    /// </summary>
+    internal static bool IsUnreachable(Exception e)
+    {
+        for (Exception? inner = e; inner is not null; inner = inner.InnerException)
+        {
+            switch (inner)
+            {
+                case PostgresException p:
+                    return p.SqlState.StartsWith("57P", StringComparison.Ordinal) || p.SqlState.StartsWith("08", StringComparison.Ordinal);
+                case NpgsqlException or TimeoutException or System.Net.Sockets.SocketException or IOException:
+                    return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Closes the connection pool.</summary>
     public void Dispose() => _source.Dispose();
 

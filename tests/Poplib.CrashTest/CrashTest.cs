@@ -59,11 +59,11 @@ internal sealed class CrashTest(CrashTestOptions options, TextWriter output)
 
     private async Task<bool> RunInAsync(string work)
     {
-        string cli = options.Cli ?? DefaultCli();
+        string cli = options.Cli ?? Repository.DefaultCli();
         if (!File.Exists(cli))
             throw new HarnessException($"no CLI at {cli} (build src/Poplib.Cli, or pass --cli)");
         _password = $"pw-{options.Seed}";
-        using DovecotLmtp? dovecot = options.Mode == DeliveryMode.Lmtp ? DovecotLmtp.Start(RepositoryRoot()) : null;
+        using DovecotLmtp? dovecot = options.Mode == DeliveryMode.Lmtp ? DovecotLmtp.Start(Repository.Root()) : null;
         _dovecot = dovecot;
         var child = new FetchChild(cli, PasswordVariable, _password, options.ChildTimeout);
 
@@ -191,7 +191,7 @@ internal sealed class CrashTest(CrashTestOptions options, TextWriter output)
         }
 
         await WaitIdleAsync(server);
-        var verdict = Verifier.Check(_sources, destination.Scan(), _log, mailbox, options.Policy, work, destination.DotLocks, lmtpWindow: options.Mode == DeliveryMode.Lmtp);
+        var verdict = Verifier.Check(_sources, destination.Scan(), _log, mailbox.Messages, options.Policy, work, destination.DotLocks, lmtpWindow: options.Mode == DeliveryMode.Lmtp);
         _failures.AddRange(verdict.Failures);
         if (options.Kills >= 10 && _log.InSessionKills == 0)
             _failures.Add("no kill landed during a POP3 session with mail to fetch: the delays are off, the test proves little");
@@ -308,25 +308,6 @@ internal sealed class CrashTest(CrashTestOptions options, TextWriter output)
 
     private static string Indent(string text) =>
         string.Join('\n', text.TrimEnd('\n').Split('\n').Select(line => "    " + line));
-
-    /// <summary>src/Poplib.Cli/bin/&lt;this build's configuration&gt;/net10.0/Poplib.Cli.dll in the repository holding this program.</summary>
-    private static string DefaultCli()
-    {
-        string configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent?.Name ?? "Debug";
-        return Path.Combine(RepositoryRoot(), "src", "Poplib.Cli", "bin", configuration, "net10.0", "Poplib.Cli.dll");
-    }
-
-    /// <summary>The repository holding this program (the folder with Poplib.sln).</summary>
-    private static string RepositoryRoot()
-    {
-        for (DirectoryInfo? d = new(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            if (File.Exists(Path.Combine(d.FullName, "Poplib.sln")))
-                return d.FullName;
-        }
-
-        throw new HarnessException($"no Poplib.sln above {AppContext.BaseDirectory}; pass --cli");
-    }
 }
 
 /// <summary>The harness cannot go on (the child or the setup failed, not a verdict on the mail).</summary>

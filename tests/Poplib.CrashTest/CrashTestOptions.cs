@@ -15,12 +15,21 @@ internal enum FetchPolicy
     Delete,
 }
 
+/// <summary>Who the fleet's workers are: <c>poplib fetch --daemon</c> processes, or processes embedding the library with a table sink.</summary>
+internal enum FleetFlavour
+{
+    Cli,
+    Library,
+}
+
 /// <summary>The command line of the crash test.</summary>
 internal sealed class CrashTestOptions
 {
     public const string Usage = """
         usage: Poplib.CrashTest [--seed N] [--kills K] [--messages M] [--mode maildir|mbox|lmtp]
                                 [--policy keep|delete] [--cli PATH] [--timeout SECONDS] [--daemon] [--keep-work] [--verbose]
+               Poplib.CrashTest --fleet cli|library [--seed N] [--kills K] [--messages M] [--accounts A] [--workers W]
+                                [--freezes F] [--db-restarts R] [--cli PATH] [--keep-work] [--verbose]
 
           --seed N        the seed of everything random (messages, delays, batch sizes); printed first; default random
           --kills K       the least number of SIGKILLs of a running `poplib fetch` (default 50)
@@ -35,7 +44,17 @@ internal sealed class CrashTestOptions
           --daemon        run `poplib fetch --daemon --interval 1s` and SIGKILL it mid-cycle (after 0-2 whole
                           cycles), then let it finish and stop it with SIGTERM (it must exit 0)
           --keep-work     keep the working directory even when the test passes
-          --verbose       one line per run
+          --verbose       one line per run (with --fleet: per kill, freeze and restart)
+
+          --fleet         W workers (default 4) share A accounts (default 100, half keep, half delete; M initial
+                          messages over all, default 300) through a private PostgreSQL (scripts/postgres.sh):
+                          `cli` runs `poplib fetch --daemon --state postgres://… --lease 3s` into a Maildir per
+                          account, plus 3 accounts on a private Dovecot (scripts/dovecot.sh); `library` runs this
+                          program's --fleet-worker children (PostgreSqlFetchWorker, a sink into a table with a
+                          unique key). K SIGKILLs of random workers (each restarted), R database restarts
+                          (postgres.sh pause/resume, default 2), F freezes (SIGSTOP past the lease; default 5),
+                          new mail throughout; then SIGTERM, a drain, and the verdict per account
+          --accounts A, --workers W, --freezes F, --db-restarts R: see --fleet
         """;
 
     public int Seed { get; private set; } = Random.Shared.Next();
@@ -57,6 +76,17 @@ internal sealed class CrashTestOptions
     public bool Daemon { get; private set; }
 
     public bool Verbose { get; private set; }
+
+    /// <summary>With --fleet: who the workers are; null: the single-process crash test.</summary>
+    public FleetFlavour? Fleet { get; private set; }
+
+    public int Accounts { get; private set; } = 100;
+
+    public int Workers { get; private set; } = 4;
+
+    public int Freezes { get; private set; } = 5;
+
+    public int DatabaseRestarts { get; private set; } = 2;
 
     public string ModeName => Mode.ToString().ToLowerInvariant() + (Daemon ? "-daemon" : "");
 
@@ -105,6 +135,26 @@ internal sealed class CrashTestOptions
                     break;
                 case "--daemon":
                     options.Daemon = true;
+                    break;
+                case "--fleet":
+                    options.Fleet = Value(args, ref i) switch
+                    {
+                        "cli" => FleetFlavour.Cli,
+                        "library" => FleetFlavour.Library,
+                        var other => throw new ArgumentException($"--fleet must be cli or library, not '{other}'"),
+                    };
+                    break;
+                case "--accounts":
+                    options.Accounts = ParseInt(name, Value(args, ref i), 4);
+                    break;
+                case "--workers":
+                    options.Workers = ParseInt(name, Value(args, ref i), 2);
+                    break;
+                case "--freezes":
+                    options.Freezes = ParseInt(name, Value(args, ref i), 0);
+                    break;
+                case "--db-restarts":
+                    options.DatabaseRestarts = ParseInt(name, Value(args, ref i), 0);
                     break;
                 case "--keep-work":
                     options.KeepWork = true;

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 
 namespace Poplib.CrashTest;
@@ -13,12 +12,13 @@ internal sealed class DovecotLmtp : IDisposable
     private static int s_users;
     private readonly string _script;
 
-    private DovecotLmtp(string script, string directory, string socket, string homeRoot)
+    private DovecotLmtp(string script, string directory, string socket, string homeRoot, int pop3Port)
     {
         _script = script;
         Directory = directory;
         Socket = socket;
         HomeRoot = homeRoot;
+        Pop3Port = pop3Port;
     }
 
     public string Directory { get; }
@@ -27,16 +27,16 @@ internal sealed class DovecotLmtp : IDisposable
 
     public string HomeRoot { get; }
 
+    /// <summary>Its POP3 port on 127.0.0.1 (without TLS; Dovecot takes loopback as secure, so plaintext logins work).</summary>
+    public int Pop3Port { get; }
+
     public static DovecotLmtp Start(string repository)
     {
         string script = Path.Combine(repository, "scripts", "dovecot.sh");
         string directory = Path.Combine(Path.GetTempPath(), "poplib-crash-dovecot-" + Guid.NewGuid().ToString("N")[..8]);
         Run(script, "start", directory, "--lmtp");
-        var env = File.ReadAllLines(Path.Combine(directory, "env"))
-            .Where(l => l.Contains('=', StringComparison.Ordinal))
-            .Select(l => l.Split('=', 2))
-            .ToDictionary(p => p[0], p => p[1].Trim('\'', '"'), StringComparer.Ordinal);
-        return new DovecotLmtp(script, directory, env["LMTP_SOCKET"], env["HOME_ROOT"]);
+        Dictionary<string, string> env = Repository.ReadEnv(Path.Combine(directory, "env"));
+        return new DovecotLmtp(script, directory, env["LMTP_SOCKET"], env["HOME_ROOT"], int.Parse(env["PLAIN_PORT"], System.Globalization.CultureInfo.InvariantCulture));
     }
 
     /// <summary>A new user with an empty mailbox, and the destination that delivers to it.</summary>
@@ -47,6 +47,13 @@ internal sealed class DovecotLmtp : IDisposable
         System.IO.Directory.CreateDirectory(source);
         Run(_script, "add-user", Directory, user, "pw-" + user, source);
         return new LmtpMaildirDestination(Path.Combine(HomeRoot, user, "Maildir"), Socket, user);
+    }
+
+    /// <summary>A new POP3 user whose mailbox starts with the files in <paramref name="source"/> (CRLF messages); returns that Maildir.</summary>
+    public string AddUser(string user, string password, string source)
+    {
+        Run(_script, "add-user", Directory, user, password, source);
+        return Path.Combine(HomeRoot, user, "Maildir");
     }
 
     public void Dispose()
@@ -62,19 +69,7 @@ internal sealed class DovecotLmtp : IDisposable
         }
     }
 
-    private static void Run(string script, params string[] arguments)
-    {
-        var info = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(script);
-        foreach (string argument in arguments)
-            info.ArgumentList.Add(argument);
-        using Process process = Process.Start(info)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-            throw new HarnessException($"dovecot.sh {string.Join(' ', arguments)} failed ({process.ExitCode}): {stdout.Result}{stderr.Result}");
-    }
+    private static void Run(string script, params string[] arguments) => Repository.RunScript(script, arguments);
 }
 
 /// <summary>The Maildir Dovecot's LMTP server delivers into; each message read without the fields Dovecot put in front.</summary>

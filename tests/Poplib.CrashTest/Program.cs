@@ -1,8 +1,12 @@
 using Poplib.CrashTest;
+using Poplib.CrashTest.Fleet;
 
-// The crash test of `poplib fetch` (see CrashTest.cs). Prints `seed: N` first so that any run can be
-// replayed, a line per run with --verbose, the details of anything lost, duplicated or corrupt, and
-// ends with the summary line; exit status 0 only if nothing was.
+// The crash test of `poplib fetch` (see CrashTest.cs) and of a fleet of workers sharing PostgreSQL (--fleet, see
+// Fleet/FleetTest.cs). Prints `seed: N` first so that any run can be replayed, a line per run with --verbose, the details
+// of anything lost, duplicated or corrupt, and ends with the summary line; exit status 0 only if nothing was.
+if (args.Length > 0 && args[0] == FleetWorkerChild.Flag)
+    return await FleetWorkerChild.RunAsync(args);
+
 CrashTestOptions options;
 try
 {
@@ -16,4 +20,6 @@ catch (ArgumentException e)
 }
 
 Console.WriteLine($"seed: {options.Seed}");
-return await new CrashTest(options, Console.Out).RunAsync() ? 0 : 1;
+return options.Fleet is { } fleet
+    ? await new FleetTest(options, fleet, Console.Out).RunAsync() ? 0 : 1
+    : await new CrashTest(options, Console.Out).RunAsync() ? 0 : 1;

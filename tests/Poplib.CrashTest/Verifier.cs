@@ -1,5 +1,3 @@
-using Poplib.Testing;
-
 namespace Poplib.CrashTest;
 
 /// <summary>The verdict: counts, a line for each problem, and failures that are not about a message.</summary>
@@ -7,12 +5,12 @@ namespace Poplib.CrashTest;
 /// <param name="WindowDuplicated">With <c>lmtpWindow</c>: messages delivered twice (or more) only through the documented LMTP window.</param>
 internal sealed record Verdict(int Lost, int Duplicated, int Corrupt, IReadOnlyList<string> Details, IReadOnlyList<string> Failures, int WindowDuplicated = 0);
 
-/// <summary>Compares the destination with every message ever served, and the server with the policy.</summary>
+/// <summary>Compares the destination with every message ever served, and what the server holds (<c>serverHolds</c>) with the policy.</summary>
 internal static class Verifier
 {
     public static Verdict Check(
         IReadOnlyList<SourceMessage> sources, IReadOnlyList<DeliveredItem> items, RunLog log,
-        Pop3MemoryMailbox mailbox, FetchPolicy policy, string work, IReadOnlyCollection<string> dotLocks, bool lmtpWindow = false)
+        IReadOnlyList<byte[]> serverHolds, FetchPolicy policy, string work, IReadOnlyCollection<string> dotLocks, bool lmtpWindow = false)
     {
         // The LMTP window: a run killed after the server's final 250 and before its state commit
         // leaves a message delivered and unrecorded, and the next run delivers it again. Such a
@@ -27,7 +25,7 @@ internal static class Verifier
         var details = new List<string>();
         var failures = new List<string>();
         ILookup<string, DeliveredItem> copies = items.ToLookup(i => i.Hash, StringComparer.Ordinal);
-        var onServer = mailbox.Messages.Select(m => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(m))).ToList();
+        var onServer = serverHolds.Select(m => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(m))).ToList();
         var onServerSet = onServer.ToHashSet(StringComparer.Ordinal);
 
         int lost = 0, duplicated = 0, corrupt = 0;

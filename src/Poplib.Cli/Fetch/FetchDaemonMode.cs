@@ -18,7 +18,7 @@ namespace Poplib.Cli.Fetch;
 /// and logs in the journal's format. SIGHUP or a change of the config file reloads the accounts; a broken new config is
 /// logged and the old accounts keep running.
 /// </summary>
-internal static class FetchDaemonMode
+internal static partial class FetchDaemonMode
 {
     /// <summary>How long runs in flight may go on after SIGTERM before they are cancelled (the engine then QUITs without DELE of anything unrecorded).</summary>
     internal static readonly TimeSpan StopGracePeriod = TimeSpan.FromSeconds(3);
@@ -81,9 +81,9 @@ internal static class FetchDaemonMode
     /// </summary>
     public static async Task<int> RunWorkerAsync(StateLocation state, int parallel, bool quiet, CancellationToken cancellationToken)
     {
-        PostgreSqlFetchDatabase database = state.Database; // opened (and migrated) now: a database it cannot use is an error with its exit code
         HostApplicationBuilder builder = NewHost(quiet);
-        builder.Services.AddSingleton(sp => new PostgreSqlFetchWorkerService(database, new PostgreSqlFetchWorkerOptions
+        PostgreSqlFetchDatabase? database = null; // opened below, before the worker service is first resolved
+        builder.Services.AddSingleton(sp => new PostgreSqlFetchWorkerService(database!, new PostgreSqlFetchWorkerOptions
         {
             MaxConcurrentRuns = parallel,
             StopGracePeriod = StopGracePeriod,
@@ -91,6 +91,10 @@ internal static class FetchDaemonMode
         }));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PostgreSqlFetchWorkerService>());
         using IHost host = builder.Build();
+        ILogger logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Poplib.Fetch.Worker");
+        database = await OpenWhenReachableAsync(state, logger, cancellationToken);
+        if (database is null)
+            return ExitCodes.Ok; // stopped while waiting for the database
         PostgreSqlFetchWorkerService worker = host.Services.GetRequiredService<PostgreSqlFetchWorkerService>(); // RunAsync disposes the services
         try
         {
@@ -104,6 +108,48 @@ internal static class FetchDaemonMode
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed.Exception!.InnerException!);
         return ExitCodes.Ok;
     }
+
+    /// <summary>
+    /// Opens (and migrates) the database. One that refuses the worker — the password, the role's privileges, a newer schema —
+    /// is an error with its exit code at once; one that is away (restarting, failing over: no connection, or the server
+    /// shutting down) is waited for, as a running worker waits for it, so that a worker (re)started during an outage does not
+    /// exit. Null if stopped while waiting.
+    /// </summary>
+    private static async Task<PostgreSqlFetchDatabase?> OpenWhenReachableAsync(StateLocation state, ILogger logger, CancellationToken cancellationToken)
+    {
+        TimeSpan pause = TimeSpan.Zero;
+        while (true)
+        {
+            try
+            {
+                PostgreSqlFetchDatabase database = state.Database;
+                if (pause > TimeSpan.Zero)
+                    LogDatabaseBack(logger, database.Display);
+                return database;
+            }
+            catch (FetchException e) when (e.Failure == FetchFailure.State && PostgreSqlFetchDatabase.IsUnreachable(e))
+            {
+                pause = pause == TimeSpan.Zero ? TimeSpan.FromSeconds(1) : TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+                LogDatabaseAway(logger, e.Message, pause.TotalSeconds);
+            }
+
+            try
+            {
+                await Task.Delay(pause, cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return null;
+            }
+        }
+    }
+
+    // The worker's own wording (PostgreSqlFetchWorker's events 44 and 45), so that an outage reads the same before and after the start.
+    [LoggerMessage(EventId = 44, Level = LogLevel.Warning, Message = "The database is unreachable ({Error}); trying again in {Seconds:0} s")]
+    private static partial void LogDatabaseAway(ILogger logger, string error, double seconds);
+
+    [LoggerMessage(EventId = 45, Level = LogLevel.Information, Message = "The database {Database} is back")]
+    private static partial void LogDatabaseBack(ILogger logger, string database);
 
     /// <summary>The generic host both daemon forms run in: one-line UTC logs, systemd's notify protocol when systemd started us.</summary>
     private static HostApplicationBuilder NewHost(bool quiet)

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using Poplib.Cli;
+using Poplib.Tests.Infrastructure;
 
 namespace Poplib.Tests.Cli.Fetch;
 
@@ -196,7 +197,64 @@ public sealed class FetchDaemonCliTests
         Assert.Contains("<6>", Log(), StringComparison.Ordinal);
     }
 
-    private static Process Start(IReadOnlyList<string> arguments)
+    [PostgresFact]
+    public async Task A_fleet_worker_started_while_its_database_is_down_waits_for_it_then_runs_and_exits_0_on_SIGTERM()
+    {
+        // Its own server: pausing the shared one would take it from the other tests.
+        using PostgresInstance server = PostgresInstance.Start();
+        string url = $"postgres://{server.OwnerUser}@{server.Host}:{server.Port}/{server.Database}";
+        server.Pause();
+        using Process worker = Start(["fetch", "--daemon", "--state", url, "--lease", "3s"], new Dictionary<string, string> { ["PGPASSWORD"] = server.OwnerPassword });
+        var log = new StringBuilder();
+        void Collect(object sender, DataReceivedEventArgs e)
+        {
+            lock (log)
+                log.Append(e.Data).Append('\n');
+        }
+
+        worker.OutputDataReceived += Collect;
+        worker.ErrorDataReceived += Collect;
+        worker.BeginOutputReadLine();
+        worker.BeginErrorReadLine();
+        string Log()
+        {
+            lock (log)
+                return log.ToString();
+        }
+
+        try
+        {
+            await Until(() => Log().Contains("The database is unreachable", StringComparison.Ordinal), "the outage logged", Log);
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            Assert.False(worker.HasExited, "the worker exited while its database was down: " + Log());
+
+            server.Resume();
+            await Until(() => Log().Contains(" is back", StringComparison.Ordinal) && Log().Contains("Fetch worker ", StringComparison.Ordinal), "the worker's start", Log);
+            Signal(worker, "TERM");
+            Assert.True(worker.WaitForExit(TimeSpan.FromSeconds(15)), "no exit 15 s after SIGTERM: " + Log());
+            Assert.Equal(0, worker.ExitCode);
+            Assert.DoesNotContain(server.OwnerPassword, Log(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (!worker.HasExited)
+                worker.Kill();
+        }
+    }
+
+    [PostgresFact]
+    public async Task A_fleet_worker_whose_password_is_refused_exits_6_at_once()
+    {
+        using PostgresInstance server = PostgresInstance.Start();
+        string url = $"postgres://{server.OwnerUser}@{server.Host}:{server.Port}/{server.Database}";
+        using Process worker = Start(["fetch", "--daemon", "--state", url], new Dictionary<string, string> { ["PGPASSWORD"] = "not-the-password" });
+        Task<string> error = worker.StandardError.ReadToEndAsync();
+        Assert.True(worker.WaitForExit(TimeSpan.FromSeconds(30)), "the worker waits for a database that refuses its password");
+        Assert.Equal(ExitCodes.LocalIo, worker.ExitCode);
+        Assert.Contains("PGPASSWORD", await error, StringComparison.Ordinal);
+    }
+
+    private static Process Start(IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "Poplib.Cli"))
         {
@@ -208,6 +266,8 @@ public sealed class FetchDaemonCliTests
         foreach (string argument in arguments)
             start.ArgumentList.Add(argument);
         start.Environment[FetchWorld.PasswordVariable] = FetchWorld.Password;
+        foreach ((string name, string value) in environment ?? new Dictionary<string, string>())
+            start.Environment[name] = value;
         Process process = Process.Start(start)!;
         process.StandardInput.Close();
         return process;
