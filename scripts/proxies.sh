@@ -37,13 +37,21 @@ check_dir() {
 }
 
 pick_ports() { # COUNT -> COUNT free loopback ports
-  python3 - "$1" <<'PY'
+  if command -v python3 >/dev/null 2>&1 && python3 - "$1" <<'PY' 2>/dev/null; then return 0; fi
 import socket, sys
 socks = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(int(sys.argv[1]))]
 for s in socks:
     s.bind(("127.0.0.1", 0))
 print(*(s.getsockname()[1] for s in socks))
 PY
+  # Without python3 (a fresh machine may lack it): random high ports nobody answers on.
+  local p ports=()
+  while ((${#ports[@]} < $1)); do
+    p=$((20000 + RANDOM % 40000))
+    [[ " ${ports[*]-} " == *" $p "* ]] && continue
+    listening "$p" || ports+=("$p")
+  done
+  echo "${ports[*]}"
 }
 
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: installs what the integration tests need (Dovecot, as root, from Debian's packages)
+# Runs every test: installs what the integration tests need (Dovecot, and Dante and tinyproxy for the
+# proxy tests, which start them through scripts/proxies.sh; as root, from Debian's packages)
 # if it is missing, starts the shared lab's six real POP3 servers (as root; each stopped again at the
 # end if this run started it), builds, runs the test projects, then the interop suite against each
 # real server in turn (one line per server), and ends with one line
@@ -10,11 +11,11 @@ cd "$(dirname "$0")/.."
 
 if ! bash scripts/install-deps.sh; then
   if [ "${CI:-}" = "true" ]; then
-    echo "install-deps failed; under CI the Dovecot integration tests are required." >&2
+    echo "install-deps failed; under CI the Dovecot and proxy integration tests are required." >&2
     echo "tests: 0 passed, 1 failed"
     exit 1
   fi
-  echo "warning: Dovecot could not be installed; its integration tests will be skipped." >&2
+  echo "warning: Dovecot, Dante or tinyproxy could not be installed; their integration tests will be skipped." >&2
 fi
 
 # The shared lab's real servers (scripts/lab.sh, which runs ../shared/pop3-servers/NAME/start.sh) for

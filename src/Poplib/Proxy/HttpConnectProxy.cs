@@ -8,8 +8,8 @@ namespace Poplib;
 /// <summary>
 /// An HTTP proxy that tunnels with <c>CONNECT host:port</c> (RFC 9110 section 9.3.6), with Basic
 /// authentication (RFC 7617, user and password in UTF-8) when <see cref="Credentials"/> are given —
-/// sent in clear text to the proxy, as Basic is. Any 2xx opens the tunnel; 407 is an
-/// authentication failure, anything else a refusal quoting the status line, escaped. The reply's
+/// sent in clear text to the proxy, as Basic is. Any 2xx opens the tunnel; 407 (and 401, which
+/// tinyproxy sends for wrong credentials) is an authentication failure, anything else a refusal quoting the status line, escaped. The reply's
 /// header is bounded: <see cref="MaxResponseHeaderOctets"/> octets and <see cref="MaxResponseHeaderLines"/> lines.
 /// </summary>
 public sealed class HttpConnectProxy : Pop3Proxy
@@ -68,7 +68,8 @@ public sealed class HttpConnectProxy : Pop3Proxy
         if (status is >= 200 and < 300)
             return;
         string quoted = ServerText.Escape(statusLine, maxLength: 200);
-        throw status == 407
+        // 407 is the proxy's "authenticate"; tinyproxy answers wrong credentials with 401 instead.
+        throw status is 407 or 401
             ? tunnel.Fail(Pop3ProxyFailure.AuthenticationFailed, Credentials is null
                 ? $"requires authentication (\"{quoted}\"): give a user name and password"
                 : $"refused the user name and password for \"{Credentials.UserName}\" (\"{quoted}\")", status)

@@ -129,7 +129,7 @@ public sealed class DovecotInstance : IDisposable
             throw new InvalidOperationException($"dovecot.sh {string.Join(' ', arguments)} failed ({process.ExitCode}):\n{stdout.Result}\n{stderr.Result}");
     }
 
-    private static string RepositoryRoot
+    internal static string RepositoryRoot
     {
         get
         {
