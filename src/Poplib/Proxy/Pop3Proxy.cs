@@ -64,6 +64,8 @@ public abstract class Pop3Proxy
         switch (uri.Scheme.ToLowerInvariant())
         {
             case "socks5" or "socks5h":
+                if (user is not null && string.IsNullOrEmpty(password))
+                    throw new ArgumentException($"A SOCKS5 user name goes with a password (RFC 1929): {Mask(uri)}.", nameof(uri));
                 return new Socks5Proxy(host, port(Socks5Proxy.DefaultPort), credentials);
             case "socks4a":
                 if (password is not null)
@@ -94,7 +96,7 @@ public abstract class Pop3Proxy
     /// <summary>The URL as text with any password masked, for error messages.</summary>
     private static string Mask(Uri uri)
     {
-        string text = uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
+        string text = uri.GetComponents(UriComponents.SchemeAndServer, UriFormat.UriEscaped) + (uri.AbsolutePath == "/" ? "" : uri.AbsolutePath);
         return uri.UserInfo.Length == 0 ? text : text.Replace("://", "://" + (uri.UserInfo.Contains(':', StringComparison.Ordinal) ? uri.UserInfo[..uri.UserInfo.IndexOf(':', StringComparison.Ordinal)] + ":****" : uri.UserInfo) + "@", StringComparison.Ordinal);
     }
 

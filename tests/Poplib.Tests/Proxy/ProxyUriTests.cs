@@ -36,6 +36,7 @@ public sealed class ProxyUriTests
     [InlineData("socks4a://u:secret@proxy", "SOCKS4a has no passwords, only a user id: socks4a://u:****@proxy")]
     [InlineData("socks5://u:secret@proxy/path", "A proxy URL has no path, query or fragment: socks5://u:****@proxy/path")]
     [InlineData("http://proxy:3128?x=1", "no path, query or fragment")]
+    [InlineData("socks5://u@proxy", "A SOCKS5 user name goes with a password (RFC 1929)")]
     public void Refused_with_the_password_masked(string url, string expected)
     {
         var e = Assert.Throws<ArgumentException>(() => Pop3Proxy.FromUri(new Uri(url)));
