@@ -140,8 +140,8 @@ internal sealed class Pop3Transport : IDisposable
 
     public async ValueTask StartTlsAsync(SslClientAuthenticationOptions options, bool async, CancellationToken cancellationToken)
     {
-        if (_stream != _inner)
-            throw new InvalidOperationException("The connection is already encrypted.");
+        if (IsEncrypted || _stream != _inner)
+            throw new InvalidOperationException("The connection is already encrypted (an SslStream given to Connect counts): TLS cannot start on it again.");
         // The recorder never closes the caller's stream when it was given with leaveOpen; ours it does.
         var recorder = new HandshakeRecorder(_inner, closeInner: !_leaveOpen);
         var ssl = new SslStream(recorder, leaveInnerStreamOpen: false);

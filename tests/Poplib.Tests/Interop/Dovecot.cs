@@ -106,27 +106,30 @@ public sealed class DovecotInstance : IDisposable
         }
     }
 
-    private static void Run(string[] arguments)
+    private static void Run(string[] arguments) => RunScript("dovecot.sh", arguments, TimeSpan.FromSeconds(90));
+
+    /// <summary>Runs <c>scripts/<paramref name="script"/></c> with bash; a failure or a hang throws with its output.</summary>
+    internal static void RunScript(string script, string[] arguments, TimeSpan patience)
     {
         var info = new ProcessStartInfo("bash")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        info.ArgumentList.Add(Path.Combine(RepositoryRoot, "scripts", "dovecot.sh"));
+        info.ArgumentList.Add(Path.Combine(RepositoryRoot, "scripts", script));
         foreach (string argument in arguments)
             info.ArgumentList.Add(argument);
         using Process process = Process.Start(info)!;
         Task<string> stdout = process.StandardOutput.ReadToEndAsync();
         Task<string> stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromSeconds(90)))
+        if (!process.WaitForExit(patience))
         {
             process.Kill(entireProcessTree: true);
-            throw new InvalidOperationException($"dovecot.sh {arguments[0]} did not finish in 90 s.");
+            throw new InvalidOperationException($"{script} {arguments[0]} did not finish in {patience.TotalSeconds} s.");
         }
 
         if (process.ExitCode != 0)
-            throw new InvalidOperationException($"dovecot.sh {string.Join(' ', arguments)} failed ({process.ExitCode}):\n{stdout.Result}\n{stderr.Result}");
+            throw new InvalidOperationException($"{script} {string.Join(' ', arguments)} failed ({process.ExitCode}):\n{stdout.Result}\n{stderr.Result}");
     }
 
     internal static string RepositoryRoot

@@ -109,6 +109,18 @@ public sealed class ConnectOverStreamTests
         await Assert.ThrowsAsync<InvalidOperationException>(() => Both.Run(async, () => client.Stls(), () => client.StlsAsync()));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ConnectSsl_over_an_authenticated_SslStream_is_refused_not_nested(bool async)
+    {
+        await using Pop3TestServer server = await ServerAsync(Pop3TlsMode.Implicit);
+        var ssl = new SslStream(new NetworkStream(ConnectedSocket("127.0.0.1", server.Port), ownsSocket: true));
+        await ssl.AuthenticateAsClientAsync(TestCertificates.Trusting(server.Certificate, "localhost"));
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => Both.Run(async, () => Pop3Client.ConnectSsl(ssl, "localhost"), () => Pop3Client.ConnectSslAsync(ssl, "localhost")));
+        Assert.Contains("already encrypted", e.Message);
+    }
+
     public static TheoryData<bool, Over> Kinds() => Both.Paths(Over.NetworkStream, Over.OpaqueStream, Over.Socket);
 
     // leaveOpen: the caller's connection stays usable after Dispose (here: QUIT by hand); without it, it is closed.

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 
 namespace Poplib.Tests.Proxy;
@@ -63,24 +62,7 @@ public sealed class RealProxies : IDisposable
             .ToDictionary(p => p[0], p => p[1]);
     }
 
-    private void Run(string verb)
-    {
-        var info = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(Path.Combine(Interop.DovecotInstance.RepositoryRoot, "scripts", "proxies.sh"));
-        info.ArgumentList.Add(verb);
-        info.ArgumentList.Add(_directory);
-        using Process process = Process.Start(info)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromSeconds(60)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new InvalidOperationException($"proxies.sh {verb} did not finish in 60 s.");
-        }
-
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"proxies.sh {verb} failed ({process.ExitCode}):\n{stdout.Result}\n{stderr.Result}");
-    }
+    private void Run(string verb) => Interop.DovecotInstance.RunScript("proxies.sh", [verb, _directory], TimeSpan.FromSeconds(60));
 }
 
 [CollectionDefinition(nameof(RealProxyCollection))]

@@ -85,7 +85,7 @@ public sealed class RealProxyTests(RealProxies proxies, DovecotFixture dovecot) 
         await SessionAsync(async, host, implicitTls ? server.TlsPort : server.PlainPort, implicitTls, options, user, password, messages);
     }
 
-    /// <summary>Connects (implicit TLS, or STLS), logs in over TLS, checks every message byte for byte, quits.</summary>
+    /// <summary>Connects through the proxy in <paramref name="options"/>, then STLS when needed, login over TLS, every message byte for byte, QUIT.</summary>
     internal static async Task SessionAsync(bool async, string host, int port, bool implicitTls, Pop3ClientOptions options, string user, string password, byte[][] messages)
     {
         using Pop3Client client = implicitTls
@@ -93,18 +93,7 @@ public sealed class RealProxyTests(RealProxies proxies, DovecotFixture dovecot) 
             : await Both.Run(async, () => Pop3Client.Connect(host, port, options), () => Pop3Client.ConnectAsync(host, port, options));
         Assert.Equal(host, client.Host);
         Assert.Equal(port, client.Port);
-        if (!implicitTls)
-        {
-            Assert.False(client.IsEncrypted);
-            await Both.Run(async, () => client.Stls(), () => client.StlsAsync());
-        }
-
-        Assert.True(client.IsEncrypted);
-        await Both.Run(async, () => client.Login(user, password), () => client.LoginAsync(user, password));
-        Assert.Equal(messages.Length, (await Both.Run(async, client.Stat, () => client.StatAsync())).Count);
-        for (int i = 0; i < messages.Length; i++)
-            Assert.Equal(messages[i], (await Both.Run(async, () => client.Retr(i + 1), () => client.RetrAsync(i + 1))).ToArray());
-        await Both.Run(async, () => client.Quit(), () => client.QuitAsync());
+        await OverStream.ConnectOverStreamTests.SessionAsync(async, client, implicitTls, user, password, messages);
     }
 
     [RealProxyTheory]
