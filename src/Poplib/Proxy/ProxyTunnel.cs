@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Poplib.Transport;
 
 namespace Poplib.Proxy;
 
@@ -11,6 +12,8 @@ namespace Poplib.Proxy;
 /// </summary>
 internal sealed class ProxyTunnel(Socket socket, Pop3Proxy proxy, long deadline, TimeSpan timeout)
 {
+    private bool _quickAck = true;
+
     public Pop3Proxy Proxy => proxy;
 
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, bool async, CancellationToken cancellationToken)
@@ -27,6 +30,8 @@ internal sealed class ProxyTunnel(Socket socket, Pop3Proxy proxy, long deadline,
     {
         while (!buffer.IsEmpty)
         {
+            // A proxy that writes its reply in pieces would otherwise wait for our delayed ACK before each.
+            _quickAck = _quickAck && QuickAck.TryArm(socket);
             int read = await RunAsync<Memory<byte>>(buffer, static (s, b, t) => s.ReceiveAsync(b, SocketFlags.None, t), static (s, b) => s.Receive(b.Span), async, cancellationToken).ConfigureAwait(false);
             if (read == 0)
                 throw Fail(Pop3ProxyFailure.ProtocolViolation, $"closed the connection in the middle of {what}");

@@ -17,9 +17,6 @@ namespace Poplib.Transport;
 /// </summary>
 internal sealed class Pop3Transport : IDisposable
 {
-    private const int IpProtoTcp = 6;
-    private const int TcpQuickAck = 12;
-
     private readonly Socket? _socket;
     private readonly Stream _inner;
     private readonly bool _leaveOpen;
@@ -245,23 +242,11 @@ internal sealed class Pop3Transport : IDisposable
         return end < 0 ? (start, bytes.Length - start, false) : (start, end, true);
     }
 
-    /// <summary>
-    /// Asks Linux to acknowledge the next segment at once. Many servers write a reply in two segments;
-    /// with Nagle on their side and delayed ACK on ours, the second waits ~40 ms for our ACK. The kernel
-    /// clears the flag again by itself, so it is set before each read that waits for a reply.
-    /// </summary>
+    /// <summary>Re-arms TCP_QUICKACK before a read that waits for a reply (see <see cref="QuickAck"/>).</summary>
     public void ArmQuickAck()
     {
-        if (_quickAckUnavailable || _socket is null)
-            return;
-        try
-        {
-            _socket.SetRawSocketOption(IpProtoTcp, TcpQuickAck, [1, 0, 0, 0]);
-        }
-        catch (SocketException)
-        {
-            _quickAckUnavailable = true;
-        }
+        if (!_quickAckUnavailable && _socket is not null)
+            _quickAckUnavailable = !QuickAck.TryArm(_socket);
     }
 
     /// <summary>Starts a command's budget of waiting afresh (see <see cref="WaitBudget"/>).</summary>

@@ -98,8 +98,7 @@ public sealed class ConnectOverStreamTests
     public async Task An_SslStream_the_caller_authenticated_counts_as_encrypted(bool async)
     {
         await using Pop3TestServer server = await ServerAsync(Pop3TlsMode.Implicit);
-        var ssl = new SslStream(new NetworkStream(ConnectedSocket("127.0.0.1", server.Port), ownsSocket: true));
-        await ssl.AuthenticateAsClientAsync(TestCertificates.Trusting(server.Certificate, "localhost"));
+        SslStream ssl = await AuthenticatedSslAsync(server);
         using Pop3Client client = await Both.Run(async, () => Pop3Client.Connect(ssl, "localhost"), () => Pop3Client.ConnectAsync(ssl, "localhost"));
 
         Assert.True(client.IsEncrypted);
@@ -115,10 +114,16 @@ public sealed class ConnectOverStreamTests
     public async Task ConnectSsl_over_an_authenticated_SslStream_is_refused_not_nested(bool async)
     {
         await using Pop3TestServer server = await ServerAsync(Pop3TlsMode.Implicit);
-        var ssl = new SslStream(new NetworkStream(ConnectedSocket("127.0.0.1", server.Port), ownsSocket: true));
-        await ssl.AuthenticateAsClientAsync(TestCertificates.Trusting(server.Certificate, "localhost"));
+        SslStream ssl = await AuthenticatedSslAsync(server);
         var e = await Assert.ThrowsAsync<InvalidOperationException>(() => Both.Run(async, () => Pop3Client.ConnectSsl(ssl, "localhost"), () => Pop3Client.ConnectSslAsync(ssl, "localhost")));
         Assert.Contains("already encrypted", e.Message);
+    }
+
+    private static async Task<SslStream> AuthenticatedSslAsync(Pop3TestServer server)
+    {
+        var ssl = new SslStream(new NetworkStream(ConnectedSocket("127.0.0.1", server.Port), ownsSocket: true));
+        await ssl.AuthenticateAsClientAsync(TestCertificates.Trusting(server.Certificate, "localhost"));
+        return ssl;
     }
 
     public static TheoryData<bool, Over> Kinds() => Both.Paths(Over.NetworkStream, Over.OpaqueStream, Over.Socket);

@@ -65,14 +65,14 @@ public sealed class CliProxyTests(RealProxies proxies, DovecotFixture dovecot)
     public async Task A_refused_proxy_password_is_a_login_failure_and_stays_masked(string scheme, int expected)
     {
         (string[] account, _) = Account();
-        Environment.SetEnvironmentVariable("POPLIB_TEST_PROXY_WRONG", "wrong-proxy-password-4711");
+        Environment.SetEnvironmentVariable("POPLIB_TEST_PROXY_WRONG", "wrong-proxy-password-Zq9x");
         int port = scheme == "socks5" ? proxies.Socks5AuthPort : proxies.HttpAuthPort;
         CliRunner.Outcome outcome = await CliRunner.RunAsync([
             "stat", .. account, "--proxy", $"{scheme}://{proxies.Credentials.UserName}@127.0.0.1:{port}", "--proxy-password-env", "POPLIB_TEST_PROXY_WRONG", "-vv"]);
 
         Assert.Equal(expected, outcome.ExitCode);
         Assert.Contains($"The proxy {scheme}://{proxies.Credentials.UserName}:****@127.0.0.1:{port} refused the user name and password", outcome.Error);
-        Assert.DoesNotContain("4711", outcome.Error + outcome.Out);
+        Assert.DoesNotContain("Zq9x", outcome.Error + outcome.Out);
     }
 
     [RealProxyTheory]
@@ -92,9 +92,9 @@ public sealed class CliProxyTests(RealProxies proxies, DovecotFixture dovecot)
 public sealed class CliProxyUsageTests
 {
     [Theory]
-    [InlineData(new[] { "--proxy", "socks5://u:secret-4711@127.0.0.1:1080" }, "a password in --proxy would be visible to every user of this machine")]
-    [InlineData(new[] { "--proxy", "http://u:secret-4711@127.0.0.1:3128" }, "--proxy-password-env VAR")]
-    [InlineData(new[] { "--proxy", "127.0.0.1:secret-4711" }, "--proxy is not a proxy URL such as socks5://")]
+    [InlineData(new[] { "--proxy", "socks5://u:secret-Zq9x@127.0.0.1:1080" }, "a password in --proxy would be visible to every user of this machine")]
+    [InlineData(new[] { "--proxy", "http://u:secret-Zq9x@127.0.0.1:3128" }, "--proxy-password-env VAR")]
+    [InlineData(new[] { "--proxy", "127.0.0.1:secret-Zq9x" }, "--proxy is not a proxy URL such as socks5://")]
     [InlineData(new[] { "--proxy", "https://127.0.0.1:3128" }, "--proxy: Unknown proxy scheme \"https\"")]
     [InlineData(new[] { "--proxy-password-env", "PATH" }, "--proxy-password-env needs --proxy")]
     [InlineData(new[] { "--proxy", "socks5://u@127.0.0.1:1080" }, "A SOCKS5 user name goes with a password (RFC 1929): socks5://u@127.0.0.1:1080. (the proxy's password: --proxy-password-env VAR)")]
@@ -107,7 +107,7 @@ public sealed class CliProxyUsageTests
         CliRunner.Outcome outcome = await CliRunner.RunAsync(["stat", "--host", "127.0.0.1", "--port", "1", "--user", "bob", "--password-env", "PATH", .. proxyOptions]);
         Assert.Equal(ExitCodes.Usage, outcome.ExitCode);
         Assert.Contains(expected, outcome.Error);
-        Assert.DoesNotContain("4711", outcome.Error);
+        Assert.DoesNotContain("Zq9x", outcome.Error);
     }
 
     [Fact]

@@ -101,12 +101,12 @@ public sealed class RealProxyTests(RealProxies proxies, DovecotFixture dovecot) 
     [InlineData(true)]
     public async Task Socks5_wrong_password_is_refused_and_never_quoted(bool async)
     {
-        var wrong = new NetworkCredential(proxies.Credentials.UserName, "not-the-password-4711");
+        var wrong = new NetworkCredential(proxies.Credentials.UserName, "not-the-password-Zq9x");
         var e = await ConnectFails<Pop3ProxyException>(async, proxies.Socks5Auth(wrong), "localhost", dovecot.Server.PlainPort);
         Assert.Equal(Pop3ProxyFailure.AuthenticationFailed, e.Reason);
         Assert.Contains($"socks5://{wrong.UserName}:****@127.0.0.1:{proxies.Socks5AuthPort}", e.Message);
         Assert.Contains("refused the user name and password", e.Message);
-        Assert.DoesNotContain("4711", e.ToString());
+        Assert.DoesNotContain("Zq9x", e.ToString());
     }
 
     [RealProxyTheory]
@@ -127,14 +127,14 @@ public sealed class RealProxyTests(RealProxies proxies, DovecotFixture dovecot) 
     [InlineData(true, true)]
     public async Task Http_407_without_or_with_wrong_credentials(bool async, bool withWrongCredentials)
     {
-        NetworkCredential? credentials = withWrongCredentials ? new NetworkCredential(proxies.Credentials.UserName, "not-the-password-4711") : null;
+        NetworkCredential? credentials = withWrongCredentials ? new NetworkCredential(proxies.Credentials.UserName, "not-the-password-Zq9x") : null;
         var e = await ConnectFails<Pop3ProxyException>(async, proxies.HttpAuth(credentials), "localhost", dovecot.Server.PlainPort);
         Assert.Equal(Pop3ProxyFailure.AuthenticationFailed, e.Reason);
         // tinyproxy asks with 407, and answers wrong credentials with 401.
         Assert.Equal(withWrongCredentials ? 401 : 407, e.ReplyCode);
         Assert.Contains(withWrongCredentials ? "refused the user name and password" : "requires authentication", e.Message);
         Assert.Contains("\"HTTP/1.", e.Message);
-        Assert.DoesNotContain("4711", e.ToString());
+        Assert.DoesNotContain("Zq9x", e.ToString());
     }
 
     public static TheoryData<bool, string> Kinds() => Both.Paths("socks5", "socks4a", "http");
@@ -168,12 +168,12 @@ public sealed class RealProxyTests(RealProxies proxies, DovecotFixture dovecot) 
     [InlineData(true)]
     public async Task A_proxy_that_is_not_there_is_named(bool async)
     {
-        var proxy = new Socks5Proxy("127.0.0.1", ClosedPort(), new NetworkCredential("u", "secret-4711"));
+        var proxy = new Socks5Proxy("127.0.0.1", ClosedPort(), new NetworkCredential("u", "secret-Zq9x"));
         var e = await ConnectFails<Pop3ProxyException>(async, proxy, "localhost", dovecot.Server.PlainPort);
         Assert.Equal(Pop3ProxyFailure.ProxyUnreachable, e.Reason);
         Assert.IsType<SocketException>(e.InnerException);
         Assert.Contains($"socks5://u:****@127.0.0.1:{proxy.Port}", e.Message);
-        Assert.DoesNotContain("4711", e.ToString());
+        Assert.DoesNotContain("Zq9x", e.ToString());
     }
 
     internal static async Task<TException> ConnectFails<TException>(bool async, Pop3Proxy proxy, string host, int port)
