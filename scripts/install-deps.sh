@@ -5,21 +5,23 @@
 #   negotiate  the NTLM and GSSAPI tests: the platform's providers .NET uses (libgssapi-krb5-2, gss-ntlmssp:
 #              NTLM through GSSAPI) and, for scripts/kdc.sh, MIT Kerberos' KDC (krb5-kdc, krb5-admin-server
 #              for kadmin.local, krb5-user for kinit)
+#   proxies    scripts/proxies.sh: dante-server (SOCKS5) and tinyproxy (HTTP CONNECT)
 #
-#   install-deps.sh [dovecot|postgres|negotiate]...     (no argument: all of them)
+#   install-deps.sh [dovecot|postgres|negotiate|proxies]...     (no argument: all of them)
 #
 # Idempotent and silent when everything is already there.
 set -euo pipefail
 
 PROG=${0##*/}
-want_dovecot=0 want_postgres=0 want_negotiate=0
-(($# > 0)) || set -- dovecot postgres negotiate
+want_dovecot=0 want_postgres=0 want_negotiate=0 want_proxies=0
+(($# > 0)) || set -- dovecot postgres negotiate proxies
 for component in "$@"; do
     case $component in
         dovecot) want_dovecot=1 ;;
         postgres) want_postgres=1 ;;
         negotiate) want_negotiate=1 ;;
-        *) echo "usage: $PROG [dovecot|postgres|negotiate]..." >&2; exit 2 ;;
+        proxies) want_proxies=1 ;;
+        *) echo "usage: $PROG [dovecot|postgres|negotiate|proxies]..." >&2; exit 2 ;;
     esac
 done
 
@@ -56,6 +58,13 @@ negotiate_missing() {
     echo "${m[*]-}"
 }
 
+proxies_missing() {
+    local m=()
+    [[ -x /usr/sbin/danted ]]   || m+=("/usr/sbin/danted")
+    [[ -x /usr/bin/tinyproxy ]] || m+=("/usr/bin/tinyproxy")
+    echo "${m[*]-}"
+}
+
 missing=() packages=()
 if ((want_dovecot)) && [[ -n $(dovecot_missing) ]]; then
     missing+=("$(dovecot_missing)"); packages+=(dovecot-core dovecot-pop3d dovecot-lmtpd dovecot-gssapi openssl)
@@ -65,6 +74,9 @@ if ((want_postgres)) && [[ -n $(postgres_missing) ]]; then
 fi
 if ((want_negotiate)) && [[ -n $(negotiate_missing) ]]; then
     missing+=("$(negotiate_missing)"); packages+=(libgssapi-krb5-2 gss-ntlmssp krb5-kdc krb5-admin-server krb5-user)
+fi
+if ((want_proxies)) && [[ -n $(proxies_missing) ]]; then
+    missing+=("$(proxies_missing)"); packages+=(dante-server tinyproxy)
 fi
 ((${#missing[@]} == 0)) && exit 0
 
@@ -81,8 +93,8 @@ fi
 
 echo "$PROG: missing: ${missing[*]}; installing ${packages[*]}" >&2
 
-# Keep the package scripts from starting the system-wide dovecot, postgresql, krb5kdc and kadmind
-# services: the test instances are private and the system services are none of our business. Only
+# Keep the package scripts from starting the system-wide dovecot, postgresql, krb5kdc, kadmind, danted
+# and tinyproxy services: the test instances are private and the system services are none of our business. Only
 # done if no policy exists. (postgresql's scripts may still create the default cluster 15/main under
 # /etc/postgresql and /var/lib/postgresql; it stays stopped and untouched - postgres.sh never uses it.)
 policy=/usr/sbin/policy-rc.d
@@ -104,4 +116,5 @@ still=""
 if ((want_dovecot)); then still+=$(dovecot_missing); fi
 if ((want_postgres)); then still+=${still:+ }$(postgres_missing); fi
 if ((want_negotiate)); then still+=${still:+ }$(negotiate_missing); fi
+if ((want_proxies)); then still+=${still:+ }$(proxies_missing); fi
 [[ -z ${still// /} ]] || { echo "$PROG: still missing after install: $still" >&2; exit 1; }

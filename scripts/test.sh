@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test: installs what the integration tests need (Dovecot, PostgreSQL, MIT Kerberos' KDC and
-# gss-ntlmssp, as root, from Debian's packages)
+# gss-ntlmssp, Dante and tinyproxy for the proxy tests; as root, from Debian's packages)
 # if it is missing, starts the shared lab's six real POP3 servers (as root; each stopped again at the
 # end if this run started it), builds, runs the test projects, then the interop suite against each
 # real server in turn (one line per server), and ends with one line
@@ -11,11 +11,11 @@ cd "$(dirname "$0")/.."
 
 if ! bash scripts/install-deps.sh; then
   if [ "${CI:-}" = "true" ]; then
-    echo "install-deps failed; under CI the Dovecot, PostgreSQL, NTLM and Kerberos integration tests are required." >&2
+    echo "install-deps failed; under CI the Dovecot, PostgreSQL, NTLM, Kerberos and proxy integration tests are required." >&2
     echo "tests: 0 passed, 1 failed"
     exit 1
   fi
-  echo "warning: Dovecot, PostgreSQL, Kerberos or gss-ntlmssp could not be installed; the integration tests that need them will be skipped." >&2
+  echo "warning: Dovecot, PostgreSQL, Kerberos, gss-ntlmssp, Dante or tinyproxy could not be installed; the integration tests that need them will be skipped." >&2
 fi
 
 # The shared lab's real servers (scripts/lab.sh, which runs ../shared/pop3-servers/NAME/start.sh) for

@@ -41,6 +41,9 @@ internal static class ErrorReporter
             (ExitCodes.Authentication, "refusing to log in over a connection that is not encrypted: an eavesdropper would see the password, or enough to crack it offline " +
                 "(APOP, CRAM-MD5 and SCRAM too). Use --ssl or --starttls; to log in without encryption anyway, add --allow-insecure-auth."),
         Pop3AuthenticationException auth => (ExitCodes.Authentication, auth.Message),
+        // The proxy's own refusal of our credentials is a login failure; anything else about it, a connection failure.
+        Pop3ProxyException { Reason: Pop3ProxyFailure.AuthenticationFailed } proxy => (ExitCodes.Authentication, proxy.Message),
+        Pop3ProxyException proxy => (ExitCodes.Connection, proxy.Message),
         Pop3ProtocolException protocol => (ExitCodes.Protocol, $"protocol error: {protocol.Message}"),
         Pop3CertificateException certificate => (ExitCodes.Connection, $"TLS failed: {Certificate(certificate)}"),
         AuthenticationException tls => (ExitCodes.Connection, $"TLS failed: {tls.Message} (the certificate is checked; see --ca-file, or --insecure-skip-verify for testing only)"),

@@ -40,20 +40,42 @@ public sealed partial class Pop3Client
         ArgumentException.ThrowIfNullOrWhiteSpace(host);
         ArgumentOutOfRangeException.ThrowIfLessThan(port, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
-        Pop3ClientOptions options = userOptions?.Clone() ?? new Pop3ClientOptions();
-        options.Validate();
+        Pop3ClientOptions options = Prepare(userOptions);
 
         Pop3Diagnostics.OnConnect(host, port, implicitTls);
-        using Activity? activity = Pop3Diagnostics.ActivitySource.StartActivity("pop3.connect", ActivityKind.Client);
+        using Activity? activity = StartConnectActivity(host, port);
+        Pop3Transport transport = await Pop3Transport.ConnectAsync(host, port, options.Proxy, options.Timeout, options.CommandTimeout, async, cancellationToken).ConfigureAwait(false);
+        return await StartSessionAsync(transport, host, port, implicitTls, options, async, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static Pop3ClientOptions Prepare(Pop3ClientOptions? userOptions)
+    {
+        Pop3ClientOptions options = userOptions?.Clone() ?? new Pop3ClientOptions();
+        options.Validate();
+        return options;
+    }
+
+    private static Activity? StartConnectActivity(string host, int port)
+    {
+        Activity? activity = Pop3Diagnostics.ActivitySource.StartActivity("pop3.connect", ActivityKind.Client);
         activity?.SetTag("server.address", host);
         activity?.SetTag("server.port", port);
+        return activity;
+    }
 
+    /// <summary>
+    /// The session on a connected transport: TLS first when <paramref name="implicitTls"/>, then the
+    /// greeting and the capabilities. The client owns the transport from here, and closes it on failure.
+    /// </summary>
+    private static async ValueTask<Pop3Client> StartSessionAsync(Pop3Transport transport, string host, int port, bool implicitTls, Pop3ClientOptions options, bool async, CancellationToken cancellationToken)
+    {
         var transcript = new Pop3Transcript(options.DebugLevel, options.DebugWriter, options.Logger);
-        Pop3Transport transport = await Pop3Transport.ConnectAsync(host, port, options.Timeout, options.CommandTimeout, async, cancellationToken).ConfigureAwait(false);
         var connection = new Pop3Connection(transport, options, transcript);
         var client = new Pop3Client(connection, host, port, options);
         try
         {
+            if (options.Proxy is { } proxy)
+                transcript.Note($"through the proxy {proxy}");
             if (implicitTls)
                 await connection.StartTlsAsync(client.CertificateCheck(options.SslOptions), async, cancellationToken).ConfigureAwait(false);
             transcript.Connected(host, port, implicitTls);

@@ -38,7 +38,7 @@ public sealed partial class Pop3Client : IDisposable, IAsyncDisposable
     /// <summary>The host name or address this client connected to.</summary>
     public string Host { get; }
 
-    /// <summary>The TCP port this client connected to.</summary>
+    /// <summary>The TCP port this client connected to (the server's, also through a proxy); 0 over a caller's stream that is not a socket.</summary>
     public int Port { get; }
 
     /// <summary>The server's greeting line, <c>+OK …</c> included (poplib's <c>getwelcome()</c>).</summary>

@@ -71,6 +71,15 @@ public sealed class Pop3ClientOptions
     public IList<CertificatePin> PinnedCertificates { get; set; } = [];
 
     /// <summary>
+    /// A proxy to connect through: <see cref="Socks5Proxy"/>, <see cref="Socks4aProxy"/>,
+    /// <see cref="HttpConnectProxy"/>, or <see cref="Pop3Proxy.FromUri"/>(<c>new Uri("socks5://user:pass@host:1080")</c>).
+    /// The proxy resolves the server's name; its handshake counts as connecting (bounded by
+    /// <see cref="Timeout"/>); TLS runs end to end through it. Its failures are <see cref="Pop3ProxyException"/>.
+    /// Default <see langword="null"/>: connect directly. Only for <c>Connect(host, port)</c> and <c>ConnectSsl(host, port)</c>.
+    /// </summary>
+    public Pop3Proxy? Proxy { get; set; }
+
+    /// <summary>
     /// Allow logging in over a connection that is not encrypted. Off by default: PASS, APOP and every
     /// SASL mechanism that uses a secret (<see cref="Sasl.ISaslMechanism.UsesSecret"/>: all the built-in
     /// ones) are refused with <see cref="Pop3AuthenticationException"/>

@@ -59,6 +59,14 @@ internal sealed class ConnectionOptions
         Description = "Allow logging in over a connection that is not encrypted, by any method (an eavesdropper sees the password, or with APOP, CRAM-MD5 and SCRAM enough to crack it offline)",
     };
 
+    public Option<string?> Proxy { get; } = new("--proxy")
+    {
+        Description = "Connect through a proxy, which also resolves the server's name: socks5://[user@]host[:port] (default port 1080), socks4a://[user@]host[:port], " +
+            "http://[user@]host[:port] (HTTP CONNECT), or env (the URL in all_proxy/ALL_PROXY, password included, bypassed for hosts in no_proxy/NO_PROXY)",
+    };
+
+    public Option<string?> ProxyPasswordEnv { get; } = new("--proxy-password-env") { Description = "Read the proxy's password from this environment variable (a password in --proxy is refused)" };
+
     public Option<double> Timeout { get; } = new("--timeout") { Description = "Seconds to wait for the server at each step", DefaultValueFactory = _ => 60 };
 
     public Option<bool> Verbose { get; } = new("--verbose", "-v") { Description = "Show the protocol dialogue on standard error (passwords masked)" };
@@ -69,7 +77,7 @@ internal sealed class ConnectionOptions
 
     public void AddTo(Command command)
     {
-        foreach (Option option in new Option[] { Url, Host, Port, Ssl, StartTls, NoStartTls, User, PasswordEnv, PasswordFile, PasswordCommand, Auth, CaFile, TlsFingerprint, InsecureSkipVerify, AllowInsecureAuth, Timeout, Verbose, VeryVerbose, Json })
+        foreach (Option option in new Option[] { Url, Host, Port, Ssl, StartTls, NoStartTls, User, PasswordEnv, PasswordFile, PasswordCommand, Auth, CaFile, TlsFingerprint, InsecureSkipVerify, AllowInsecureAuth, Proxy, ProxyPasswordEnv, Timeout, Verbose, VeryVerbose, Json })
             command.Add(option);
     }
 
@@ -123,6 +131,7 @@ internal sealed class ConnectionOptions
         {
             PasswordCommand = result.GetValue(PasswordCommand),
             Pins = Pins(result.GetValue(TlsFingerprint)),
+            Proxy = ProxySetting.Read(result.GetValue(Proxy), result.GetValue(ProxyPasswordEnv), host),
             // Neither TLS option given: TLS all the same whenever the server offers STLS.
             OpportunisticStartTls = !ssl && !result.GetValue(StartTls) && !result.GetValue(NoStartTls),
         };
@@ -169,6 +178,9 @@ internal sealed record ConnectionSettings(
 
     /// <summary>The server's certificate must match one of these (--tls-fingerprint), besides passing the chain check.</summary>
     public IReadOnlyList<CertificatePin> Pins { get; init; } = [];
+
+    /// <summary>The proxy to connect through (<c>--proxy</c>), or null.</summary>
+    public Pop3Proxy? Proxy { get; init; }
 
     /// <summary>
     /// Switch to TLS with STLS whenever the server offers it (the command line's default), failing

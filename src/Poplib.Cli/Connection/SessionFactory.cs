@@ -29,6 +29,7 @@ internal static class SessionFactory
             SslOptions = TlsSettings(settings, console.Error),
             TrustedCertificates = settings.InsecureSkipVerify || settings.CaFile is null ? [] : Trusted(settings.CaFile),
             PinnedCertificates = [.. settings.Pins],
+            Proxy = settings.Proxy,
         };
 
         if (login && settings.User is null)
@@ -95,7 +96,7 @@ internal static class SessionFactory
             throw new CliException(ExitCodes.Connection,
                 $"TLS failed with {where}: the server did not answer in TLS ({e.Message}). If this is a plain POP3 port (110), use pop:// (without --ssl), with --starttls", e);
         }
-        catch (TimeoutException e) when (!settings.ImplicitTls)
+        catch (TimeoutException e) when (!settings.ImplicitTls && settings.Proxy is null)
         {
             throw new CliException(ExitCodes.Connection,
                 $"{where}: {e.Message} If this port expects TLS from the first byte (995), use pops:// or --ssl", e);

@@ -6,7 +6,7 @@ namespace Poplib.Transport;
 /// of TLS (Courier, refusing, answers with an alert and then <c>-ERR STARTTLS failed: …</c> in plain
 /// text; a plain POP3 port answers <c>+OK</c>). Once the handshake is over it only passes through.
 /// </summary>
-internal sealed class HandshakeRecorder(Stream inner) : Stream
+internal sealed class HandshakeRecorder(Stream inner, bool closeInner = true) : Stream
 {
     /// <summary>How much of what the server sent during the handshake is kept.</summary>
     public const int Capacity = 512;
@@ -62,7 +62,7 @@ internal sealed class HandshakeRecorder(Stream inner) : Stream
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing)
+        if (disposing && closeInner)
             inner.Dispose();
         base.Dispose(disposing);
     }

@@ -4,6 +4,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Security.Authentication;
+using Poplib.Proxy;
 
 namespace Poplib.Transport;
 
@@ -16,11 +17,10 @@ namespace Poplib.Transport;
 /// </summary>
 internal sealed class Pop3Transport : IDisposable
 {
-    private const int IpProtoTcp = 6;
-    private const int TcpQuickAck = 12;
-
-    private readonly Socket _socket;
-    private readonly NetworkStream _network;
+    private readonly Socket? _socket;
+    private readonly Stream _inner;
+    private readonly bool _leaveOpen;
+    private readonly StreamWatchdog? _watchdog;
     private readonly TimeSpan _timeout;
     private WaitBudget _budget;
     private int _socketTimeoutMs;
@@ -28,55 +28,119 @@ internal sealed class Pop3Transport : IDisposable
     private Stream _stream;
     private bool _quickAckUnavailable = !OperatingSystem.IsLinux();
 
-    private Pop3Transport(Socket socket, TimeSpan timeout, WaitBudget budget)
+    /// <summary>
+    /// A transport over <paramref name="inner"/>. With <paramref name="socket"/> (ours, or one the caller's
+    /// stream lets us reach) the socket's timeouts bound sync waits and TCP_QUICKACK is armed; without
+    /// one, a <see cref="StreamWatchdog"/> closes the stream when a wait expires. <paramref name="leaveOpen"/>:
+    /// disposing the transport leaves <paramref name="inner"/> (and its socket) open.
+    /// </summary>
+    private Pop3Transport(Stream inner, Socket? socket, bool leaveOpen, TimeSpan timeout, WaitBudget budget)
     {
+        _inner = inner;
         _socket = socket;
+        _leaveOpen = leaveOpen;
         _timeout = timeout;
         _budget = budget;
-        SetSocketTimeouts(timeout);
-        socket.NoDelay = true;
-        _network = new NetworkStream(socket, ownsSocket: true);
-        _stream = _network;
+        if (socket is not null)
+        {
+            SetSocketTimeouts(timeout);
+            if (socket.ProtocolType == ProtocolType.Tcp)
+                socket.NoDelay = true;
+        }
+        else
+        {
+            _watchdog = new StreamWatchdog(inner);
+        }
+
+        _stream = inner;
     }
 
-    public bool IsEncrypted => _stream is SslStream;
+    public bool IsEncrypted => _stream is SslStream { IsAuthenticated: true };
 
     /// <summary>The TLS stream once encryption is on, for callers that want protocol and certificate details.</summary>
     public SslStream? SslStream => _stream as SslStream;
 
-    public EndPoint? RemoteEndPoint => _socket.RemoteEndPoint;
+    /// <summary>
+    /// A transport over the caller's connected <paramref name="stream"/>: a <see cref="NetworkStream"/>
+    /// gives us its socket (timeouts on the socket, TCP_QUICKACK); an authenticated <see cref="System.Net.Security.SslStream"/>
+    /// counts as encrypted. The connection's first budget of waiting (<paramref name="commandTimeout"/>)
+    /// starts now, for the TLS handshake and the greeting.
+    /// </summary>
+    public static Pop3Transport Over(Stream stream, bool leaveOpen, TimeSpan timeout, TimeSpan commandTimeout)
+    {
+        if (!stream.CanRead || !stream.CanWrite)
+            throw new ArgumentException("The stream must be readable and writable (a connection to the server).", nameof(stream));
+        return new Pop3Transport(stream, (stream as NetworkStream)?.Socket, leaveOpen, timeout, new WaitBudget(commandTimeout));
+    }
+
+    /// <summary>A transport over the caller's connected <paramref name="socket"/>.</summary>
+    public static Pop3Transport Over(Socket socket, bool leaveOpen, TimeSpan timeout, TimeSpan commandTimeout)
+    {
+        if (!socket.Connected || socket.SocketType != SocketType.Stream)
+            throw new ArgumentException("The socket must be a connected stream socket.", nameof(socket));
+        return new Pop3Transport(new NetworkStream(socket, ownsSocket: !leaveOpen), socket, leaveOpen, timeout, new WaitBudget(commandTimeout));
+    }
+
+    public EndPoint? RemoteEndPoint => _socket?.RemoteEndPoint;
 
     /// <summary>
     /// Resolves <paramref name="host"/> and connects to its addresses in turn, all within one
     /// <paramref name="timeout"/>. (A synchronous name lookup cannot be bounded: the platform resolver
-    /// has its own timeouts. Pass an address to avoid it.) Connecting is the first thing to wait in
-    /// the connection's first budget of <paramref name="commandTimeout"/>; the TLS handshake and the
+    /// has its own timeouts. Pass an address to avoid it.) Through a <paramref name="proxy"/>, the proxy
+    /// is resolved and connected to instead, and its handshake — which hands the server's name to the
+    /// proxy to resolve — shares the same timeout. Connecting is the first thing to wait in the
+    /// connection's first budget of <paramref name="commandTimeout"/>; the TLS handshake and the
     /// greeting share what it leaves.
     /// </summary>
-    public static async ValueTask<Pop3Transport> ConnectAsync(string host, int port, TimeSpan timeout, TimeSpan commandTimeout, bool async, CancellationToken cancellationToken)
+    public static async ValueTask<Pop3Transport> ConnectAsync(string host, int port, Pop3Proxy? proxy, TimeSpan timeout, TimeSpan commandTimeout, bool async, CancellationToken cancellationToken)
     {
         long started = Stopwatch.GetTimestamp();
         var budget = new WaitBudget(commandTimeout);
         TimeSpan limit = budget.NextWait(timeout, out _);
         long deadline = Environment.TickCount64 + (long)limit.TotalMilliseconds;
-        IPAddress[] addresses = await SocketConnect.ResolveAsync(host, limit, async, cancellationToken).ConfigureAwait(false);
+        TargetHost? target = proxy is null ? null : TargetHost.Parse(host);
+        string connectHost = proxy?.Host ?? host;
+        int connectPort = proxy?.Port ?? port;
+        string what = proxy is null ? "" : "the proxy ";
 
-        Socket socket = await SocketConnect.ConnectAnyAsync(
-            addresses.Select(a => new IPEndPoint(a, port)), deadline, async,
-            (endPoint, wait) => endPoint is null
-                ? new TimeoutException($"Connecting to {host}:{port} took longer than the timeout of {limit.TotalSeconds:0.###} s.")
-                : ConnectTimeout(endPoint, wait),
-            cancellationToken).ConfigureAwait(false);
+        Socket socket;
+        try
+        {
+            IPAddress[] addresses = await SocketConnect.ResolveAsync(connectHost, limit, async, cancellationToken).ConfigureAwait(false);
+            socket = await SocketConnect.ConnectAnyAsync(
+                addresses.Select(a => new IPEndPoint(a, connectPort)), deadline, async,
+                (endPoint, wait) => new TimeoutException(
+                    $"Connecting to {what}{(endPoint is null ? $"{connectHost}:{connectPort}" : endPoint)} took longer than the timeout of {(endPoint is null ? limit : wait).TotalSeconds:0.###} s."),
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketException e) when (proxy is not null)
+        {
+            throw new Pop3ProxyException(proxy, Pop3ProxyFailure.ProxyUnreachable, $"Cannot connect to the proxy {proxy}: {e.Message}", innerException: e);
+        }
+
+        if (proxy is not null)
+        {
+            try
+            {
+                await proxy.OpenAsync(new ProxyTunnel(socket, proxy, deadline, limit), target!, port, async, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        }
+
         budget.Spend(started);
-        return new Pop3Transport(socket, timeout, budget);
+        return new Pop3Transport(new NetworkStream(socket, ownsSocket: true), socket, leaveOpen: false, timeout, budget);
     }
-
-    private static TimeoutException ConnectTimeout(EndPoint endPoint, TimeSpan timeout) =>
-        new($"Connecting to {endPoint} took longer than the timeout of {timeout.TotalSeconds:0.###} s.");
 
     public async ValueTask StartTlsAsync(SslClientAuthenticationOptions options, bool async, CancellationToken cancellationToken)
     {
-        var recorder = new HandshakeRecorder(_network);
+        if (IsEncrypted || _stream != _inner)
+            throw new InvalidOperationException("The connection is already encrypted (an SslStream given to Connect counts): TLS cannot start on it again.");
+        // The recorder never closes the caller's stream when it was given with leaveOpen; ours it does.
+        var recorder = new HandshakeRecorder(_inner, closeInner: !_leaveOpen);
         var ssl = new SslStream(recorder, leaveInnerStreamOpen: false);
         try
         {
@@ -123,6 +187,11 @@ internal sealed class Pop3Transport : IDisposable
         var seen = new List<byte>(recorder.Recorded.ToArray());
         if (seen.Count > 0 && seen[0] == TlsHandshakeRecord)
             return null;
+        if (_socket is null)
+        {
+            // A caller's stream cannot be polled for what may still come: what the handshake read must do.
+            return StatusLine(seen) is { } said ? Diagnostics.ServerText.Escape(CollectionsMarshal.AsSpan(seen).Slice(said.Start, said.Length), maxLength: 200) : null;
+        }
         long deadline = Environment.TickCount64 + (long)Math.Min(_timeout.TotalMilliseconds, PlainTextWaitMs);
         byte[] buffer = new byte[HandshakeRecorder.Capacity];
         while (StatusLine(seen) is not { Complete: true } && seen.Count < HandshakeRecorder.Capacity)
@@ -173,23 +242,11 @@ internal sealed class Pop3Transport : IDisposable
         return end < 0 ? (start, bytes.Length - start, false) : (start, end, true);
     }
 
-    /// <summary>
-    /// Asks Linux to acknowledge the next segment at once. Many servers write a reply in two segments;
-    /// with Nagle on their side and delayed ACK on ours, the second waits ~40 ms for our ACK. The kernel
-    /// clears the flag again by itself, so it is set before each read that waits for a reply.
-    /// </summary>
+    /// <summary>Re-arms TCP_QUICKACK before a read that waits for a reply (see <see cref="QuickAck"/>).</summary>
     public void ArmQuickAck()
     {
-        if (_quickAckUnavailable)
-            return;
-        try
-        {
-            _socket.SetRawSocketOption(IpProtoTcp, TcpQuickAck, [1, 0, 0, 0]);
-        }
-        catch (SocketException)
-        {
-            _quickAckUnavailable = true;
-        }
+        if (!_quickAckUnavailable && _socket is not null)
+            _quickAckUnavailable = !QuickAck.TryArm(_socket);
     }
 
     /// <summary>Starts a command's budget of waiting afresh (see <see cref="WaitBudget"/>).</summary>
@@ -211,6 +268,8 @@ internal sealed class Pop3Transport : IDisposable
     {
         TimeSpan wait = NextWait(what, out bool byDeadline);
         long started = Stopwatch.GetTimestamp();
+        if (_watchdog is not null)
+            return await WatchedAsync<T, TOperation>(what, operation, wait, byDeadline, started, async, cancellationToken).ConfigureAwait(false);
         try
         {
             if (!async)
@@ -246,6 +305,39 @@ internal sealed class Pop3Transport : IDisposable
         }
     }
 
+    /// <summary>
+    /// <see cref="WaitAsync"/> on a caller's stream without a socket we can reach: the watchdog bounds
+    /// the wait on both paths (closing the stream when it expires), and the async path's token asks a
+    /// stream that honours cancellation to stop first.
+    /// </summary>
+    private async ValueTask<T> WatchedAsync<T, TOperation>(string what, TOperation operation, TimeSpan wait, bool byDeadline, long started, bool async, CancellationToken cancellationToken)
+        where TOperation : struct, ITransportOperation<T>
+    {
+        _watchdog!.Arm(wait);
+        CancellationTokenRegistration registration = default;
+        try
+        {
+            T result = async
+                ? await operation.RunAsync(StartTimer(wait, cancellationToken, out registration)).ConfigureAwait(false)
+                : operation.Run();
+            return _watchdog.Disarm() ? throw Expired(what, byDeadline, new ObjectDisposedException(what)) : result;
+        }
+        catch (Exception e) when (_watchdog.Disarm() && e is not TimeoutException)
+        {
+            throw Expired(what, byDeadline, e);
+        }
+        catch (OperationCanceledException e) when (async)
+        {
+            throw Canceled(e, what, byDeadline, cancellationToken);
+        }
+        finally
+        {
+            if (async)
+                StopTimer(registration);
+            _budget.Spend(started);
+        }
+    }
+
     // How long the next operation may wait; the deadline's TimeoutException once the budget is spent.
     private TimeSpan NextWait(string what, out bool byDeadline)
     {
@@ -258,7 +350,7 @@ internal sealed class Pop3Transport : IDisposable
     private void SetSocketTimeouts(TimeSpan wait)
     {
         int ms = (int)Math.Max(1, Math.Ceiling(wait.TotalMilliseconds));
-        if (ms == _socketTimeoutMs)
+        if (ms == _socketTimeoutMs || _socket is null)
             return;
         _socket.ReceiveTimeout = ms;
         _socket.SendTimeout = ms;
@@ -307,10 +399,17 @@ internal sealed class Pop3Transport : IDisposable
     private static bool IsSocketTimeout(IOException e) =>
         e.InnerException is SocketException { SocketErrorCode: SocketError.TimedOut or SocketError.WouldBlock };
 
+    /// <summary>
+    /// Closes the connection: the TLS stream (which closes ours under it), and the stream and socket
+    /// we own — not the caller's, when it was given with leaveOpen.
+    /// </summary>
     public void Dispose()
     {
-        _stream.Dispose();
-        _network.Dispose();
+        if (_stream != _inner)
+            _stream.Dispose();
+        if (!_leaveOpen)
+            _inner.Dispose();
+        _watchdog?.Dispose();
         _timer.Dispose();
     }
 }
