@@ -2,10 +2,14 @@
 
     report_fleet.py TSV STATEMENTS_TSV OUT --accounts N --mail COUNTxSIZE --parallel N --runs N --postgres V
                     --sizes "table=bytes … message_rows=N account_rows=N" --fsync-rate N --machine M
+    report_fleet.py readme README.md OUT-summary.md     (the short form between the README's "fleet summary" markers)
 """
 import argparse
 import csv
 import statistics
+import sys
+
+from report import replace_between  # same folder: the script's own directory is on sys.path
 
 
 def rows(tsv):
@@ -26,6 +30,9 @@ def median(rs, key):
 
 
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "readme":
+        replace_between(sys.argv[2], "<!-- fleet summary: begin -->", "<!-- fleet summary: end -->", sys.argv[3])
+        return
     p = argparse.ArgumentParser()
     p.add_argument("tsv")
     p.add_argument("statements")
