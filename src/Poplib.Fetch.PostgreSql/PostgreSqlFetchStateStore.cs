@@ -162,15 +162,20 @@ internal sealed class PostgreSqlFetchStateStore : IFetchStateStore
         account, ("a", account.ToString()), ("id", messageId)) is not null;
 
     // Keys are "user@host:port"; a user name may hold '@', a host never does: the same user is the prefix "user@"
-    // followed by a host with no '@'.
-    private const string SameUser = "account <> @a AND left(account, length(@prefix)) = @prefix AND strpos(substr(account, length(@prefix) + 1), '@') = 0";
+    // followed by a host with no '@'. The prefix as a range of the "C"-collated account column, [user@, userA) ('A' follows
+    // '@' in byte order), so that the primary key's index finds it without reading other users' rows.
+    private const string SameUser = "account >= @prefix AND account < @after AND account <> @a AND strpos(substr(account, length(@prefix) + 1), '@') = 0";
 
-    public bool HasOtherKeys(AccountKey account) =>
-        Exists($"SELECT 1 FROM {_s}.messages WHERE {SameUser} LIMIT 1", account, ("a", account.ToString()), ("prefix", account.User + "@")) is not null;
+    public bool HasOtherKeys(AccountKey account) => Exists(HasOtherKeysSql(_s), account, SameUserParameters(account)) is not null;
+
+    internal static string HasOtherKeysSql(string schema) => $"SELECT 1 FROM {schema}.messages WHERE {SameUser} LIMIT 1";
 
     public string? DeliveredUnderAnotherKey(AccountKey account, string messageId) => Exists(
         $"SELECT account FROM {_s}.messages WHERE message_id = @id AND {SameUser} AND status IN ('Delivered', 'Deleted') LIMIT 1",
-        account, ("a", account.ToString()), ("prefix", account.User + "@"), ("id", messageId)) as string;
+        account, [.. SameUserParameters(account), ("id", messageId)]) as string;
+
+    internal static (string Name, object Value)[] SameUserParameters(AccountKey account) =>
+        [("a", account.ToString()), ("prefix", account.User + "@"), ("after", account.User + "A")];
 
     public void SaveAccountStatus(StoredAccountStatus status) => Guard(() =>
     {

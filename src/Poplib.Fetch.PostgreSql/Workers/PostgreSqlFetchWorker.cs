@@ -23,6 +23,9 @@ namespace Poplib.Fetch.PostgreSql.Workers;
 /// <para><b>Stop.</b> When the token given to <see cref="RunAsync"/> is cancelled, no new account is claimed; runs in flight
 /// get <see cref="PostgreSqlFetchWorkerOptions.StopGracePeriod"/>, then their token is cancelled; each then records its next
 /// run and releases its lease, and <see cref="RunAsync"/> returns.</para>
+/// <para><b>Threads.</b> Each run makes its state writes as synchronous database calls on a pool thread, so
+/// <see cref="RunAsync"/> raises the process's thread pool minimum to <see cref="PostgreSqlFetchWorkerOptions.MaxConcurrentRuns"/>
+/// plus the core count (never lowers it): otherwise the pool, growing by about a thread a second, starves the first runs.</para>
 /// </remarks>
 public sealed partial class PostgreSqlFetchWorker
 {
@@ -58,6 +61,8 @@ public sealed partial class PostgreSqlFetchWorker
         using var runs = new CancellationTokenSource();
         TimeSpan pause = TimeSpan.Zero;
         LogStarted(_logger, _database.Options.Owner, _database.Display, _options.MaxConcurrentRuns);
+        // Every run may block a pool thread in a database call; the claim loop and the POP3 I/O need threads besides.
+        ThreadPoolFloor.AtLeast(_options.MaxConcurrentRuns + Environment.ProcessorCount);
         while (!cancellationToken.IsCancellationRequested)
         {
             int free;
