@@ -21,9 +21,10 @@ tooling=$(grep '^tools/' <<<"$files" | grep -v '/DotnetToolSettings.xml$' || tru
 ! grep -qE '/any/[a-z]{2}(-[A-Za-z]+)?/' <<<"$files" || fail "translations packed"
 runtimes=$(grep -oE 'runtimes/[^/]+/' <<<"$files" | sort -u | sed 's|runtimes/||; s|/||' | tr '\n' ' ')
 [[ "$runtimes" == "linux-arm64 linux-musl-arm64 linux-musl-x64 linux-x64 osx-arm64 osx-x64 win-arm64 win-x64 " ]] || fail "native builds for: $runtimes"
-unzip -p "$nupkg" Poplib.Cli.nuspec | grep -qE '<repository [^>]*commit="[0-9a-f]{40}"' || fail "the nuspec records no commit (SourceLink off?)"
-unzip -p "$nupkg" Poplib.Cli.nuspec | grep -q 'fetch' || fail "the description does not mention fetch"
-unzip -p "$nupkg" README.md | grep -q 'dotnet tool install' || fail "the package README is not the tool's own"
+tool_spec=$(unzip -p "$nupkg" Poplib.Cli.nuspec)
+grep -qE '<repository [^>]*commit="[0-9a-f]{40}"' <<<"$tool_spec" || fail "the nuspec records no commit (SourceLink off?)"
+grep -q 'fetch' <<<"$tool_spec" || fail "the description does not mention fetch"
+grep -q 'dotnet tool install' <<<"$(unzip -p "$nupkg" README.md)" || fail "the package README is not the tool's own"
 
 dotnet tool install --tool-path "$work/tool" --add-source "$work/pkg" Poplib.Cli --version "$(basename "$nupkg" .nupkg | sed 's/^Poplib.Cli.//')" >"$work/install.log" 2>&1 || { cat "$work/install.log"; exit 1; }
 help=$("$work/tool/poplib" --help)
@@ -44,8 +45,11 @@ mimekit=$(grep -o 'Include="MimeKit" Version="[^"]*"' Directory.Packages.props |
 grep -qE "<dependency id=\"MimeKit\" version=\"\[?$mimekit" <<<"$mime_spec" || fail "Poplib.MimeKit does not depend on MimeKit $mimekit"
 for package in "$core" "$mime"; do
     name=$(basename "$package" ".$version.nupkg")
-    unzip -Z1 "$package" | grep -qx "lib/net10.0/$name.xml" || fail "$name carries no XML documentation"
-    unzip -p "$package" "$name.nuspec" | grep -qE '<repository [^>]*commit="[0-9a-f]{40}"' || fail "the $name nuspec records no commit"
+    # Listed into variables first: under pipefail, grep -q closing the pipe early would fail the check by SIGPIPE.
+    listing=$(unzip -Z1 "$package")
+    spec=$(unzip -p "$package" "$name.nuspec")
+    grep -qx "lib/net10.0/$name.xml" <<<"$listing" || fail "$name carries no XML documentation"
+    grep -qE '<repository [^>]*commit="[0-9a-f]{40}"' <<<"$spec" || fail "the $name nuspec records no commit"
 done
-unzip -p "$mime" README.md | grep -q 'RetrMimeMessage' || fail "the Poplib.MimeKit package README is not its own"
+grep -q 'RetrMimeMessage' <<<"$(unzip -p "$mime" README.md)" || fail "the Poplib.MimeKit package README is not its own"
 echo "package check: Poplib $version depends on no MIME library; Poplib.MimeKit $version depends on Poplib $version and MimeKit $mimekit"
