@@ -157,22 +157,22 @@ internal sealed class PostgreSqlFetchStateStore : IFetchStateStore
         Write(account, command, "record deletions in");
     }
 
-    public bool HasDelivered(AccountKey account, string messageId) => Exists(
+    public bool HasDelivered(AccountKey account, string messageId) => Scalar(
         $"SELECT 1 FROM {_s}.messages WHERE account = @a AND message_id = @id AND status IN ('Delivered', 'Deleted') LIMIT 1",
-        account, ("a", account.ToString()), ("id", messageId)) is not null;
+        ("a", account.ToString()), ("id", messageId)) is not null;
 
     // Keys are "user@host:port"; a user name may hold '@', a host never does: the same user is the prefix "user@"
     // followed by a host with no '@'. The prefix as a range of the "C"-collated account column, [user@, userA) ('A' follows
     // '@' in byte order), so that the primary key's index finds it without reading other users' rows.
     private const string SameUser = "account >= @prefix AND account < @after AND account <> @a AND strpos(substr(account, length(@prefix) + 1), '@') = 0";
 
-    public bool HasOtherKeys(AccountKey account) => Exists(HasOtherKeysSql(_s), account, SameUserParameters(account)) is not null;
+    public bool HasOtherKeys(AccountKey account) => Scalar(HasOtherKeysSql(_s), SameUserParameters(account)) is not null;
 
     internal static string HasOtherKeysSql(string schema) => $"SELECT 1 FROM {schema}.messages WHERE {SameUser} LIMIT 1";
 
-    public string? DeliveredUnderAnotherKey(AccountKey account, string messageId) => Exists(
+    public string? DeliveredUnderAnotherKey(AccountKey account, string messageId) => Scalar(
         $"SELECT account FROM {_s}.messages WHERE message_id = @id AND {SameUser} AND status IN ('Delivered', 'Deleted') LIMIT 1",
-        account, [.. SameUserParameters(account), ("id", messageId)]) as string;
+        [.. SameUserParameters(account), ("id", messageId)]) as string;
 
     internal static (string Name, object Value)[] SameUserParameters(AccountKey account) =>
         [("a", account.ToString()), ("prefix", account.User + "@"), ("after", account.User + "A")];
@@ -213,9 +213,9 @@ internal sealed class PostgreSqlFetchStateStore : IFetchStateStore
         }, doing);
     }
 
-    private object? Exists(string sql, AccountKey account, params (string Name, object Value)[] parameters) => Guard(() =>
+    /// <summary>One read: the first column of the first row, or null.</summary>
+    private object? Scalar(string sql, params (string Name, object Value)[] parameters) => Guard(() =>
     {
-        _ = account;
         RoundTrips++;
         using var command = new NpgsqlCommand(sql, Connection);
         foreach ((string name, object value) in parameters)
