@@ -7,7 +7,8 @@
 // parsed text bodies' lengths in characters (the same sum the MailKit peer reports).
 // Settings from the environment: BENCH_HOST, BENCH_PORT, BENCH_USER, BENCH_PASS, BENCH_CERT (PEM to
 // pin: implicit TLS; empty: plain), BENCH_WINDOW (PipelineWindow; default: the library's, 1,024), BENCH_PASSES (below). Prints one JSON line:
-// messages, bytes, seconds (connect to QUIT) and cpu (this process's CPU seconds in that time).
+// messages, bytes, seconds (connect to QUIT), cpu (this process's CPU seconds in that time) and allocated
+// (the bytes the process allocated on the managed heap in that time: what the GC has to clear and collect).
 using System.Diagnostics;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
@@ -41,11 +42,13 @@ if (tls)
 int passes = int.Parse(Environment.GetEnvironmentVariable("BENCH_PASSES") is { Length: > 0 } n ? n : "1", System.Globalization.CultureInfo.InvariantCulture);
 Stopwatch clock = new();
 TimeSpan cpu = TimeSpan.Zero;
+long allocated = 0;
 long bytes = 0;
 int count = 0;
 for (int round = 1; round <= passes; round++)
 {
     TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+    long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
     clock.Restart();
     bytes = 0;
     switch (mode)
@@ -148,9 +151,10 @@ for (int round = 1; round <= passes; round++)
 
     clock.Stop();
     cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+    allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
 }
 
-Console.WriteLine($"{{\"messages\":{count},\"bytes\":{bytes},\"seconds\":{clock.Elapsed.TotalSeconds.ToString("R", System.Globalization.CultureInfo.InvariantCulture)},\"cpu\":{cpu.TotalSeconds.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}}}");
+Console.WriteLine($"{{\"messages\":{count},\"bytes\":{bytes},\"seconds\":{clock.Elapsed.TotalSeconds.ToString("R", System.Globalization.CultureInfo.InvariantCulture)},\"cpu\":{cpu.TotalSeconds.ToString("R", System.Globalization.CultureInfo.InvariantCulture)},\"allocated\":{allocated}}}");
 
 // What a caller reads of a parsed message: its text body (decoded), so the parse is used, not just done.
 static long Parsed(MimeMessage message) => message.TextBody?.Length ?? throw new InvalidDataException($"no text body in {message.MessageId}");
