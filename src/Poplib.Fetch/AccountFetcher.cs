@@ -389,7 +389,8 @@ internal sealed partial class AccountFetcher(FetchAccount account, IFetchStateSt
     private static void Discard(StagedMessage staged)
     {
         staged.Dispose();
-        if (staged.TemporaryPath is { } path && File.Exists(path))
+        // A file moved into place has no private name left: not even a stat to spend on it.
+        if (!staged.InPlace && staged.TemporaryPath is { } path && File.Exists(path))
         {
             try
             {

@@ -4,7 +4,7 @@ namespace Poplib.Fetch.Platform;
 
 /// <summary>
 /// The few libc calls .NET does not expose and the retriever needs to keep its files private on a
-/// machine shared with other users: open with O_NOFOLLOW or O_TMPFILE, flock, statx (owner and
+/// machine shared with other users: open with O_NOFOLLOW or O_TMPFILE, flock, renameat2, statx (owner and
 /// mode of a path or an open file), fchmod, geteuid. Linux only; the flag values differ between
 /// architecture families, so they are chosen at run time.
 /// </summary>
@@ -38,6 +38,7 @@ internal static unsafe partial class UnixNative
     private const int AtSymlinkNoFollow = 0x100;
     private const int AtEmptyPath = 0x1000;
     private const uint StatxBasicStats = 0x7ff;
+    private const uint RenameNoReplaceFlag = 1; // RENAME_NOREPLACE
 
     /// <summary>Owner, group, link count and mode of a file, as statx reports them.</summary>
     public readonly record struct FileStatus(uint Owner, uint Group, uint Links, uint Mode)
@@ -86,6 +87,13 @@ internal static unsafe partial class UnixNative
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Open(string path, int flags, uint mode);
+
+    /// <summary>renameat2 with RENAME_NOREPLACE (Linux 3.15, glibc 2.28): fails with EEXIST rather than replace the target. 0, or -1 with <see cref="LastError"/> set.</summary>
+    public static int RenameNoReplace(string source, string target) =>
+        RenameAt(AtCurrentDirectory, source, AtCurrentDirectory, target, RenameNoReplaceFlag);
+
+    [LibraryImport("libc", EntryPoint = "renameat2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int RenameAt(int sourceDirectory, string source, int targetDirectory, string target, uint flags);
 
     [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
     public static partial int Flock(SafeHandle file, int operation);
