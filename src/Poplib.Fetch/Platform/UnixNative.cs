@@ -11,6 +11,7 @@ namespace Poplib.Fetch.Platform;
 internal static unsafe partial class UnixNative
 {
     public const int ReadOnly = 0;
+    public const int WriteOnly = 1;
     public const int ReadWrite = 2;
     public const int Create = 0x40;
     public const int Exclusive = 0x80;
@@ -31,6 +32,8 @@ internal static unsafe partial class UnixNative
     public const int LockExclusive = 2;
     public const int LockNonBlocking = 4;
 
+    public const int ErrorPermission = 1; // EPERM
+    public const int ErrorAccess = 13; // EACCES
     public const int ErrorWouldBlock = 11; // EAGAIN / EWOULDBLOCK
     public const int ErrorLoop = 40; // ELOOP: a symbolic link where O_NOFOLLOW forbids one
 
