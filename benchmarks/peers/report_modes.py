@@ -2,10 +2,10 @@
 
     report_modes.py latency TSV OUT --rtt MS --measured-rtt MS --mail COUNTxSIZE --runs N --dovecot V --machine M
     report_modes.py scale TSV OUT --sessions N --messages N --size BYTES --runs N --machine M
-    report_modes.py durable TSV OUT --mail COUNTxSIZE --runs N --syncs "variant=N …" --mpop V --filesystem FS --machine M
+    report_modes.py durable TSV OUT --mail COUNTxSIZE --runs N --syncs "variant=N …" --mpop V --filesystem FS --tmpfs FS --readme-out OUT --machine M
     report_modes.py lmtp TSV OUT --mail COUNTxSIZE --runs N --fetchmail V --dovecot V --machine M
     report_modes.py mime TSV OUT --mail COUNTxSIZE --runs N --warm PASSES --mimekit V --mailkit V --dovecot V --machine M
-    report_modes.py readme docs/performance.md latency|scale|durable|lmtp|mime|mime-warm TABLE_MD
+    report_modes.py readme docs/performance.md|README.md latency|scale|durable|retriever|lmtp|mime|mime-warm TABLE_MD
 """
 import argparse
 import csv
@@ -42,23 +42,32 @@ def by_variant(tsv):
     return by, failed, med
 
 
-def ratio_rows(names, by, failed, med, base, extra=lambda v: [], extra_columns=0):
-    """One table row per variant in `names`: msgs/s, the ratio to `base`, seconds, CPU, peak RSS, extras."""
+def ratio_rows(names, by, failed, med, base, extra=lambda v: [], extra_columns=0, same=None):
+    """One table row per variant in `names`: msgs/s, the ratio to `base`, seconds, CPU, peak RSS, extras.
+
+    With `same` (a function from a variant to the variant it is compared with), the ratios are to
+    that variant's msgs/s and CPU seconds instead, and a "× CPU" column follows the CPU seconds."""
     out = []
+    cpu = {v: statistics.median(float(r["cpu_s"]) for r in rs) for v, rs in by.items()}
     for v in names:
         if v not in by and v not in failed:
             continue
         if v not in by:
-            out.append(f"| {names[v]} | failed ({failed[v]} runs) |" + " |" * (4 + extra_columns))
+            out.append(f"| {names[v]} | failed ({failed[v]} runs) |" + " |" * (4 + extra_columns + (same is not None)))
             continue
         rs = by[v]
         secs = statistics.median(float(r["seconds"]) for r in rs)
-        cpu = statistics.median(float(r["cpu_s"]) for r in rs)
         rss = max(int(r["rss_kb"]) for r in rs) / 1024
-        ratio = f"{med[v] / base:,.1f}×" if base else "—"
         note = f" ({failed[v]} runs failed)" if v in failed else ""
-        cells = [f"{med[v]:,.0f}", ratio, f"{secs:.2f}", f"{cpu:.2f}", f"{rss:,.0f}", *extra(v)]
-        out.append(f"| {names[v]}{note} | " + " | ".join(cells) + " |")
+        if same is None:
+            ratio = f"{med[v] / base:,.1f}×" if base else "—"
+            cells = [f"{med[v]:,.0f}", ratio, f"{secs:.2f}", f"{cpu[v]:.2f}"]
+        else:
+            peer = same(v)
+            ratio = f"{med[v] / med[peer]:,.2f}×" if peer in med else "—"
+            cpu_ratio = f"{cpu[v] / cpu[peer]:,.1f}×" if cpu.get(peer) else "—"
+            cells = [f"{med[v]:,.0f}", ratio, f"{secs:.2f}", f"{cpu[v]:.2f}", cpu_ratio]
+        out.append(f"| {names[v]}{note} | " + " | ".join([*cells, f"{rss:,.0f}", *extra(v)]) + " |")
     return out
 
 
@@ -116,7 +125,20 @@ DURABLE_NAMES = {
     "poplib-fetch": "`poplib fetch --maildir` (group commit, 64 a group)",
     "poplib-fetch-batch1": "`poplib fetch --maildir --batch 1` (every message synced alone)",
     "mpop-maildir": "mpop, `delivery maildir` (fsync per message)",
+    "poplib-fetch-tmpfs": "`poplib fetch --maildir`, Maildir and state on tmpfs",
+    "mpop-maildir-tmpfs": "mpop, `delivery maildir`, Maildir and UIDLs on tmpfs",
 }
+# The shorter names of the README's table, and each variant's mpop on the same file system.
+DURABLE_README_NAMES = {
+    "poplib-fetch": "`poplib fetch --maildir`, on disk",
+    "mpop-maildir": "mpop, on disk",
+    "poplib-fetch-tmpfs": "`poplib fetch --maildir`, on tmpfs",
+    "mpop-maildir-tmpfs": "mpop, on tmpfs",
+}
+
+
+def durable_mpop(variant):
+    return "mpop-maildir-tmpfs" if variant.endswith("-tmpfs") else "mpop-maildir"
 
 
 def durable(args):
@@ -125,15 +147,24 @@ def durable(args):
     count, size = args.mail.split("x")
     out = [
         f"Fetching {int(count):,} × {int(size) // 1024} KiB messages from Dovecot on loopback (plain, USER/PASS) into an "
-        f"empty Maildir on {args.filesystem}, with empty UIDL state, keeping the mail on the server; every run checked "
-        f"({int(count):,} files in `new/`). Whole process timed, start-up included. mpop {args.mpop}. {args.machine}. "
+        f"empty Maildir on {args.filesystem} (and, in the tmpfs rows, with the Maildir and the state on a private "
+        f"{args.tmpfs}), with empty UIDL state, keeping the mail on the server; every run checked "
+        f"({int(count):,} files in `new/`). Whole process timed, start-up included; each ratio is to mpop on the same "
+        f"file system. mpop {args.mpop}. {args.machine}. "
         f"Median of {args.runs} runs in rounds with the order rotated. fsync-family calls counted once per client with strace.",
         "",
-        "| client | msgs/s | vs mpop | seconds | CPU s | peak RSS MB | fsync calls |",
+        "| client | msgs/s | vs mpop | seconds | CPU s | × mpop CPU | peak RSS MB | fsync calls |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    out += ratio_rows(DURABLE_NAMES, by, failed, med, None, lambda v: [syncs.get(v) or "—"], 1, same=durable_mpop)
+    open(args.out, "w").write("\n".join(out) + "\n")
+    short = [
+        "| retriever, " + f"{int(count):,} × {int(size) // 1024} KiB into a Maildir, fresh state"
+        + " | msgs/s | vs mpop | seconds | CPU s | × mpop CPU | peak RSS MB |",
         "|---|--:|--:|--:|--:|--:|--:|",
     ]
-    out += ratio_rows(DURABLE_NAMES, by, failed, med, med.get("mpop-maildir"), lambda v: [syncs.get(v) or "—"], 1)
-    open(args.out, "w").write("\n".join(out) + "\n")
+    short += ratio_rows(DURABLE_README_NAMES, by, failed, med, None, same=durable_mpop)
+    open(args.readme_out, "w").write("\n".join(short) + "\n")
 
 
 LMTP_NAMES = {
@@ -217,7 +248,8 @@ def mime(args):
 
 
 def readme(path, which, table_path):
-    flag = {"mime-warm": "mime … --warm"}.get(which, which)  # the one table a mode's option writes
+    # The one table a mode's option writes, and the README's table the durable mode writes.
+    flag = {"mime-warm": "mime … --warm", "retriever": "durable"}.get(which, which)
     replace_between(
         path,
         f"<!-- {which} table: begin (written by benchmarks/run --{flag} … --update-docs) -->",
@@ -246,7 +278,7 @@ def main():
     du = sub.add_parser("durable")
     for a in ("tsv", "out"):
         du.add_argument(a)
-    for a in ("--mail", "--runs", "--syncs", "--mpop", "--filesystem", "--machine"):
+    for a in ("--mail", "--runs", "--syncs", "--mpop", "--filesystem", "--tmpfs", "--readme-out", "--machine"):
         du.add_argument(a, required=True)
     lm = sub.add_parser("lmtp")
     for a in ("tsv", "out"):

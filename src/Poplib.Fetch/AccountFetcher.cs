@@ -121,19 +121,20 @@ internal sealed partial class AccountFetcher(FetchAccount account, IFetchStateSt
         }
 
         var journal = new DeliveryJournal(state, _key, destination.Name, _lease);
-        await SettleInterruptedDeliveriesAsync(destination, journal, cancellationToken).ConfigureAwait(false);
+        Dictionary<MessageKey, StoredMessage>? settled = await SettleInterruptedDeliveriesAsync(destination, journal, cancellationToken).ConfigureAwait(false);
 
         Pop3Client client = await OpenSessionAsync(password, cancellationToken).ConfigureAwait(false);
         await using (client.ConfigureAwait(false))
         {
             _counters.SetLoginDelay(client.Capabilities.LoginDelay ?? _counters.LoginDelay);
-            await FetchAsync(client, destination, journal, cancellationToken).ConfigureAwait(false);
+            await FetchAsync(client, destination, journal, settled, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private async Task FetchAsync(Pop3Client client, IMailDestination destination, DeliveryJournal journal, CancellationToken cancellationToken)
+    private async Task FetchAsync(Pop3Client client, IMailDestination destination, DeliveryJournal journal, Dictionary<MessageKey, StoredMessage>? settled,
+        CancellationToken cancellationToken)
     {
-        Dictionary<MessageKey, StoredMessage> known = state.Load(_key);
+        Dictionary<MessageKey, StoredMessage> known = settled ?? state.Load(_key);
         IReadOnlyList<ServerMessage> messages = await MailboxListing.ReadAsync(client, known, Warn, cancellationToken).ConfigureAwait(false);
         _counters.Listed(messages.Count, messages.Sum(m => m.Size));
 
@@ -202,11 +203,15 @@ internal sealed partial class AccountFetcher(FetchAccount account, IFetchStateSt
 
     /// <summary>
     /// Rows an interrupted run left half-way: each is confirmed, rolled forward or forgotten — by the
-    /// destination it was being delivered to, even if this run delivers elsewhere.
+    /// destination it was being delivered to, even if this run delivers elsewhere. Returns the rows as
+    /// loaded when there was nothing to settle (the state is unchanged, and the account is ours until
+    /// the run ends), so that the fetch does not read them all again — on a mailbox of 20,000 known
+    /// messages each load was a tenth of the CPU of a run that finds nothing new; null otherwise.
     /// </summary>
-    private async Task SettleInterruptedDeliveriesAsync(IMailDestination destination, DeliveryJournal journal, CancellationToken cancellationToken)
+    private async Task<Dictionary<MessageKey, StoredMessage>?> SettleInterruptedDeliveriesAsync(IMailDestination destination, DeliveryJournal journal, CancellationToken cancellationToken)
     {
-        List<StoredMessage> pending = [.. state.Load(_key).Values.Where(r => r.Status is MessageStatus.Delivering or MessageStatus.DeliveringHeaders)];
+        Dictionary<MessageKey, StoredMessage> rows = state.Load(_key);
+        List<StoredMessage> pending = [.. rows.Values.Where(r => r.Status is MessageStatus.Delivering or MessageStatus.DeliveringHeaders)];
         foreach (IGrouping<string, StoredMessage> elsewhere in pending.Where(r => r.Destination != destination.Name).GroupBy(r => r.Destination))
         {
             using IMailDestination? previous = DestinationFactory.FromName(elsewhere.Key, _key, _hidden);
@@ -221,6 +226,7 @@ internal sealed partial class AccountFetcher(FetchAccount account, IFetchStateSt
         }
 
         await destination.RecoverAsync([.. pending.Where(r => r.Destination == destination.Name)], journal, Warn, cancellationToken).ConfigureAwait(false);
+        return pending.Count == 0 ? rows : null;
     }
 
     private void MarkAllSeen(IReadOnlyList<ServerMessage> messages, Dictionary<MessageKey, StoredMessage> known) =>
@@ -389,7 +395,8 @@ internal sealed partial class AccountFetcher(FetchAccount account, IFetchStateSt
     private static void Discard(StagedMessage staged)
     {
         staged.Dispose();
-        if (staged.TemporaryPath is { } path && File.Exists(path))
+        // A file moved into place has no private name left: not even a stat to spend on it.
+        if (!staged.InPlace && staged.TemporaryPath is { } path && File.Exists(path))
         {
             try
             {

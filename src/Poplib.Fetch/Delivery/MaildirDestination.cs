@@ -57,9 +57,14 @@ internal sealed partial class MaildirDestination : FileDestination
 
         journal.Prepare(group);
         journal.EnsureHeld();
+        string folder = Path.Combine(_root, "new");
         foreach (StagedMessage message in group)
-            File.Move(message.TemporaryPath!, Path.Combine(_root, "new", message.Location!));
-        Durability.SyncDirectory(Path.Combine(_root, "new"));
+        {
+            NoReplaceRename.Move(message.TemporaryPath!, Path.Combine(folder, message.Location!));
+            message.InPlace = true;
+        }
+
+        Durability.SyncDirectory(folder);
         journal.Confirm(group);
         return group;
     }
@@ -88,7 +93,7 @@ internal sealed partial class MaildirDestination : FileDestination
             string temporary = Path.Combine(_root, "tmp", TemporaryName(name));
             if (File.Exists(temporary))
             {
-                File.Move(temporary, Path.Combine(_root, "new", name));
+                NoReplaceRename.Move(temporary, Path.Combine(_root, "new", name));
                 moved = true;
                 delivered.Add(row);
                 continue;

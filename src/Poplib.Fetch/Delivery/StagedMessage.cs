@@ -46,6 +46,9 @@ public sealed class StagedMessage : IDisposable
     /// <summary>The private file's path, when it has one (a spool file is unlinked at once).</summary>
     public string? TemporaryPath { get; }
 
+    /// <summary>The destination has moved the private file to its final name: nothing is left to remove when the message is discarded.</summary>
+    internal bool InPlace { get; set; }
+
     /// <summary>When the mbox "From " line written for it is dated (Unix seconds); recorded so recovery can recognise it.</summary>
     internal long FromLineTime { get; set; }
 

@@ -46,8 +46,27 @@ internal static class PrivateFiles
     }
 
     /// <summary>Creates a new file with mode 0600; fails if the name exists, a symbolic link included.</summary>
-    public static FileStream CreateNew(string path, FileAccess access, int bufferSize = 0) =>
-        Open(path, System.IO.FileMode.CreateNew, access, FileShare.None, bufferSize);
+    public static FileStream CreateNew(string path, FileAccess access, int bufferSize = 0)
+    {
+        if (!OperatingSystem.IsLinux())
+            return Open(path, System.IO.FileMode.CreateNew, access, FileShare.None, bufferSize);
+
+        // open(O_CREAT|O_EXCL) ourselves: FileStream's FileShare.None adds an advisory flock and its
+        // release to every file (two system calls a message in a Maildir), which nothing honours and
+        // nothing needs on a file whose name is new, unique and private. O_EXCL also refuses a
+        // symbolic link in the name's place.
+        int flags = UnixNative.Create | UnixNative.Exclusive | UnixNative.CloseOnExec
+            | (access == FileAccess.Write ? UnixNative.WriteOnly : access == FileAccess.Read ? UnixNative.ReadOnly : UnixNative.ReadWrite);
+        int fd = UnixNative.Open(path, flags, (uint)FileMode);
+        if (fd < 0)
+        {
+            int error = UnixNative.LastError;
+            string reason = $"cannot create {path}: {UnixNative.Describe(error)}";
+            throw error is UnixNative.ErrorAccess or UnixNative.ErrorPermission ? new UnauthorizedAccessException(reason) : new IOException(reason);
+        }
+
+        return new FileStream(new SafeFileHandle(fd, ownsHandle: true), access, bufferSize);
+    }
 
     /// <summary>
     /// A scratch file in <paramref name="directory"/> that no other user can ever open: on Linux an

@@ -4,13 +4,14 @@ namespace Poplib.Fetch.Platform;
 
 /// <summary>
 /// The few libc calls .NET does not expose and the retriever needs to keep its files private on a
-/// machine shared with other users: open with O_NOFOLLOW or O_TMPFILE, flock, statx (owner and
+/// machine shared with other users: open with O_NOFOLLOW or O_TMPFILE, flock, renameat2, statx (owner and
 /// mode of a path or an open file), fchmod, geteuid. Linux only; the flag values differ between
 /// architecture families, so they are chosen at run time.
 /// </summary>
 internal static unsafe partial class UnixNative
 {
     public const int ReadOnly = 0;
+    public const int WriteOnly = 1;
     public const int ReadWrite = 2;
     public const int Create = 0x40;
     public const int Exclusive = 0x80;
@@ -31,6 +32,8 @@ internal static unsafe partial class UnixNative
     public const int LockExclusive = 2;
     public const int LockNonBlocking = 4;
 
+    public const int ErrorPermission = 1; // EPERM
+    public const int ErrorAccess = 13; // EACCES
     public const int ErrorWouldBlock = 11; // EAGAIN / EWOULDBLOCK
     public const int ErrorLoop = 40; // ELOOP: a symbolic link where O_NOFOLLOW forbids one
 
@@ -38,6 +41,7 @@ internal static unsafe partial class UnixNative
     private const int AtSymlinkNoFollow = 0x100;
     private const int AtEmptyPath = 0x1000;
     private const uint StatxBasicStats = 0x7ff;
+    private const uint RenameNoReplaceFlag = 1; // RENAME_NOREPLACE
 
     /// <summary>Owner, group, link count and mode of a file, as statx reports them.</summary>
     public readonly record struct FileStatus(uint Owner, uint Group, uint Links, uint Mode)
@@ -86,6 +90,13 @@ internal static unsafe partial class UnixNative
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Open(string path, int flags, uint mode);
+
+    /// <summary>renameat2 with RENAME_NOREPLACE (Linux 3.15, glibc 2.28): fails with EEXIST rather than replace the target. 0, or -1 with <see cref="LastError"/> set.</summary>
+    public static int RenameNoReplace(string source, string target) =>
+        RenameAt(AtCurrentDirectory, source, AtCurrentDirectory, target, RenameNoReplaceFlag);
+
+    [LibraryImport("libc", EntryPoint = "renameat2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int RenameAt(int sourceDirectory, string source, int targetDirectory, string target, uint flags);
 
     [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
     public static partial int Flock(SafeHandle file, int operation);
