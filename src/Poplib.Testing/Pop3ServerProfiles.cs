@@ -98,7 +98,7 @@ public static class Pop3ServerProfiles
     public static Pop3TestServerOptions Microsoft365() => new()
     {
         Tls = Pop3TlsMode.Implicit,
-        Greeting = "The Microsoft Exchange POP3 service is ready.",
+        Greeting = "The Microsoft Exchange POP3 service is ready. [UABPAFAATABJAEIA]",
         SaslMechanisms = Pop3SaslMechanisms.Plain | Pop3SaslMechanisms.XOAuth2,
         OAuthInitialResponse = Pop3InitialResponse.RefusedClosingConnection,
         OAuthErrorChallenge = false,
