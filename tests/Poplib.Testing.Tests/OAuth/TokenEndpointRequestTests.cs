@@ -157,4 +157,24 @@ public class TokenEndpointRequestTests
 
         Assert.Equal(HttpStatusCode.Unauthorized, status); // served: no client_id
     }
+
+    [Fact]
+    public void Options_and_hooks_are_checked()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => OAuth2TestServer.Start(new OAuth2TestServerOptions { RequestTimeout = TimeSpan.Zero }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => OAuth2TestServer.Start(new OAuth2TestServerOptions { MaxRequestHeadBytes = 100 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => OAuth2TestServer.Start(new OAuth2TestServerOptions { MaxConnections = 0 }));
+        Assert.Throws<ArgumentNullException>(() => OAuth2TestServer.Start(new OAuth2TestServerOptions { TimeProvider = null! }));
+    }
+
+    [Fact]
+    public async Task Test_hooks_refuse_unknown_clients_and_users()
+    {
+        await using var peer = OAuthPeer.Start();
+        Assert.Throws<ArgumentException>(() => peer.Server.IssueRefreshToken("nope", OAuthPeer.User, ""));
+        Assert.Throws<ArgumentException>(() => peer.Server.IssueAccessToken(OAuthPeer.ClientId, "nobody", ""));
+        Assert.Throws<ArgumentOutOfRangeException>(() => peer.Server.AccessTokenLength = 8);
+        Assert.Throws<ArgumentOutOfRangeException>(() => peer.Server.AccessTokenLifetime = TimeSpan.Zero);
+        Assert.Throws<ArgumentException>(() => peer.Server.RegisterClient(""));
+    }
 }
