@@ -18,6 +18,8 @@
 set -euo pipefail
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
 PROG=${0##*/}
+# shellcheck source=serve-maildir.sh
+. "$ROOT/scripts/serve-maildir.sh"
 
 cli=""
 while (($#)); do
@@ -67,12 +69,8 @@ ok "demo: 40 messages served over TLS, fetched, verified, none twice"
 
 # ---- serve the demo's Maildir over implicit TLS ------------------------------------------------------
 export SMOKE_PW=smoke-secret-$$
-"$cli" serve --maildir "$WORK/demo" --tls implicit --user smoke --password-env SMOKE_PW --read-only \
-    --write-certificate "$WORK/server.pem" >"$WORK/serve.out" 2>"$WORK/serve.err" &
-server_pid=$!
-for _ in $(seq 100); do grep -q '^Serving ' "$WORK/serve.out" 2>/dev/null && break; sleep 0.1; done
-port=$(sed -nE 's/^Serving .* at pops:\/\/smoke@[^ ]*:([0-9]+) .*/\1/p' "$WORK/serve.out")
-[[ -n $port ]] || fail "serve did not start: $(cat "$WORK/serve.out" "$WORK/serve.err")"
+serve_maildir "$cli" "$WORK/demo" implicit smoke SMOKE_PW "$WORK/server.pem" "$WORK/serve" || fail "serve did not start"
+server_pid=$SERVE_PID port=$SERVE_PORT
 ok "serve: a Maildir over implicit TLS on port $port"
 
 session=(--host localhost --port "$port" --ssl --user smoke --password-env SMOKE_PW --ca-file "$WORK/server.pem")

@@ -11,6 +11,8 @@
 # Poplib.MimeKit on exactly its Poplib and the pinned MimeKit, each with its README, XML docs and commit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=serve-maildir.sh
+. scripts/serve-maildir.sh
 work=$(mktemp -d)
 server_pid=""
 cleanup() {
@@ -80,12 +82,8 @@ grep -q '^  poplib \[command\] \[options\]' <<<"$help" || fail "the installed to
 mkdir -p "$work/mail/new" "$work/mail/cur" "$work/mail/tmp"
 for i in 1 2 3; do printf 'From: a@example.org\nSubject: %s\n\nbody %s\n' "$i" "$i" >"$work/mail/new/$i.check:2,"; done
 export CHECK_PW=check-$$
-"$poplib" serve --maildir "$work/mail" --tls implicit --user check --password-env CHECK_PW --read-only \
-    --write-certificate "$work/server.pem" >"$work/serve.out" 2>"$work/serve.err" &
-server_pid=$!
-for _ in $(seq 100); do grep -q '^Serving ' "$work/serve.out" 2>/dev/null && break; sleep 0.1; done
-port=$(sed -nE 's/^Serving .* at pops:\/\/check@[^ ]*:([0-9]+) .*/\1/p' "$work/serve.out")
-[[ -n $port ]] || fail "the installed poplib serve did not start: $(cat "$work/serve.out" "$work/serve.err")"
+serve_maildir "$poplib" "$work/mail" implicit check CHECK_PW "$work/server.pem" "$work/serve" || fail "the installed poplib serve did not start"
+server_pid=$SERVE_PID port=$SERVE_PORT
 maps=$(cat "/proc/$server_pid/maps")
 if [[ ";$native_rids;" == *";$rid;"* ]]; then
     ! grep -qE 'lib(coreclr|hostfxr)\.so' <<<"$maps" || fail "the installed poplib runs on CoreCLR (expected the Native AOT package on $rid)"
