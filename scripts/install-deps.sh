@@ -6,22 +6,25 @@
 #              NTLM through GSSAPI) and, for scripts/kdc.sh, MIT Kerberos' KDC (krb5-kdc, krb5-admin-server
 #              for kadmin.local, krb5-user for kinit)
 #   proxies    scripts/proxies.sh: dante-server (SOCKS5) and tinyproxy (HTTP CONNECT)
+#   aot        Native AOT publishing (scripts/poplib-aot.sh, aot-smoke.sh, check-package.sh): clang, the
+#              ILCompiler's linker driver, and zlib1g-dev, as the .NET docs' prerequisites for Linux list them
 #
-#   install-deps.sh [dovecot|postgres|negotiate|proxies]...     (no argument: all of them)
+#   install-deps.sh [dovecot|postgres|negotiate|proxies|aot]...     (no argument: all of them)
 #
 # Idempotent and silent when everything is already there.
 set -euo pipefail
 
 PROG=${0##*/}
-want_dovecot=0 want_postgres=0 want_negotiate=0 want_proxies=0
-(($# > 0)) || set -- dovecot postgres negotiate proxies
+want_dovecot=0 want_postgres=0 want_negotiate=0 want_proxies=0 want_aot=0
+(($# > 0)) || set -- dovecot postgres negotiate proxies aot
 for component in "$@"; do
     case $component in
         dovecot) want_dovecot=1 ;;
         postgres) want_postgres=1 ;;
         negotiate) want_negotiate=1 ;;
         proxies) want_proxies=1 ;;
-        *) echo "usage: $PROG [dovecot|postgres|negotiate|proxies]..." >&2; exit 2 ;;
+        aot) want_aot=1 ;;
+        *) echo "usage: $PROG [dovecot|postgres|negotiate|proxies|aot]..." >&2; exit 2 ;;
     esac
 done
 
@@ -65,6 +68,14 @@ proxies_missing() {
     echo "${m[*]-}"
 }
 
+# The ILCompiler links with clang (it calls it as `clang`) and, per the .NET docs, wants zlib's headers and library.
+aot_missing() {
+    local m=()
+    command -v clang >/dev/null 2>&1 || m+=("clang")
+    [[ -f /usr/include/zlib.h ]]       || m+=("/usr/include/zlib.h")
+    echo "${m[*]-}"
+}
+
 missing=() packages=()
 if ((want_dovecot)) && [[ -n $(dovecot_missing) ]]; then
     missing+=("$(dovecot_missing)"); packages+=(dovecot-core dovecot-pop3d dovecot-lmtpd dovecot-gssapi openssl)
@@ -77,6 +88,9 @@ if ((want_negotiate)) && [[ -n $(negotiate_missing) ]]; then
 fi
 if ((want_proxies)) && [[ -n $(proxies_missing) ]]; then
     missing+=("$(proxies_missing)"); packages+=(dante-server tinyproxy)
+fi
+if ((want_aot)) && [[ -n $(aot_missing) ]]; then
+    missing+=("$(aot_missing)"); packages+=(clang zlib1g-dev)
 fi
 ((${#missing[@]} == 0)) && exit 0
 
@@ -117,4 +131,5 @@ if ((want_dovecot)); then still+=$(dovecot_missing); fi
 if ((want_postgres)); then still+=${still:+ }$(postgres_missing); fi
 if ((want_negotiate)); then still+=${still:+ }$(negotiate_missing); fi
 if ((want_proxies)); then still+=${still:+ }$(proxies_missing); fi
+if ((want_aot)); then still+=${still:+ }$(aot_missing); fi
 [[ -z ${still// /} ]] || { echo "$PROG: still missing after install: $still" >&2; exit 1; }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: installs what the integration tests need (Dovecot, PostgreSQL, MIT Kerberos' KDC and
-# gss-ntlmssp, Dante and tinyproxy for the proxy tests; as root, from Debian's packages)
+# gss-ntlmssp, Dante and tinyproxy for the proxy tests, clang and zlib1g-dev for Native AOT; as root, from
+# Debian's packages)
 # if it is missing, starts the shared lab's six real POP3 servers (as root; each stopped again at the
 # end if this run started it), builds, runs the test projects, then the interop suite against each
 # real server in turn (one line per server), and ends with one line
@@ -119,6 +120,12 @@ counted "benchmark smoke run" '^benchmark smoke' dotnet run --project benchmarks
 # The dotnet tool as a user installs it: packed as a release is, its contents checked, installed,
 # run. Half a minute.
 counted "package check" '^package check' bash scripts/check-package.sh
+
+# The Native AOT poplib against real peers (scripts/aot-smoke.sh): trimming and AOT failures only show at
+# run time, so the published executable runs demo, serve, stat/uidl/list/retr over TLS (compared with the
+# JIT build's output), fetch with SQLite state, --json, --status --json, --daemon and --state postgres://.
+# One test; a minute or two (the AOT publish is incremental after check-package's).
+counted "AOT smoke test" '^(ok: |aot smoke: )' bash scripts/aot-smoke.sh
 
 # The crash test of `poplib fetch` (tests/Poplib.CrashTest, not in Poplib.sln): SIGKILLs the CLI at
 # random moments, 50 times in each mode, and checks that no message is lost, duplicated or corrupted.
