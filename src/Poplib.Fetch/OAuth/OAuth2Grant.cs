@@ -13,6 +13,12 @@ public sealed record OAuth2Grant
     /// <summary>The application's client id.</summary>
     public required string ClientId { get; init; }
 
+    /// <summary>
+    /// The client secret, for clients that have one: Google's desktop clients, whose secret Google says
+    /// is not confidential but must be sent. Kept with the refresh token, in the same private file.
+    /// </summary>
+    public string? ClientSecret { get; init; }
+
     /// <summary>Microsoft's tenant, when the provider is Microsoft.</summary>
     public string? Tenant { get; init; }
 
@@ -42,5 +48,5 @@ public sealed record OAuth2Grant
 
     /// <summary>The provider, user and scopes; no token.</summary>
     public override string ToString() =>
-        $"OAuth2Grant {{ Provider = {Provider}, ClientId = {ClientId}, User = {User}, Scopes = {string.Join(' ', Scopes)}, RefreshToken = ****, AccessToken = {(AccessToken is null ? "none" : "****")} }}";
+        $"OAuth2Grant {{ Provider = {Provider}, ClientId = {ClientId}, ClientSecret = {(ClientSecret is null ? "none" : "****")}, User = {User}, Scopes = {string.Join(' ', Scopes)}, RefreshToken = ****, AccessToken = {(AccessToken is null ? "none" : "****")} }}";
 }

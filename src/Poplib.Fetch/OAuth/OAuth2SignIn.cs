@@ -153,6 +153,7 @@ public sealed class OAuth2SignIn : IDisposable
         {
             Provider = _provider.Name,
             ClientId = _clientId,
+            ClientSecret = _options.ClientSecret,
             Tenant = _provider.Tenant,
             TokenEndpoint = _provider.TokenEndpoint,
             Scopes = token.Scopes ?? _provider.Scopes,

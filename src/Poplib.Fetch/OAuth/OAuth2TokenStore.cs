@@ -153,6 +153,8 @@ public sealed class OAuth2TokenStore
             json.WriteString("account", account);
             json.WriteString("provider", grant.Provider);
             json.WriteString("clientId", grant.ClientId);
+            if (grant.ClientSecret is not null)
+                json.WriteString("clientSecret", grant.ClientSecret);
             if (grant.Tenant is not null)
                 json.WriteString("tenant", grant.Tenant);
             json.WriteString("tokenEndpoint", grant.TokenEndpoint.AbsoluteUri);
@@ -188,6 +190,7 @@ public sealed class OAuth2TokenStore
             {
                 Provider = Required(root, "provider"),
                 ClientId = Required(root, "clientId"),
+                ClientSecret = Optional(root, "clientSecret"),
                 Tenant = Optional(root, "tenant"),
                 TokenEndpoint = new Uri(Required(root, "tokenEndpoint"), UriKind.Absolute),
                 Scopes = [.. root.GetProperty("scopes").EnumerateArray().Select(s => s.GetString() ?? throw new FormatException("a scope is null"))],

@@ -124,7 +124,7 @@ public sealed class RefreshingOAuth2TokenSource : IOAuth2TokenSource, IDisposabl
             new("client_id", grant.ClientId),
             new("scope", string.Join(' ', grant.Scopes)),
         };
-        if (_options.ClientSecret is { Length: > 0 } secret)
+        if ((_options.ClientSecret ?? grant.ClientSecret) is { Length: > 0 } secret)
             form.Add(new("client_secret", secret));
 
         DateTimeOffset asked = _options.TimeProvider.GetUtcNow();

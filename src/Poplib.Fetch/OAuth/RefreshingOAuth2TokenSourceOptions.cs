@@ -3,7 +3,7 @@ namespace Poplib.Fetch.OAuth;
 /// <summary>How <see cref="RefreshingOAuth2TokenSource"/> talks to the token endpoint and when it refreshes.</summary>
 public sealed class RefreshingOAuth2TokenSourceOptions
 {
-    /// <summary>The client secret, for clients that have one (Google's desktop clients); null: none sent. Never stored with the grant.</summary>
+    /// <summary>The client secret, for clients that have one (Google's desktop clients); null: the grant's own, if any.</summary>
     public string? ClientSecret { get; set; }
 
     /// <summary>
