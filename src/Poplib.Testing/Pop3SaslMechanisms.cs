@@ -26,4 +26,13 @@ public enum Pop3SaslMechanisms
     /// name, or else as the user named by the part before the <c>@</c>.
     /// </summary>
     Gssapi = 4,
+
+    /// <summary>
+    /// XOAUTH2 (Google's and Microsoft's mechanism: <c>user=…^Aauth=Bearer token^A^A</c>): the user must
+    /// exist and <see cref="Pop3TestServerOptions.AccessTokenValidator"/> must accept the token.
+    /// </summary>
+    XOAuth2 = 8,
+
+    /// <summary>OAUTHBEARER (RFC 7628), checked like <see cref="XOAuth2"/>; the user is the message's authorization identity (<c>a=</c>).</summary>
+    OAuthBearer = 16,
 }

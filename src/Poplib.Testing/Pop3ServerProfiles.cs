@@ -3,8 +3,7 @@ namespace Poplib.Testing;
 /// <summary>
 /// Options that make a <see cref="Pop3TestServer"/> behave like one of the real servers Poplib's
 /// interop suite runs against (its <c>docs/interop.md</c>): the greeting, what is offered, and each
-/// quirk as a <see cref="Pop3Fault"/>. What the test server cannot do stays its own (its SASL is PLAIN
-/// only). Every call returns new options, to adjust before starting.
+/// quirk as a <see cref="Pop3Fault"/>. What the test server cannot do stays its own. Every call returns new options, to adjust before starting.
 /// </summary>
 public static class Pop3ServerProfiles
 {
@@ -86,6 +85,43 @@ public static class Pop3ServerProfiles
         [
             new CommandNotSupported("CAPA"), new CommandNotSupported("AUTH"), new CommandNotSupported("UTF8"),
             new SuccessLine("TOP", "+OK "), new ShuffledNumbers(1), new DisconnectAfterErrors(5), new SplitReplies(),
+        ],
+    };
+
+    /// <summary>
+    /// Exchange Online (Microsoft 365), as Microsoft documents POP with OAuth ("Authenticate an IMAP, POP
+    /// or SMTP connection using OAuth"): implicit TLS, <c>SASL PLAIN XOAUTH2</c>, and only the two-step
+    /// <c>AUTH XOAUTH2</c> / <c>+ </c> / token: an initial response on the AUTH line ends the
+    /// connection (<see cref="Pop3InitialResponse.RefusedClosingConnection"/>), a refused token is a plain
+    /// <c>-ERR</c>. Set <see cref="Pop3TestServerOptions.AccessTokenValidator"/> before starting.
+    /// </summary>
+    public static Pop3TestServerOptions Microsoft365() => new()
+    {
+        Tls = Pop3TlsMode.Implicit,
+        Greeting = "The Microsoft Exchange POP3 service is ready.",
+        SaslMechanisms = Pop3SaslMechanisms.Plain | Pop3SaslMechanisms.XOAuth2,
+        OAuthInitialResponse = Pop3InitialResponse.RefusedClosingConnection,
+        OAuthErrorChallenge = false,
+        OAuthScope = "https://outlook.office.com/POP.AccessAsUser.All",
+        Faults = [new CapabilityLines(["TOP", "UIDL", "SASL PLAIN XOAUTH2", "USER"]), new CommandNotSupported("UTF8")],
+    };
+
+    /// <summary>
+    /// Gmail's pop.gmail.com: implicit TLS, <c>SASL PLAIN XOAUTH2 OAUTHBEARER</c>, initial responses and
+    /// the two-step form both taken, a refused token answered with Google's JSON error challenge
+    /// (<c>{"status":"401","schemes":"bearer","scope":"https://mail.google.com/"}</c>) before the <c>-ERR</c>.
+    /// Set <see cref="Pop3TestServerOptions.AccessTokenValidator"/> before starting.
+    /// </summary>
+    public static Pop3TestServerOptions Gmail() => new()
+    {
+        Tls = Pop3TlsMode.Implicit,
+        Greeting = "Gpop ready for requests from 127.0.0.1 poplib-testing",
+        SaslMechanisms = Pop3SaslMechanisms.Plain | Pop3SaslMechanisms.XOAuth2 | Pop3SaslMechanisms.OAuthBearer,
+        OAuthScope = "https://mail.google.com/",
+        Faults =
+        [
+            new CapabilityLines(["USER", "RESP-CODES", "EXPIRE 0", "LOGIN-DELAY 300", "TOP", "UIDL", "X-GOOGLE-RICO", "SASL PLAIN XOAUTH2 OAUTHBEARER"]),
+            new CommandNotSupported("UTF8"),
         ],
     };
 

@@ -42,6 +42,29 @@ public sealed class Pop3TestServerOptions
     /// </summary>
     public Pop3SaslMechanisms SaslMechanisms { get; set; } = Pop3SaslMechanisms.Plain;
 
+    /// <summary>
+    /// Decides whether an OAuth 2.0 access token sent with XOAUTH2 or OAUTHBEARER opens the named
+    /// user's mailbox (the user must also exist). Default <see langword="null"/>: every token is refused.
+    /// <see cref="OAuth.OAuth2TestServer.ValidateAccessToken"/> plugs in here.
+    /// </summary>
+    public Func<string, string, bool>? AccessTokenValidator { get; set; }
+
+    /// <summary>
+    /// What the server does with an XOAUTH2/OAUTHBEARER initial response on the AUTH line (RFC 5034).
+    /// Default <see cref="Pop3InitialResponse.Accepted"/>; Microsoft 365 refuses it.
+    /// </summary>
+    public Pop3InitialResponse OAuthInitialResponse { get; set; } = Pop3InitialResponse.Accepted;
+
+    /// <summary>
+    /// Answer a refused XOAUTH2/OAUTHBEARER token with a JSON error challenge that the client
+    /// acknowledges before the <c>-ERR</c> (Gmail; RFC 7628 section 3.2.2). Default on; when off the
+    /// <c>-ERR</c> comes at once, as Microsoft documents for POP.
+    /// </summary>
+    public bool OAuthErrorChallenge { get; set; } = true;
+
+    /// <summary>The scope named in the JSON error of a refused token. Default <c>https://mail.google.com/</c> (Google's).</summary>
+    public string OAuthScope { get; set; } = "https://mail.google.com/";
+
     /// <summary>The NTLM domain the server's users belong to (the first field of their <c>NTLM_USER_FILE</c> lines). Default <c>POPLIB</c>.</summary>
     public string NtlmDomain { get; set; } = "POPLIB";
 
@@ -115,8 +138,11 @@ public sealed class Pop3TestServerOptions
         ThrowIfNotOneLine(Greeting, nameof(Greeting));
         ThrowIfNotOneLine(HostName, nameof(HostName));
         ThrowIfNotOneLine(Implementation, nameof(Implementation));
-        if ((SaslMechanisms & ~(Pop3SaslMechanisms.Plain | Pop3SaslMechanisms.Ntlm | Pop3SaslMechanisms.Gssapi)) != 0)
+        if ((SaslMechanisms & ~(Pop3SaslMechanisms.Plain | Pop3SaslMechanisms.Ntlm | Pop3SaslMechanisms.Gssapi | Pop3SaslMechanisms.XOAuth2 | Pop3SaslMechanisms.OAuthBearer)) != 0)
             throw new ArgumentOutOfRangeException(nameof(SaslMechanisms), SaslMechanisms, "Unknown SASL mechanism.");
+        if (!Enum.IsDefined(OAuthInitialResponse))
+            throw new ArgumentOutOfRangeException(nameof(OAuthInitialResponse), OAuthInitialResponse, "Unknown initial-response handling.");
+        ThrowIfNotOneLine(OAuthScope, nameof(OAuthScope));
         ArgumentException.ThrowIfNullOrEmpty(NtlmDomain, nameof(NtlmDomain));
         if (NtlmDomain.Any(c => c is ':' or '\\' or '@' or ' ' || char.IsControl(c)))
             throw new ArgumentException("An NTLM domain cannot contain ':', '\\', '@', spaces or control characters.", nameof(NtlmDomain));

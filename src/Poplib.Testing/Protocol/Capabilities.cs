@@ -31,9 +31,14 @@ internal static class Capabilities
     /// <summary>The mechanisms AUTH takes now: PLAIN only where plaintext logins are allowed.</summary>
     public static List<string> SaslNames(Pop3TestServerOptions options, bool plaintextAllowed)
     {
-        var names = new List<string>(3);
+        var names = new List<string>(5);
         if (plaintextAllowed && options.SaslMechanisms.HasFlag(Pop3SaslMechanisms.Plain))
             names.Add("PLAIN");
+        // Bearer tokens are secrets sent as they are: offered where PLAIN would be.
+        if (plaintextAllowed && options.SaslMechanisms.HasFlag(Pop3SaslMechanisms.XOAuth2))
+            names.Add("XOAUTH2");
+        if (plaintextAllowed && options.SaslMechanisms.HasFlag(Pop3SaslMechanisms.OAuthBearer))
+            names.Add("OAUTHBEARER");
         if (options.SaslMechanisms.HasFlag(Pop3SaslMechanisms.Gssapi))
             names.Add("GSSAPI");
         if (options.SaslMechanisms.HasFlag(Pop3SaslMechanisms.Ntlm))

@@ -69,6 +69,12 @@ internal sealed partial class Pop3Session
             return;
         }
 
+        if (mechanism is "XOAUTH2" or "OAUTHBEARER" && Capabilities.SaslNames(_options, PlaintextAllowed).Contains(mechanism))
+        {
+            await AuthOAuthAsync(request, mechanism).ConfigureAwait(false);
+            return;
+        }
+
         if (mechanism != "PLAIN" || !_options.SaslMechanisms.HasFlag(Pop3SaslMechanisms.Plain))
         {
             await _writer.LineAsync("-ERR Unsupported authentication mechanism.").ConfigureAwait(false);
