@@ -124,7 +124,6 @@ internal sealed class OAuth2Http : IDisposable
         string detail = description is null ? "" : ": " + Describe(description);
         return error switch
         {
-            "invalid_grant" => $"the sign-in is no longer valid (invalid_grant{detail})",
             "invalid_client" or "unauthorized_client" => $"the authorization server does not accept this client ({error}{detail}): check the client id and secret",
             "invalid_scope" => $"the authorization server refused the scopes ({error}{detail})",
             _ => $"the authorization server refused ({Describe(error)}{detail})",

@@ -136,7 +136,7 @@ public sealed class RefreshingOAuth2TokenSource : IOAuth2TokenSource, IDisposabl
         }
         catch (OAuth2Exception e) when (e.SignInRequired)
         {
-            throw new OAuth2Exception($"the OAuth 2.0 sign-in of {_account} is no longer valid ({OAuth2Http.Describe(e.Message)}){Hint()}", e.Error, e);
+            throw new OAuth2Exception($"the OAuth 2.0 sign-in of {_account} is no longer valid: {e.Message}{Hint()}", e.Error, e);
         }
 
         OAuth2TokenResponse token = OAuth2TokenResponse.From(answer, grant.TokenEndpoint);

@@ -47,13 +47,13 @@ public sealed class OAuthEndToEndTests : IAsyncLifetime
         Environment.SetEnvironmentVariable("POPLIB_OAUTH_DIR", TokenDir);
     }
 
-    private string Config() => FetchConfigTests.Write(_folder, $$"""
+    private string Config(int? port = null) => FetchConfigTests.Write(_folder, $$"""
         {
           "state": "state/fetch.sqlite",
           "defaults": { "security": "none", "allowInsecureAuth": true, "policy": "keep" },
           "accounts": [
             {
-              "name": "work", "host": "127.0.0.1", "port": {{_pop3.Port}}, "user": "{{Mailbox}}", "maildir": "work",
+              "name": "work", "host": "127.0.0.1", "port": {{port ?? _pop3.Port}}, "user": "{{Mailbox}}", "maildir": "work",
               "auth": "xoauth2",
               "oauth2": {
                 "provider": "custom", "clientId": "{{ClientId}}",
@@ -126,6 +126,55 @@ public sealed class OAuthEndToEndTests : IAsyncLifetime
         CliRunner.Outcome logout = await CliRunner.RunAsync("oauth", "logout", "work", "--token-dir", TokenDir);
         Assert.Equal(0, logout.ExitCode);
         Assert.Null(store.Load("work"));
+    }
+
+    // SIGKILL after the token endpoint answered, while the POP3 login is going on: the rotated refresh token is on disk
+    // before the access token is used, so the next fetch goes on with it (the old one was retired by the server).
+    [Fact]
+    public async Task A_fetch_killed_after_a_refresh_has_the_rotated_token_on_disk_and_the_next_fetch_goes_on()
+    {
+        Pop3TestServerOptions slowOptions = Pop3ServerProfiles.Microsoft365();
+        slowOptions.Tls = Pop3TlsMode.None;
+        slowOptions.AccessTokenValidator = _oauth.ValidateAccessToken;
+        slowOptions.Faults = [.. slowOptions.Faults, new DelayReplies(TimeSpan.FromMilliseconds(700))];
+        await using Pop3TestServer slow = await Pop3TestServer.StartAsync(slowOptions);
+        slow.AddUser(Mailbox, "unused", Pop3Mailbox.FromMessages([FetchWorld.Message(7)]));
+        string config = Config(slow.Port);
+        Assert.Equal(0, (await CliRunner.RunAsync("oauth", "login", "--config", config, "--account", "work", "--token-dir", TokenDir)).ExitCode);
+        var store = new OAuth2TokenStore(TokenDir);
+
+        // Killed after the refreshed tokens were written, while the POP3 login was still going on.
+        string signedIn = store.Load("work")!.RefreshToken;
+        _oauth.RevokeAccessTokens(Mailbox); // the cached access token is refused: the fetch must refresh
+        await KillFetchWhenAsync(config, () => store.Load("work")!.RefreshToken != signedIn);
+        string written = store.Load("work")!.RefreshToken;
+        Assert.NotEqual(signedIn, written);
+        CliRunner.Outcome afterWrite = await CliRunner.RunAsync("fetch", "--config", config, "--account", "work", "--json");
+        Assert.True(afterWrite.ExitCode == 0, afterWrite.Error + afterWrite.Out);
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(store.PathOf("work")));
+        Assert.DoesNotContain(Directory.GetFiles(TokenDir), f => f.EndsWith(".tmp", StringComparison.Ordinal));
+    }
+
+    // Runs 'poplib fetch' as a process of its own and kills it with SIGKILL once the condition holds.
+    private async Task KillFetchWhenAsync(string config, Func<bool> condition)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "Poplib.Cli"))
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (string argument in new[] { "fetch", "--config", config, "--account", "work" })
+            start.ArgumentList.Add(argument);
+        start.Environment["POPLIB_OAUTH_DIR"] = TokenDir;
+        using var process = System.Diagnostics.Process.Start(start)!;
+        for (int i = 0; i < 600 && !condition() && !process.HasExited; i++)
+            await Task.Delay(25);
+        Assert.False(process.HasExited, "the fetch ended before it could be killed: " + await process.StandardError.ReadToEndAsync());
+        Assert.True(condition(), "the moment to kill the fetch never came");
+        process.Kill(); // SIGKILL
+        await process.WaitForExitAsync();
     }
 
     [Fact]
