@@ -178,6 +178,26 @@ public sealed class OAuthEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Mail_commands_with_auth_xoauth2_use_the_sign_in_stored_for_user_at_host()
+    {
+        CliRunner.Outcome missing = await CliRunner.RunAsync("stat", "--host", "127.0.0.1", "--port", _pop3.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--user", Mailbox, "--auth", "xoauth2", "--allow-insecure-auth");
+        Assert.Equal(ExitCodes.Authentication, missing.ExitCode);
+        Assert.Contains("poplib oauth login", missing.Error, StringComparison.Ordinal);
+
+        CliRunner.Outcome login = await CliRunner.RunAsync("oauth", "login", "--provider", "custom", "--client-id", ClientId,
+            "--token-endpoint", _oauth.TokenEndpoint.AbsoluteUri, "--device-endpoint", _oauth.DeviceAuthorizationEndpoint.AbsoluteUri,
+            "--scopes", "https://outlook.office.com/POP.AccessAsUser.All offline_access", "--user", Mailbox, "--host", "127.0.0.1", "--token-dir", TokenDir);
+        Assert.True(login.ExitCode == 0, login.Error);
+        Assert.NotNull(new OAuth2TokenStore(TokenDir).Load($"{Mailbox}@127.0.0.1"));
+
+        CliRunner.Outcome stat = await CliRunner.RunAsync("stat", "--host", "127.0.0.1", "--port", _pop3.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--user", Mailbox, "--auth", "xoauth2", "--allow-insecure-auth", "--json");
+        Assert.True(stat.ExitCode == 0, stat.Error);
+        Assert.Contains("\"count\": 2", stat.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Browser_sign_in_with_pkce_through_the_loopback_redirect()
     {
         var provider = OAuth2Provider.Custom(_oauth.TokenEndpoint, ["https://mail.google.com/"], authorizationEndpoint: _oauth.AuthorizationEndpoint);
