@@ -94,11 +94,13 @@ public static class Pop3ServerProfiles
     /// <c>AUTH XOAUTH2</c> / <c>+ </c> / token: an initial response on the AUTH line ends the
     /// connection (<see cref="Pop3InitialResponse.RefusedClosingConnection"/>), a refused token is a plain
     /// <c>-ERR</c>. Set <see cref="Pop3TestServerOptions.AccessTokenValidator"/> before starting.
+    /// PLAIN and USER stay listed, as Microsoft lists them, and here they still take the users'
+    /// passwords, which Exchange Online no longer does.
     /// </summary>
     public static Pop3TestServerOptions Microsoft365() => new()
     {
         Tls = Pop3TlsMode.Implicit,
-        Greeting = "The Microsoft Exchange POP3 service is ready.",
+        Greeting = "The Microsoft Exchange POP3 service is ready. [UABPAFAATABJAEIA]",
         SaslMechanisms = Pop3SaslMechanisms.Plain | Pop3SaslMechanisms.XOAuth2,
         OAuthInitialResponse = Pop3InitialResponse.RefusedClosingConnection,
         OAuthErrorChallenge = false,

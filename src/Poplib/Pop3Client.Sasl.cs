@@ -139,6 +139,13 @@ public sealed partial class Pop3Client
         }
     }
 
+    /// <summary>
+    /// Quirk (Exchange Online, getmail6 issue 256): an initial response on the AUTH line is answered
+    /// <c>-ERR Protocol error. Connection is closed.</c> — Microsoft documents only the two-step form
+    /// for POP — so with a server that greets as Microsoft Exchange it waits for the <c>+</c>, whatever its length.
+    /// </summary>
+    private bool RefusesInitialResponses => Greeting.Line.Contains("Microsoft Exchange", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>Runs the AUTH exchange of RFC 5034 and returns the server's +OK.</summary>
     private async ValueTask<Pop3Response> ExchangeAsync(ISaslMechanism mechanism, bool async, CancellationToken cancellationToken)
     {
@@ -159,7 +166,7 @@ public sealed partial class Pop3Client
             }
 
             string encoded = initial.Length == 0 ? "=" : Convert.ToBase64String(initial);
-            if ("AUTH ".Length + name.Length + 1 + encoded.Length + 2 <= MaxAuthLineLength)
+            if (!RefusesInitialResponses && "AUTH ".Length + name.Length + 1 + encoded.Length + 2 <= MaxAuthLineLength)
                 command = Pop3Command.CreateWithSecondSecret("AUTH", name, encoded);
             else
                 deferredInitialResponse = encoded; // sent in answer to the server's empty challenge

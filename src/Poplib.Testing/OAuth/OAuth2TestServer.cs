@@ -290,13 +290,13 @@ public sealed class OAuth2TestServer : IAsyncDisposable
                 return;
             }
 
-            Task connection = ServeAsync(socket);
+            Task connection = ServeAsync(socket, admitted: _connections.Count < _options.MaxConnections);
             _connections[connection] = true;
             _ = connection.ContinueWith(t => _connections.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
     }
 
-    private async Task ServeAsync(Socket socket)
+    private async Task ServeAsync(Socket socket, bool admitted)
     {
         await Task.Yield(); // off the accept loop
         using (socket)
@@ -305,34 +305,39 @@ public sealed class OAuth2TestServer : IAsyncDisposable
             await using System.Runtime.CompilerServices.ConfiguredAsyncDisposable disposeStream = stream.ConfigureAwait(false);
             try
             {
-                HttpResponse response;
-                OAuth2Fault? fault = null;
-                using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(_shutdown.Token))
-                {
-                    timeout.CancelAfter(_options.RequestTimeout);
-                    try
-                    {
-                        if (await HttpRequestReader.ReadAsync(stream, _options.MaxRequestHeadBytes, _options.MaxRequestBodyBytes, timeout.Token).ConfigureAwait(false) is not { } request)
-                            return;
-                        (response, fault) = Route(request);
-                    }
-                    catch (BadHttpRequestException e)
-                    {
-                        response = OAuth2Json.Error("invalid_request", e.Message) with { Status = e.Status };
-                    }
-                    catch (OperationCanceledException) when (!_shutdown.IsCancellationRequested)
-                    {
-                        response = OAuth2Json.Error("invalid_request", "The request did not arrive in time.") with { Status = 408 };
-                    }
-                }
-
-                await ResponseWriter.WriteAsync(stream, response, fault, _shutdown.Token).ConfigureAwait(false);
+                (HttpResponse Response, OAuth2Fault? Fault)? answer = admitted
+                    ? await ReadAndRouteAsync(stream).ConfigureAwait(false)
+                    : (OAuth2Json.Error("temporarily_unavailable", "Too many connections.") with { Status = 503 }, null);
+                if (answer is not { } reply)
+                    return; // closed before a request
+                await ResponseWriter.WriteAsync(stream, reply.Response, reply.Fault, _shutdown.Token).ConfigureAwait(false);
                 socket.Shutdown(SocketShutdown.Both); // a FIN after the body: HTTP/1.1 with Connection: close
             }
             catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
             {
                 // The client went away, or the server is stopping.
             }
+        }
+    }
+
+    /// <summary>The answer to the connection's one request, or null when it closed without one; the whole read within <see cref="OAuth2TestServerOptions.RequestTimeout"/>.</summary>
+    private async Task<(HttpResponse Response, OAuth2Fault? Fault)?> ReadAndRouteAsync(Stream stream)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_shutdown.Token);
+        timeout.CancelAfter(_options.RequestTimeout);
+        try
+        {
+            return await HttpRequestReader.ReadAsync(stream, _options.MaxRequestHeadBytes, _options.MaxRequestBodyBytes, timeout.Token).ConfigureAwait(false) is { } request
+                ? Route(request)
+                : null;
+        }
+        catch (BadHttpRequestException e)
+        {
+            return (OAuth2Json.Error("invalid_request", e.Message) with { Status = e.Status }, null);
+        }
+        catch (OperationCanceledException) when (!_shutdown.IsCancellationRequested)
+        {
+            return (OAuth2Json.Error("invalid_request", "The request did not arrive in time.") with { Status = 408 }, null);
         }
     }
 

@@ -27,6 +27,9 @@ public sealed class OAuth2TestServerOptions
     /// <summary>How long the server waits for a whole request before it answers 408 and closes. Default 30 seconds.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>The most connections served at a time; one more is answered 503 and closed unread. Default 100.</summary>
+    public int MaxConnections { get; set; } = 100;
+
     internal OAuth2TestServerOptions Validate()
     {
         ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
@@ -36,6 +39,7 @@ public sealed class OAuth2TestServerOptions
         ThrowIfNotPositive(RequestTimeout, nameof(RequestTimeout));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxRequestHeadBytes, 1024, nameof(MaxRequestHeadBytes));
         ArgumentOutOfRangeException.ThrowIfNegative(MaxRequestBodyBytes, nameof(MaxRequestBodyBytes));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxConnections, nameof(MaxConnections));
         return (OAuth2TestServerOptions)MemberwiseClone();
     }
 

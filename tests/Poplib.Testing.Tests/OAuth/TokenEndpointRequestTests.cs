@@ -130,4 +130,51 @@ public class TokenEndpointRequestTests
         using var reader = new StreamReader(stream);
         Assert.StartsWith($"HTTP/1.1 {status} ", await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10)));
     }
+
+    [Fact]
+    public async Task Connections_past_the_limit_are_503_and_the_rest_are_served()
+    {
+        await using var peer = OAuthPeer.Start(new OAuth2TestServerOptions { MaxConnections = 1 });
+        peer.Server.InjectFault(OAuth2Endpoint.Authorization, OAuth2Fault.NeverRespond());
+        using var hanging = new CancellationTokenSource();
+        Task first = peer.Http.GetAsync(peer.Server.AuthorizationEndpoint, hanging.Token);
+        while (peer.Server.RequestCount(OAuth2Endpoint.Authorization) == 0)
+            await Task.Delay(10);
+
+        using (HttpResponseMessage refused = await peer.Http.PostAsync(peer.Server.TokenEndpoint, new FormUrlEncodedContent([])))
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        Assert.Equal(0, peer.Server.RequestCount(OAuth2Endpoint.Token)); // refused unread
+
+        await hanging.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first);
+        HttpStatusCode status = HttpStatusCode.ServiceUnavailable;
+        for (int i = 0; i < 100 && status == HttpStatusCode.ServiceUnavailable; i++)
+        {
+            await Task.Delay(20); // the server notices the closed connection
+            using HttpResponseMessage again = await peer.Http.PostAsync(peer.Server.TokenEndpoint, new FormUrlEncodedContent([]));
+            status = again.StatusCode;
+        }
+
+        Assert.Equal(HttpStatusCode.Unauthorized, status); // served: no client_id
+    }
+
+    [Fact]
+    public void Options_and_hooks_are_checked()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => OAuth2TestServer.Start(new OAuth2TestServerOptions { RequestTimeout = TimeSpan.Zero }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => OAuth2TestServer.Start(new OAuth2TestServerOptions { MaxRequestHeadBytes = 100 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => OAuth2TestServer.Start(new OAuth2TestServerOptions { MaxConnections = 0 }));
+        Assert.Throws<ArgumentNullException>(() => OAuth2TestServer.Start(new OAuth2TestServerOptions { TimeProvider = null! }));
+    }
+
+    [Fact]
+    public async Task Test_hooks_refuse_unknown_clients_and_users()
+    {
+        await using var peer = OAuthPeer.Start();
+        Assert.Throws<ArgumentException>(() => peer.Server.IssueRefreshToken("nope", OAuthPeer.User, ""));
+        Assert.Throws<ArgumentException>(() => peer.Server.IssueAccessToken(OAuthPeer.ClientId, "nobody", ""));
+        Assert.Throws<ArgumentOutOfRangeException>(() => peer.Server.AccessTokenLength = 8);
+        Assert.Throws<ArgumentOutOfRangeException>(() => peer.Server.AccessTokenLifetime = TimeSpan.Zero);
+        Assert.Throws<ArgumentException>(() => peer.Server.RegisterClient(""));
+    }
 }

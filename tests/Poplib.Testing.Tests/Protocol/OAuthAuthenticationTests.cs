@@ -199,7 +199,7 @@ public class OAuthAuthenticationTests
         await using Pop3TestServer server = TestServer.Start(options);
         using (RawConnection raw = await RawConnection.OpenAsync(server))
         {
-            Assert.Equal("+OK The Microsoft Exchange POP3 service is ready.", await raw.ReadLineAsync());
+            Assert.Equal("+OK The Microsoft Exchange POP3 service is ready. [UABPAFAATABJAEIA]", await raw.ReadLineAsync());
             await raw.SendAsync("CAPA\r\n");
             Assert.Equal(["TOP", "UIDL", "SASL PLAIN XOAUTH2", "USER"], (await raw.ReadMultiLineAsync())[1..^1]);
             await raw.SendAsync("AUTH XOAUTH2 " + XOAuth2(TestServer.User, Token) + "\r\n");

@@ -57,6 +57,9 @@ internal sealed class AuthorizationCodeEntry(string clientId, string redirectUri
 
     public DateTimeOffset ExpiresAt { get; } = expiresAt;
 
+    /// <summary>Presented once already: a code is good for one exchange attempt.</summary>
+    public bool Used { get; set; }
+
     /// <summary>The tokens its exchange issued: revoked if the code comes back (RFC 6749 section 4.1.2).</summary>
     public TokenFamily? IssuedFamily { get; set; }
 }

@@ -53,7 +53,6 @@ internal sealed class OAuth2Authority(TimeProvider clock)
 
     public void AddCode(string code, AuthorizationCodeEntry entry) => _codes[code] = entry;
 
-    /// <summary>Takes a code out: whatever its exchange's outcome, it is never good again.</summary>
     public AuthorizationCodeEntry? FindCode(string code) => _codes.GetValueOrDefault(code);
 
     public DeviceGrant NewDeviceGrant(string clientId, string scope, TimeSpan lifetime, TimeSpan interval)

@@ -75,16 +75,15 @@ internal sealed class TokenEndpoint(OAuth2Authority authority)
             return OAuth2Json.Error("invalid_request", "code is missing.");
         if (authority.FindCode(code) is not { } entry || entry.ClientId != client.Id)
             return OAuth2Json.Error("invalid_grant", "The authorization code is not known.");
-        if (entry.IssuedFamily is { } issued)
+        if (entry.Used)
         {
             // Section 4.1.2: a code used twice revokes what its first use issued.
-            issued.Revoked = true;
+            if (entry.IssuedFamily is { } issued)
+                issued.Revoked = true;
             return OAuth2Json.Error("invalid_grant", "The authorization code was already used.");
         }
 
-        var family = new TokenFamily(client.Id, entry.User, entry.Scope);
-        entry.IssuedFamily = family; // one attempt per code, whether or not it succeeds: no guessing verifiers
-        family.Revoked = true;
+        entry.Used = true; // one attempt per code, whether or not it succeeds: no guessing of verifiers
         if (authority.Now >= entry.ExpiresAt)
             return OAuth2Json.Error("invalid_grant", "The authorization code has expired.");
         if (form.GetValueOrDefault("redirect_uri") != entry.RedirectUri)
@@ -92,8 +91,8 @@ internal sealed class TokenEndpoint(OAuth2Authority authority)
         if (!form.TryGetValue("code_verifier", out string? verifier) || !Pkce.Verify(verifier, entry.CodeChallenge))
             return OAuth2Json.Error("invalid_grant", "PKCE verification failed: code_verifier does not match code_challenge.");
 
-        family.Revoked = false;
-        return OAuth2Json.Token(authority.Issue(family, entry.Scope, withRefreshToken: true));
+        entry.IssuedFamily = new TokenFamily(client.Id, entry.User, entry.Scope);
+        return OAuth2Json.Token(authority.Issue(entry.IssuedFamily, entry.Scope, withRefreshToken: true));
     }
 
     private HttpResponse DeviceCode(RegisteredClient client, Dictionary<string, string> form)

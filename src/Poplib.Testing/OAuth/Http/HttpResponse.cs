@@ -44,6 +44,7 @@ internal sealed record HttpResponse(int Status, byte[] Body, string ContentType 
         431 => "Request Header Fields Too Large",
         500 => "Internal Server Error",
         501 => "Not Implemented",
+        503 => "Service Unavailable",
         _ => "Status",
     };
 }

@@ -43,8 +43,13 @@ internal static class ResponseWriter
                 await stream.WriteAsync(response.Body.AsMemory(0, response.Body.Length / 2), cancellationToken).ConfigureAwait(false);
                 break; // the caller closes the connection
             case NeverRespondFault:
-                await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
-                break;
+                // Silent until the client gives up: its close ends the wait (and frees the connection), as does the server's stop.
+                byte[] sink = new byte[512];
+                while (await stream.ReadAsync(sink, cancellationToken).ConfigureAwait(false) > 0)
+                {
+                }
+
+                return;
             default:
                 throw new InvalidOperationException($"Unknown fault {fault}.");
         }
