@@ -24,6 +24,7 @@ internal static partial class CliApp
         root.Add(RetrCommand.CreateRetr(console));
         root.Add(DeleCommand.Create(console));
         root.Add(Fetch.FetchCommand.Create(console));
+        root.Add(OAuth.OAuthCommand.Create(console));
         root.Add(ServeCommand.Create(console));
         root.Add(DemoCommand.Create(console));
         return root;
@@ -33,7 +34,7 @@ internal static partial class CliApp
     private static readonly HashSet<string> Flags = new(StringComparer.Ordinal)
     {
         "--ssl", "--starttls", "--no-starttls", "--insecure-skip-verify", "--allow-insecure-auth", "--verbose", "-v", "-vv", "--json", "--yes", "-y", "--help", "-h", "-?",
-        "--keep", "--delete", "--quiet", "-q", "--read-only", "--show-certificate",
+        "--keep", "--delete", "--quiet", "-q", "--read-only", "--show-certificate", "--device", "--browser", "--no-browser-open", "--all",
     };
 
     /// <summary>

@@ -35,6 +35,10 @@ internal static class ErrorReporter
         Poplib.Fetch.FetchException fetch => Fetch.FetchWording.Failure(fetch),
         Output.BrokenPipeException => (ExitCodes.BrokenPipe, "standard output was closed"),
         OperationCanceledException => (ExitCodes.Interrupted, "interrupted; nothing was deleted that the server had not already committed."),
+        // Only a new sign-in helps (the message says how), or the client registration is wrong; else the network or the server.
+        Poplib.Fetch.OAuth.OAuth2Exception { SignInRequired: true } oauth => (ExitCodes.Authentication, oauth.Message),
+        Poplib.Fetch.OAuth.OAuth2Exception { Error: "invalid_client" or "unauthorized_client" or "invalid_scope" } oauth => (ExitCodes.Usage, $"OAuth 2.0: {oauth.Message}"),
+        Poplib.Fetch.OAuth.OAuth2Exception oauth => (ExitCodes.Connection, $"OAuth 2.0: {oauth.Message}"),
         Pop3CommandException command => (ExitCodes.ServerError, $"the server refused {command.Command}: {command.ResponseText}"),
         // The library's message names its own API (ConnectSsl, Stls(), the option); say it in options.
         Pop3AuthenticationException { Reason: Pop3AuthenticationFailure.InsecureConnection } =>

@@ -110,7 +110,7 @@ internal sealed partial class AccountFetcher(FetchAccount account, IFetchStateSt
         // A lost lease stops the run at once: another worker may be fetching the account already.
         using var leased = _lease is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _lease.Lost);
         cancellationToken = leased?.Token ?? cancellationToken;
-        string password = await account.Password(cancellationToken).ConfigureAwait(false);
+        string password = account.AccessTokens is null ? await account.Password(cancellationToken).ConfigureAwait(false) : "";
         // No program this run starts may see the password (a delivery command, a helper).
         _hidden = hidden is null ? new ChildEnvironment(account.SecretVariables, [password]) : hidden.With(account.SecretVariables, password);
         using IMailDestination destination = account.Destination.Open(_key, _hidden);
@@ -191,7 +191,10 @@ internal sealed partial class AccountFetcher(FetchAccount account, IFetchStateSt
             _counters.SetLoginDelay(client.Capabilities.LoginDelay);
             if (account.Tls == FetchTls.StartTls)
                 await client.StlsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-            await Connection.LoginMethods.LoginAsync(client, account.LoginMethod ?? "auto", account.User, password, cancellationToken).ConfigureAwait(false);
+            if (account.AccessTokens is { } tokens)
+                await Connection.LoginMethods.LoginAsync(client, account.LoginMethod ?? "auto", account.User, tokens, cancellationToken).ConfigureAwait(false);
+            else
+                await Connection.LoginMethods.LoginAsync(client, account.LoginMethod ?? "auto", account.User, password, cancellationToken).ConfigureAwait(false);
             return client;
         }
         catch

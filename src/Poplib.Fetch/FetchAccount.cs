@@ -42,6 +42,30 @@ public sealed record FetchAccount
         Name = name ?? $"{user}@{host}";
     }
 
+    /// <summary>
+    /// Creates an account that logs in with OAuth 2.0 access tokens from <paramref name="accessTokens"/>
+    /// (<see cref="AccessTokens"/>); <paramref name="name"/> defaults to <c>user@host</c>.
+    /// </summary>
+    public FetchAccount(string host, string user, IOAuth2TokenSource accessTokens, FetchDestination destination, string? name = null)
+        : this(host, user, NoPassword, destination, name)
+    {
+        ArgumentNullException.ThrowIfNull(accessTokens);
+        AccessTokens = accessTokens;
+        LoginMethod = "xoauth2";
+    }
+
+    private static ValueTask<string> NoPassword(CancellationToken cancellationToken) =>
+        throw new InvalidOperationException("This account logs in with OAuth 2.0 access tokens, not a password.");
+
+    /// <summary>
+    /// Where OAuth 2.0 access tokens come from (a stored sign-in: <see cref="OAuth.RefreshingOAuth2TokenSource"/>);
+    /// null (the default): the account logs in with <see cref="Password"/>. When set, <see cref="Password"/> is not
+    /// called, <see cref="LoginMethod"/> picks the mechanism (<c>xoauth2</c> or <c>oauthbearer</c>; <c>auto</c>:
+    /// OAUTHBEARER if offered, else XOAUTH2), and a refused token is replaced once with a fresh one
+    /// (<see cref="Pop3Client.LoginAsync(string, IOAuth2TokenSource, string, CancellationToken)"/>).
+    /// </summary>
+    public IOAuth2TokenSource? AccessTokens { get; init; }
+
     /// <summary>What people call the account (the config's name, or <c>user@host</c>): used in results and messages only.</summary>
     public string Name { get; init; }
 

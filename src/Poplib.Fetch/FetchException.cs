@@ -128,6 +128,10 @@ public sealed class FetchException : Exception
         FetchException fetch => fetch.Failure,
         OperationCanceledException => FetchFailure.Canceled,
         Pop3AuthenticationException => FetchFailure.Authentication,
+        // Only a new sign-in helps, or the client's registration is wrong; anything else is the network's or the server's.
+        OAuth.OAuth2Exception oauth => oauth.SignInRequired ? FetchFailure.Authentication
+            : oauth.Error is "invalid_client" or "unauthorized_client" or "invalid_scope" ? FetchFailure.Configuration
+            : FetchFailure.Connection,
         Pop3CommandException command => command.ResponseCode switch
         {
             Pop3ResponseCode.InUse => FetchFailure.InUse,

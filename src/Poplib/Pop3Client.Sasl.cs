@@ -78,6 +78,35 @@ public sealed partial class Pop3Client
     public Task<Pop3Response> LoginAsync(string userName, OAuth2AccessToken accessToken, CancellationToken cancellationToken = default) =>
         LoginOAuthCoreAsync(userName, accessToken, async: true, cancellationToken).AsTask();
 
+    /// <summary>
+    /// Logs in with access tokens from <paramref name="accessTokens"/>: OAUTHBEARER (RFC 7628) if
+    /// offered, else XOAUTH2. When the server refuses the token with <c>-ERR</c> — it expired early or
+    /// was revoked — the source is told and, if it can give another, the login is tried once more on
+    /// the same connection (the session is still in AUTHORIZATION). Not retried: a refusal for a reason
+    /// a new token cannot fix (<c>[IN-USE]</c>, <c>[SYS/TEMP]</c>), or any failure that is not a
+    /// refusal (a broken connection, an error of the token source).
+    /// </summary>
+    /// <exception cref="NotSupportedException">The server offers neither mechanism.</exception>
+    /// <exception cref="Pop3CommandException">The server refused the token (and its replacement); <see cref="Pop3CommandException.Details"/> holds the server's JSON error.</exception>
+    public Pop3Response Login(string userName, IOAuth2TokenSource accessTokens) =>
+        RunSync(LoginOAuthCoreAsync(userName, accessTokens, mechanism: null, async: false, CancellationToken.None));
+
+    /// <inheritdoc cref="Login(string, IOAuth2TokenSource)"/>
+    public Task<Pop3Response> LoginAsync(string userName, IOAuth2TokenSource accessTokens, CancellationToken cancellationToken = default) =>
+        LoginOAuthCoreAsync(userName, accessTokens, mechanism: null, async: true, cancellationToken).AsTask();
+
+    /// <summary>
+    /// As <see cref="Login(string, IOAuth2TokenSource)"/>, with the mechanism chosen by the caller:
+    /// <c>XOAUTH2</c> or <c>OAUTHBEARER</c> (any case), for a server that offers both and handles one badly.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="mechanism"/> is neither name.</exception>
+    public Pop3Response Login(string userName, IOAuth2TokenSource accessTokens, string mechanism) =>
+        RunSync(LoginOAuthCoreAsync(userName, accessTokens, OAuthMechanismName(mechanism), async: false, CancellationToken.None));
+
+    /// <inheritdoc cref="Login(string, IOAuth2TokenSource, string)"/>
+    public Task<Pop3Response> LoginAsync(string userName, IOAuth2TokenSource accessTokens, string mechanism, CancellationToken cancellationToken = default) =>
+        LoginOAuthCoreAsync(userName, accessTokens, OAuthMechanismName(mechanism), async: true, cancellationToken).AsTask();
+
     private async ValueTask<Pop3Response> AuthCoreAsync(ISaslMechanism mechanism, bool async, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(mechanism);
@@ -309,14 +338,55 @@ public sealed partial class Pop3Client
         return await PassCoreAsync(password, async, cancellationToken).ConfigureAwait(false);
     }
 
-    private async ValueTask<Pop3Response> LoginOAuthCoreAsync(string userName, OAuth2AccessToken accessToken, bool async, CancellationToken cancellationToken)
+    private async ValueTask<Pop3Response> LoginOAuthCoreAsync(string userName, OAuth2AccessToken accessToken, bool async, CancellationToken cancellationToken) =>
+        await AuthCoreAsync(OAuthMechanism(userName, accessToken, mechanism: null), async, cancellationToken).ConfigureAwait(false);
+
+    private async ValueTask<Pop3Response> LoginOAuthCoreAsync(string userName, IOAuth2TokenSource accessTokens, string? mechanism, bool async, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(accessTokens);
+        Pop3Command.ValidateArgument(userName, nameof(userName));
+        OAuth2AccessToken token = async
+            ? await accessTokens.GetAccessTokenAsync(cancellationToken).ConfigureAwait(false)
+            : accessTokens.GetAccessToken(cancellationToken);
+        try
+        {
+            return await AuthCoreAsync(OAuthMechanism(userName, token, mechanism), async, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Pop3CommandException refused) when (IsWorthAFreshToken(refused))
+        {
+            if (!accessTokens.Invalidate(token))
+                throw;
+        }
+
+        // Once only: a second refusal means the account, not the token, is the problem.
+        OAuth2AccessToken fresh = async
+            ? await accessTokens.GetAccessTokenAsync(cancellationToken).ConfigureAwait(false)
+            : accessTokens.GetAccessToken(cancellationToken);
+        return await AuthCoreAsync(OAuthMechanism(userName, fresh, mechanism), async, cancellationToken).ConfigureAwait(false);
+    }
+
+    // A plain -ERR to AUTH leaves the session in AUTHORIZATION (RFC 5034), so another AUTH may follow on
+    // the same connection. RFC 3206's IN-USE and SYS/TEMP say the credentials were fine: a new token would not help.
+    private bool IsWorthAFreshToken(Pop3CommandException refused) =>
+        IsConnected && _state == Pop3SessionState.Authorization
+        && refused.ResponseCode is not (Pop3ResponseCode.InUse or Pop3ResponseCode.SysTemp);
+
+    private SaslOAuthMechanism OAuthMechanism(string userName, OAuth2AccessToken accessToken, string? mechanism)
     {
         ArgumentException.ThrowIfNullOrEmpty(accessToken.Value, nameof(accessToken));
         IReadOnlyList<string> offered = Capabilities.SaslMechanisms;
-        ISaslMechanism mechanism =
-            offered.Contains("OAUTHBEARER") ? new SaslOAuthBearer(userName, accessToken.Value, Host, Port)
-            : offered.Contains("XOAUTH2") ? new SaslXOAuth2(userName, accessToken.Value)
-            : throw new NotSupportedException($"The server offers neither OAUTHBEARER nor XOAUTH2 (SASL: {ServerText.Escape(string.Join(' ', offered))}).");
-        return await AuthCoreAsync(mechanism, async, cancellationToken).ConfigureAwait(false);
+        string name = mechanism
+            ?? (offered.Contains("OAUTHBEARER") ? "OAUTHBEARER"
+            : offered.Contains("XOAUTH2") ? "XOAUTH2"
+            : throw new NotSupportedException($"The server offers neither OAUTHBEARER nor XOAUTH2 (SASL: {ServerText.Escape(string.Join(' ', offered))})."));
+        return name == "OAUTHBEARER" ? new SaslOAuthBearer(userName, accessToken.Value, Host, Port) : new SaslXOAuth2(userName, accessToken.Value);
+    }
+
+    private static string OAuthMechanismName(string mechanism)
+    {
+        ArgumentNullException.ThrowIfNull(mechanism);
+        return mechanism.ToUpperInvariant() is "XOAUTH2" or "OAUTHBEARER"
+            ? mechanism.ToUpperInvariant()
+            : throw new ArgumentException($"'{mechanism}' is not an OAuth 2.0 mechanism: use XOAUTH2 or OAUTHBEARER.", nameof(mechanism));
     }
 }

@@ -35,7 +35,7 @@ internal sealed class ConnectionOptions
     public Option<string?> Auth { get; } = new("--auth")
     {
         Description = "The login method: auto (the strongest the server offers), user (USER/PASS), apop, or a SASL mechanism: plain, login, cram-md5, scram-sha-1, scram-sha-256, ntlm (user DOMAIN\\name), gssapi (a Kerberos ticket got with the password), " +
-            "xoauth2 or oauthbearer (then the password is an OAuth 2.0 access token, read as passwords are: --password-env, --password-file or --password-command); without TLS each needs --allow-insecure-auth",
+            "xoauth2 or oauthbearer (with a --password-* option that option gives the OAuth 2.0 access token; without one, the sign-in 'poplib oauth login' stored for user@host is used and refreshed); without TLS each needs --allow-insecure-auth",
         DefaultValueFactory = _ => null,
     };
 
@@ -178,6 +178,15 @@ internal sealed record ConnectionSettings(
 
     /// <summary>The server's certificate must match one of these (--tls-fingerprint), besides passing the chain check.</summary>
     public IReadOnlyList<CertificatePin> Pins { get; init; } = [];
+
+    /// <summary>Log in with OAuth 2.0 access tokens from here (a stored sign-in) instead of a password; null: a password.</summary>
+    public IOAuth2TokenSource? AccessTokens { get; init; }
+
+    /// <summary>Whether the login method takes an OAuth 2.0 access token (xoauth2, oauthbearer).</summary>
+    public bool UsesAccessToken => Auth?.ToUpperInvariant() is "XOAUTH2" or "OAUTHBEARER";
+
+    /// <summary>Whether any --password-* option was given.</summary>
+    public bool HasPasswordOption => PasswordEnv is not null || PasswordFile is not null || PasswordCommand is not null;
 
     /// <summary>The proxy to connect through (<c>--proxy</c>), or null.</summary>
     public Pop3Proxy? Proxy { get; init; }

@@ -11,15 +11,34 @@ internal static class SessionFactory
 {
     public static Task<Pop3Client> OpenAsync(ConnectionSettings settings, bool login, CliConsole console, CancellationToken cancellationToken)
     {
+        if (login && settings.UsesAccessToken && !settings.HasPasswordOption && settings.AccessTokens is null)
+            return OpenWithStoredSignInAsync(settings, console, cancellationToken);
         // Read the password before connecting: a prompt must not eat into the server's timeout.
         string? password = login ? PasswordSource.Read(settings.PasswordEnv, settings.PasswordFile, settings.PasswordCommand, console) : null;
         return OpenAsync(settings, password, console, cancellationToken);
     }
 
+    // --auth xoauth2 with no --password-*: the sign-in 'poplib oauth login' stored for user@host.
+    private static async Task<Pop3Client> OpenWithStoredSignInAsync(ConnectionSettings settings, CliConsole console, CancellationToken cancellationToken)
+    {
+        string user = settings.User ?? throw new CliException(ExitCodes.Usage, "no user: give --user NAME or a URL such as pops://alice@host");
+        string account = OAuth.TokenStores.KeyFor(user, settings.Host);
+        var store = OAuth.TokenStores.Open();
+        if (store.Load(account) is null)
+        {
+            throw new CliException(ExitCodes.Authentication,
+                $"no OAuth 2.0 sign-in for {account}: run 'poplib oauth login --provider microsoft|google --client-id ID --user {user} --host {settings.Host}', " +
+                "or give the access token with --password-env, --password-file or --password-command");
+        }
+
+        using var tokens = OAuth.TokenStores.Source(store, account, $"run 'poplib oauth login --user {user} --host {settings.Host} …' again", timeout: settings.Timeout);
+        return await OpenAsync(settings with { AccessTokens = tokens }, null, console, cancellationToken);
+    }
+
     /// <summary>Opens a session and, when <paramref name="password"/> is given, logs in with it.</summary>
     public static async Task<Pop3Client> OpenAsync(ConnectionSettings settings, string? password, CliConsole console, CancellationToken cancellationToken)
     {
-        bool login = password is not null;
+        bool login = password is not null || settings.AccessTokens is not null;
         var options = new Pop3ClientOptions
         {
             Timeout = settings.Timeout,
@@ -55,7 +74,10 @@ internal static class SessionFactory
             {
                 try
                 {
-                    await LoginAsync(client, settings.Auth ?? "auto", settings.User!, password!, cancellationToken);
+                    if (settings.AccessTokens is { } tokens)
+                        await LoginMethods.LoginAsync(client, settings.Auth ?? "auto", settings.User!, tokens, cancellationToken);
+                    else
+                        await LoginAsync(client, settings.Auth ?? "auto", settings.User!, password!, cancellationToken);
                 }
                 catch (Pop3CommandException refused)
                 {

@@ -17,6 +17,18 @@ internal sealed record AccountSettings(string Name, ConnectionSettings Connectio
     /// <summary>How often <c>--daemon</c> fetches the account (the config's <c>interval</c>); null: <c>--interval</c>'s default.</summary>
     public TimeSpan? Interval { get; init; }
 
+    /// <summary>The account's OAuth 2.0 sign-in settings (the config's <c>"oauth2"</c>), if it has them.</summary>
+    public OAuth.OAuthSettings? OAuth { get; init; }
+
+    /// <summary>
+    /// Log in with the OAuth 2.0 sign-in stored under this key (the config account's name, or user@host for
+    /// a single account given by URL), refreshed as needed; null: with the password.
+    /// </summary>
+    public string? SignInKey { get; init; }
+
+    /// <summary>The config file the account came from, for the sign-in hint (<c>poplib oauth login --config …</c>).</summary>
+    public string? ConfigPath { get; init; }
+
     /// <summary>The mailbox's identity in the state (see <see cref="AccountKey"/>).</summary>
     public AccountKey Key => new(Connection.User!, Connection.Host, Connection.Port);
 
@@ -24,8 +36,11 @@ internal sealed record AccountSettings(string Name, ConnectionSettings Connectio
     /// The engine's account: the password given (read before any connection starts), and the CLI's
     /// own session opener, so that --auth, --ca-file, STLS and their messages are the other commands'.
     /// </summary>
-    public FetchAccount ToFetchAccount(string password, CliConsole console) =>
-        new(Connection.Host, Connection.User!, _ => ValueTask.FromResult(password), Destination, Name)
+    public FetchAccount ToFetchAccount(string password, CliConsole console)
+    {
+        if (SignInKey is not null)
+            return ToOAuthAccount(SignInKey, console);
+        return new(Connection.Host, Connection.User!, _ => ValueTask.FromResult(password), Destination, Name)
         {
             Port = Connection.Port,
             Tls = Connection.ImplicitTls ? FetchTls.Implicit : Connection.StartTls ? FetchTls.StartTls : FetchTls.None,
@@ -34,4 +49,26 @@ internal sealed record AccountSettings(string Name, ConnectionSettings Connectio
             SecretVariables = PasswordVariable is null ? [] : [PasswordVariable],
             Interval = Interval,
         };
+    }
+
+    // The sign-in stored under the account's name, refreshed as needed: one source per account for as
+    // long as the engine's account lives (a daemon's whole life), so the access token is reused between runs.
+    private FetchAccount ToOAuthAccount(string key, CliConsole console)
+    {
+        string hint = ConfigPath is null
+            ? $"run 'poplib oauth login --user {Connection.User} --host {Connection.Host} …' again"
+            : $"run 'poplib oauth login --config {ConfigPath} --account {Name}' again";
+        var tokens = Cli.OAuth.TokenStores.Source(Cli.OAuth.TokenStores.Open(), key, hint, OAuth?.ReadClientSecret(), Connection.Timeout);
+        ConnectionSettings connection = Connection with { AccessTokens = tokens };
+        return new(Connection.Host, Connection.User!, tokens, Destination, Name)
+        {
+            Port = Connection.Port,
+            Tls = Connection.ImplicitTls ? FetchTls.Implicit : Connection.StartTls ? FetchTls.StartTls : FetchTls.None,
+            LoginMethod = Connection.Auth,
+            Policy = Policy,
+            OpenSession = (_, cancellationToken) => SessionFactory.OpenAsync(connection, null, console, cancellationToken),
+            SecretVariables = OAuth?.ClientSecretEnv is { } variable ? [variable] : [],
+            Interval = Interval,
+        };
+    }
 }

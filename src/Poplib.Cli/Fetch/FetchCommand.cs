@@ -116,9 +116,20 @@ internal static class FetchCommand
                     FetchDestination destination = ReadDestination(result.GetValue(maildir), result.GetValue(mbox), result.GetValue(mda), result.GetValue(lmtp), result.GetValue(lmtpRcpt) ?? []);
                     FetchPolicy policy = Override(new FetchPolicy(),
                         result, keep, delete, maxSize, oversize, limit, onReset, batch, maxRunTime);
-                    // Read the password now, once: a prompt must come before any connection starts.
-                    string password = PasswordSource.Read(settings.PasswordEnv, settings.PasswordFile, settings.PasswordCommand, console);
-                    accounts = [new AccountSettings($"{settings.User}@{settings.Host}", settings, () => password, destination, policy)];
+                    if (settings.UsesAccessToken && !settings.HasPasswordOption)
+                    {
+                        // --auth xoauth2 and no --password-*: the sign-in 'poplib oauth login' stored for user@host.
+                        accounts = [new AccountSettings($"{settings.User}@{settings.Host}", settings, () => "", destination, policy)
+                        {
+                            SignInKey = OAuth.TokenStores.KeyFor(settings.User, settings.Host),
+                        }];
+                    }
+                    else
+                    {
+                        // Read the password now, once: a prompt must come before any connection starts.
+                        string password = PasswordSource.Read(settings.PasswordEnv, settings.PasswordFile, settings.PasswordCommand, console);
+                        accounts = [new AccountSettings($"{settings.User}@{settings.Host}", settings, () => password, destination, policy)];
+                    }
                 }
 
                 using StateLocation state = StateLocation.From(result.GetValue(statePath), configState, leaseDuration);

@@ -97,6 +97,13 @@ internal static class FleetOptions
                 "not the password itself nor a command, which the database would hand to every worker");
         }
 
+        // Sign-ins live in each machine's token folder, not in the database (docs/fleet.md): a worker could not log such an account in.
+        if (element.TryGetProperty("oauth2", out _))
+        {
+            throw new CliException(ExitCodes.Config, $"{where}: --sync-accounts cannot hand an OAuth 2.0 account to the fleet: its sign-in is a file on this machine, " +
+                "not in the database; run it with 'poplib fetch --daemon --config' on the machine where 'poplib oauth login' stored it");
+        }
+
         try
         {
             return element.Deserialize(DefinitionJson.Default.FetchAccountOptions) ?? throw new JsonException("null");

@@ -46,6 +46,15 @@ internal static class LoginMethods
         }
     }
 
+    /// <summary>Logs in with access tokens: <paramref name="method"/> <c>xoauth2</c>, <c>oauthbearer</c>, or <c>auto</c> (the server's choice).</summary>
+    public static Task<Pop3Response> LoginAsync(Pop3Client client, string method, string user, IOAuth2TokenSource accessTokens, CancellationToken cancellationToken) =>
+        method.ToUpperInvariant() switch
+        {
+            "AUTO" or "*" => client.LoginAsync(user, accessTokens, cancellationToken),
+            "XOAUTH2" or "OAUTHBEARER" => client.LoginAsync(user, accessTokens, method, cancellationToken),
+            _ => throw new ArgumentException($"login method '{method}' does not take OAuth 2.0 access tokens: use xoauth2 or oauthbearer", nameof(method)),
+        };
+
     // Their security context holds native handles: released when the exchange is over.
     private static async Task<Pop3Response> NegotiateAsync(Pop3Client client, SaslNegotiateMechanism mechanism, CancellationToken cancellationToken)
     {

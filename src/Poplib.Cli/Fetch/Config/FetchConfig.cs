@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Poplib.Cli.Connection;
+using Poplib.Cli.OAuth;
 using Poplib.Fetch;
 using Poplib.Fetch.Configuration;
 using Poplib.Fetch.Platform;
@@ -16,7 +17,12 @@ internal sealed partial record FetchConfig(string? StatePath, int? Parallel, IRe
     {
         "name", "enabled", "host", "port", "security", "user", "password", "auth", "caFile", "tlsFingerprints", "insecureSkipVerify", "allowInsecureAuth",
         "timeout", "maildir", "mbox", "mda", "lmtp", "lmtpRecipients", "policy", "maxSize", "oversize", "limit", "onUidlReset", "batch", "maxRunTime",
-        "interval",
+        "interval", "oauth2",
+    };
+
+    private static readonly HashSet<string> OAuthFields = new(StringComparer.Ordinal)
+    {
+        "provider", "clientId", "tenant", "clientSecretEnv", "tokenEndpoint", "authorizationEndpoint", "deviceAuthorizationEndpoint", "scopes",
     };
 
     /// <summary>
@@ -166,12 +172,66 @@ internal sealed partial record FetchConfig(string? StatePath, int? Parallel, IRe
                 DebugLevel: debugLevel);
 
             connection = connection with { Pins = Pins(fields.Get("tlsFingerprints"), Where("tlsFingerprints")) };
+            if (fields.GetOwn("oauth2") is { } oauthBlock)
+            {
+                if (!connection.UsesAccessToken)
+                    throw Error($"{name}: \"oauth2\" needs \"auth\": \"xoauth2\" or \"oauthbearer\"");
+                if (fields.Get("password") is not null)
+                    throw Error($"{name}: give \"oauth2\" (a stored sign-in) or \"password\" (an access token from elsewhere), not both");
+                return new AccountSettings(name, connection, () => "", Destination(name, fields), Policy(name, fields))
+                {
+                    OAuth = OAuth(name, oauthBlock),
+                    SignInKey = name,
+                    ConfigPath = file,
+                    Interval = fields.Get("interval") is { } interval ? Duration(interval, Where("interval")) : null,
+                };
+            }
+
             SecretSource secret = Secret(name, fields.Get("password"));
             return new AccountSettings(name, connection, () => secret.Read(console), Destination(name, fields), Policy(name, fields))
             {
                 PasswordVariable = (secret as SecretSource.Environment)?.Variable,
                 Interval = fields.Get("interval") is { } every ? Duration(every, Where("interval")) : null,
             };
+        }
+
+        private OAuthSettings OAuth(string name, JsonElement block)
+        {
+            string Where(string field) => $"{name}: \"oauth2.{field}\"";
+            if (block.ValueKind != JsonValueKind.Object)
+                throw Error($"{name}: \"oauth2\" must be an object such as {{\"provider\": \"microsoft\", \"clientId\": \"…\"}}");
+            foreach (JsonProperty property in block.EnumerateObject())
+            {
+                if (!OAuthFields.Contains(property.Name))
+                    throw Error($"{name}: unknown field \"oauth2.{property.Name}\" ({string.Join(", ", OAuthFields)})");
+            }
+
+            string? Text(string field) => block.TryGetProperty(field, out JsonElement value) && value.ValueKind != JsonValueKind.Null ? String(value, Where(field)) : null;
+            Uri? Url(string field) => Text(field) is { } text
+                ? Uri.TryCreate(text, UriKind.Absolute, out Uri? uri) ? uri : throw Error($"{Where(field)} is not a URL")
+                : null;
+            string provider = Text("provider") ?? throw Error($"{name}: \"oauth2.provider\" is missing ({OAuthSettings.ProviderNames})");
+            var settings = new OAuthSettings(provider, Text("clientId") ?? throw Error($"{name}: \"oauth2.clientId\" is missing"))
+            {
+                Tenant = Text("tenant"),
+                ClientSecretEnv = Text("clientSecretEnv") is { } variable ? Remember(variable) : null,
+                TokenEndpoint = Url("tokenEndpoint"),
+                AuthorizationEndpoint = Url("authorizationEndpoint"),
+                DeviceAuthorizationEndpoint = Url("deviceAuthorizationEndpoint"),
+                Scopes = block.TryGetProperty("scopes", out JsonElement scopes) && scopes.ValueKind == JsonValueKind.Array
+                    ? [.. scopes.EnumerateArray().Select(s => String(s, Where("scopes")))]
+                    : Text("scopes")?.Split(' ', StringSplitOptions.RemoveEmptyEntries),
+            };
+            try
+            {
+                settings.ToProvider();
+            }
+            catch (CliException e)
+            {
+                throw Error($"{name}: \"oauth2\": {e.Message}");
+            }
+
+            return settings;
         }
 
         private SecretSource Secret(string name, JsonElement? value)
