@@ -177,6 +177,95 @@ public sealed class OAuthEndToEndTests : IAsyncLifetime
         await process.WaitForExitAsync();
     }
 
+    // Issue 18's "sign in → fetch → token expires mid-daemon → refreshed → fetch goes on", with 'poplib fetch --daemon'
+    // as a process of its own: its access token first runs out by the clock (refreshed before use, never refused),
+    // then is revoked behind its back (refused, refreshed, the login retried); it fetches the new mail each time.
+    [Fact]
+    public async Task The_daemon_refreshes_an_expiring_then_a_revoked_token_and_fetches_on_without_a_restart()
+    {
+        var offered = new List<(string Token, bool Accepted)>();
+        Pop3TestServerOptions options = Pop3ServerProfiles.Microsoft365();
+        options.Tls = Pop3TlsMode.None;
+        options.AccessTokenValidator = (user, token) =>
+        {
+            bool accepted = _oauth.ValidateAccessToken(user, token);
+            lock (offered)
+                offered.Add((token, accepted));
+            return accepted;
+        };
+        await using Pop3TestServer pop3 = await Pop3TestServer.StartAsync(options);
+        Pop3MemoryMailbox mailbox = Pop3Mailbox.FromMessages([FetchWorld.Message(1), FetchWorld.Message(2)]);
+        pop3.AddUser(Mailbox, "unused", mailbox);
+        (string Token, bool Accepted)[] Offered()
+        {
+            lock (offered)
+                return [.. offered];
+        }
+
+        // RefreshingOAuth2TokenSource replaces a token 2 minutes before it expires: these are good for 4 seconds.
+        _oauth.AccessTokenLifetime = TimeSpan.FromMinutes(2) + TimeSpan.FromSeconds(4);
+        string config = Config(pop3.Port);
+        Assert.Equal(0, (await CliRunner.RunAsync("oauth", "login", "--config", config, "--account", "work", "--token-dir", TokenDir)).ExitCode);
+        var store = new OAuth2TokenStore(TokenDir);
+        var refreshTokens = new List<string> { store.Load("work")!.RefreshToken };
+        int Delivered() => Directory.Exists(Path.Combine(_folder, "work", "new")) ? Directory.GetFiles(Path.Combine(_folder, "work", "new")).Length : 0;
+        int Refreshes() => _oauth.RequestCount(OAuth2Endpoint.Token);
+
+        using System.Diagnostics.Process daemon = DaemonProcess.Start(["fetch", "--daemon", "--interval", "1s", "--config", config],
+            new Dictionary<string, string> { ["POPLIB_OAUTH_DIR"] = TokenDir });
+        var log = new System.Text.StringBuilder();
+        daemon.OutputDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
+        daemon.ErrorDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
+        daemon.BeginOutputReadLine();
+        daemon.BeginErrorReadLine();
+        string Log() { lock (log) return log.ToString(); }
+        try
+        {
+            await DaemonProcess.Until(() => Delivered() == 2, "the first fetch", Log);
+
+            // Expiry by the clock: a refresh before the token runs out, the rotated refresh token written, new mail fetched.
+            int beforeExpiry = Refreshes();
+            string beforeRotation = store.Load("work")!.RefreshToken;
+            await DaemonProcess.Until(() => Refreshes() > beforeExpiry && store.Load("work")!.RefreshToken != beforeRotation, "a refresh as the token expires", Log);
+            refreshTokens.Add(store.Load("work")!.RefreshToken);
+            mailbox.Add(FetchWorld.Message(3));
+            await DaemonProcess.Until(() => Delivered() == 3, "the mail that arrived after the refresh", Log);
+            Assert.DoesNotContain(Offered(), o => !o.Accepted); // refreshed in time: the server never saw a stale token
+
+            // Revoked while the daemon holds a good-for-an-hour token: refused once, refreshed once, fetched.
+            _oauth.AccessTokenLifetime = TimeSpan.FromHours(1);
+            await DaemonProcess.Until(() => store.Load("work")!.AccessTokenExpires > DateTimeOffset.UtcNow.AddMinutes(30), "an hour-long token", Log);
+            string held = store.Load("work")!.AccessToken!;
+            refreshTokens.Add(store.Load("work")!.RefreshToken);
+            int beforeRevocation = Refreshes();
+            _oauth.RevokeAccessTokens(Mailbox);
+            mailbox.Add(FetchWorld.Message(4));
+            await DaemonProcess.Until(() => Delivered() == 4, "the mail that arrived after the revocation", Log);
+            await Task.Delay(TimeSpan.FromSeconds(2.5)); // more runs: no further refresh, no refusal storm
+            Assert.Equal(beforeRevocation + 1, Refreshes());
+            Assert.Equal([held], Offered().Where(o => !o.Accepted).Select(o => o.Token)); // the one refusal: the revoked token, once
+            OAuth2Grant last = store.Load("work")!;
+            Assert.DoesNotContain(last.RefreshToken, refreshTokens); // rotated by the refresh after the revocation, and on disk
+            refreshTokens.Add(last.RefreshToken);
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(store.PathOf("work")));
+
+            DaemonProcess.Signal(daemon, "TERM");
+            Assert.True(daemon.WaitForExit(TimeSpan.FromSeconds(15)), "no exit 15 s after SIGTERM: " + Log());
+            Assert.Equal(0, daemon.ExitCode);
+        }
+        finally
+        {
+            if (!daemon.HasExited)
+                daemon.Kill(entireProcessTree: true);
+        }
+
+        daemon.WaitForExit(); // the output read to its end
+        string output = Log();
+        Assert.Contains("work", output, StringComparison.Ordinal);
+        foreach (string secret in refreshTokens.Concat(Offered().Select(o => o.Token)))
+            Assert.DoesNotContain(secret, output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Mail_commands_with_auth_xoauth2_use_the_sign_in_stored_for_user_at_host()
     {

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Poplib.Cli;
 using Poplib.Tests.Infrastructure;
+using static Poplib.Tests.Cli.Fetch.DaemonProcess;
 
 namespace Poplib.Tests.Cli.Fetch;
 
@@ -252,41 +253,5 @@ public sealed class FetchDaemonCliTests
         Assert.True(worker.WaitForExit(TimeSpan.FromSeconds(30)), "the worker waits for a database that refuses its password");
         Assert.Equal(ExitCodes.LocalIo, worker.ExitCode);
         Assert.Contains("PGPASSWORD", await error, StringComparison.Ordinal);
-    }
-
-    private static Process Start(IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
-    {
-        var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "Poplib.Cli"))
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (string argument in arguments)
-            start.ArgumentList.Add(argument);
-        start.Environment[FetchWorld.PasswordVariable] = FetchWorld.Password;
-        foreach ((string name, string value) in environment ?? new Dictionary<string, string>())
-            start.Environment[name] = value;
-        Process process = Process.Start(start)!;
-        process.StandardInput.Close();
-        return process;
-    }
-
-    private static void Signal(Process process, string signal)
-    {
-        using Process kill = Process.Start("kill", ["-" + signal, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
-        kill.WaitForExit();
-    }
-
-    private static async Task Until(Func<bool> condition, string what, Func<string> log)
-    {
-        DateTime end = DateTime.UtcNow.AddSeconds(30);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > end)
-                throw new TimeoutException($"timed out waiting for {what}; the daemon said:\n{log()}");
-            await Task.Delay(100);
-        }
     }
 }
