@@ -156,8 +156,41 @@ public sealed class OAuthEndToEndTests : IAsyncLifetime
         Assert.DoesNotContain(Directory.GetFiles(TokenDir), f => f.EndsWith(".tmp", StringComparison.Ordinal));
     }
 
+    // The other side of that window: SIGKILL after the token endpoint rotated the refresh token but before its answer
+    // arrived (so before anything was written). The file still holds the old refresh token, whole; a server that
+    // retires used refresh tokens (this one, RFC 9700 section 4.14.2) then refuses it, and only a new sign-in helps.
+    [Fact]
+    public async Task A_fetch_killed_before_the_rotated_token_arrived_leaves_the_old_one_whole_and_asks_for_a_new_sign_in()
+    {
+        string config = Config();
+        Assert.Equal(0, (await CliRunner.RunAsync("oauth", "login", "--config", config, "--account", "work", "--token-dir", TokenDir)).ExitCode);
+        var store = new OAuth2TokenStore(TokenDir);
+        string signedIn = store.Load("work")!.RefreshToken;
+        byte[] before = File.ReadAllBytes(store.PathOf("work"));
+
+        _oauth.RevokeAccessTokens(Mailbox); // the fetch must refresh
+        _oauth.InjectFault(OAuth2Endpoint.Token, OAuth2Fault.DelayBeforeHeaders(TimeSpan.FromSeconds(20)), times: 1);
+        int asked = _oauth.RequestCount(OAuth2Endpoint.Token);
+        // The test server rotates as it reads the request, then holds its answer back.
+        await KillFetchWhenAsync(config, () => _oauth.RequestCount(OAuth2Endpoint.Token) > asked, settle: TimeSpan.FromMilliseconds(500));
+
+        Assert.Equal(before, File.ReadAllBytes(store.PathOf("work"))); // untouched: the old refresh token, whole
+        Assert.Equal(signedIn, store.Load("work")!.RefreshToken);
+        Assert.DoesNotContain(Directory.GetFiles(TokenDir), f => f.EndsWith(".tmp", StringComparison.Ordinal));
+
+        CliRunner.Outcome next = await CliRunner.RunAsync("fetch", "--config", config, "--account", "work", "--json");
+        Assert.Equal(ExitCodes.Authentication, next.ExitCode);
+        Assert.Contains($"poplib oauth login --config {config} --account work", next.Out + next.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain(signedIn, next.Out + next.Error, StringComparison.Ordinal);
+
+        // Signing in again is the way out.
+        Assert.Equal(0, (await CliRunner.RunAsync("oauth", "login", "--config", config, "--account", "work", "--token-dir", TokenDir)).ExitCode);
+        CliRunner.Outcome after = await CliRunner.RunAsync("fetch", "--config", config, "--account", "work", "--json");
+        Assert.True(after.ExitCode == 0, after.Error + after.Out);
+    }
+
     // Runs 'poplib fetch' as a process of its own and kills it with SIGKILL once the condition holds.
-    private async Task KillFetchWhenAsync(string config, Func<bool> condition)
+    private async Task KillFetchWhenAsync(string config, Func<bool> condition, TimeSpan settle = default)
     {
         var start = new System.Diagnostics.ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "Poplib.Cli"))
         {
@@ -171,10 +204,19 @@ public sealed class OAuthEndToEndTests : IAsyncLifetime
         using var process = System.Diagnostics.Process.Start(start)!;
         for (int i = 0; i < 600 && !condition() && !process.HasExited; i++)
             await Task.Delay(25);
-        Assert.False(process.HasExited, "the fetch ended before it could be killed: " + await process.StandardError.ReadToEndAsync());
+        await StillRunningAsync(process);
         Assert.True(condition(), "the moment to kill the fetch never came");
+        await Task.Delay(settle);
+        await StillRunningAsync(process);
         process.Kill(); // SIGKILL
         await process.WaitForExitAsync();
+    }
+
+    // Its output is read only once it has ended: reading it first would wait for the end.
+    private static async Task StillRunningAsync(System.Diagnostics.Process process)
+    {
+        if (process.HasExited)
+            Assert.Fail("the fetch ended before it could be killed: " + await process.StandardError.ReadToEndAsync());
     }
 
     // Issue 18's "sign in → fetch → token expires mid-daemon → refreshed → fetch goes on", with 'poplib fetch --daemon'
