@@ -255,34 +255,29 @@ public sealed class OAuthEndToEndTests : IAsyncLifetime
 
         using System.Diagnostics.Process daemon = DaemonProcess.Start(["fetch", "--daemon", "--interval", "1s", "--config", config],
             new Dictionary<string, string> { ["POPLIB_OAUTH_DIR"] = TokenDir });
-        var log = new System.Text.StringBuilder();
-        daemon.OutputDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
-        daemon.ErrorDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
-        daemon.BeginOutputReadLine();
-        daemon.BeginErrorReadLine();
-        string Log() { lock (log) return log.ToString(); }
+        Func<string> log = DaemonProcess.CaptureOutput(daemon);
         try
         {
-            await DaemonProcess.Until(() => Delivered() == 2, "the first fetch", Log);
+            await DaemonProcess.Until(() => Delivered() == 2, "the first fetch", log);
 
             // Expiry by the clock: a refresh before the token runs out, the rotated refresh token written, new mail fetched.
             int beforeExpiry = Refreshes();
             string beforeRotation = store.Load("work")!.RefreshToken;
-            await DaemonProcess.Until(() => Refreshes() > beforeExpiry && store.Load("work")!.RefreshToken != beforeRotation, "a refresh as the token expires", Log);
+            await DaemonProcess.Until(() => Refreshes() > beforeExpiry && store.Load("work")!.RefreshToken != beforeRotation, "a refresh as the token expires", log);
             refreshTokens.Add(store.Load("work")!.RefreshToken);
             mailbox.Add(FetchWorld.Message(3));
-            await DaemonProcess.Until(() => Delivered() == 3, "the mail that arrived after the refresh", Log);
+            await DaemonProcess.Until(() => Delivered() == 3, "the mail that arrived after the refresh", log);
             Assert.DoesNotContain(Offered(), o => !o.Accepted); // refreshed in time: the server never saw a stale token
 
             // Revoked while the daemon holds a good-for-an-hour token: refused once, refreshed once, fetched.
             _oauth.AccessTokenLifetime = TimeSpan.FromHours(1);
-            await DaemonProcess.Until(() => store.Load("work")!.AccessTokenExpires > DateTimeOffset.UtcNow.AddMinutes(30), "an hour-long token", Log);
+            await DaemonProcess.Until(() => store.Load("work")!.AccessTokenExpires > DateTimeOffset.UtcNow.AddMinutes(30), "an hour-long token", log);
             string held = store.Load("work")!.AccessToken!;
             refreshTokens.Add(store.Load("work")!.RefreshToken);
             int beforeRevocation = Refreshes();
             _oauth.RevokeAccessTokens(Mailbox);
             mailbox.Add(FetchWorld.Message(4));
-            await DaemonProcess.Until(() => Delivered() == 4, "the mail that arrived after the revocation", Log);
+            await DaemonProcess.Until(() => Delivered() == 4, "the mail that arrived after the revocation", log);
             await Task.Delay(TimeSpan.FromSeconds(2.5)); // more runs: no further refresh, no refusal storm
             Assert.Equal(beforeRevocation + 1, Refreshes());
             Assert.Equal([held], Offered().Where(o => !o.Accepted).Select(o => o.Token)); // the one refusal: the revoked token, once
@@ -292,7 +287,7 @@ public sealed class OAuthEndToEndTests : IAsyncLifetime
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(store.PathOf("work")));
 
             DaemonProcess.Signal(daemon, "TERM");
-            Assert.True(daemon.WaitForExit(TimeSpan.FromSeconds(15)), "no exit 15 s after SIGTERM: " + Log());
+            Assert.True(daemon.WaitForExit(TimeSpan.FromSeconds(15)), "no exit 15 s after SIGTERM: " + log());
             Assert.Equal(0, daemon.ExitCode);
         }
         finally
@@ -302,7 +297,7 @@ public sealed class OAuthEndToEndTests : IAsyncLifetime
         }
 
         daemon.WaitForExit(); // the output read to its end
-        string output = Log();
+        string output = log();
         Assert.Contains("work", output, StringComparison.Ordinal);
         foreach (string secret in refreshTokens.Concat(Offered().Select(o => o.Token)))
             Assert.DoesNotContain(secret, output, StringComparison.Ordinal);

@@ -26,6 +26,21 @@ internal static class DaemonProcess
         return process;
     }
 
+    /// <summary>Collects what <paramref name="daemon"/> prints on stdout and stderr, from now on; the result reads it so far.</summary>
+    public static Func<string> CaptureOutput(Process daemon)
+    {
+        var log = new System.Text.StringBuilder();
+        daemon.OutputDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
+        daemon.ErrorDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
+        daemon.BeginOutputReadLine();
+        daemon.BeginErrorReadLine();
+        return () =>
+        {
+            lock (log)
+                return log.ToString();
+        };
+    }
+
     /// <summary>Sends <paramref name="signal"/> (HUP, TERM) with kill(1).</summary>
     public static void Signal(Process process, string signal)
     {

@@ -37,28 +37,23 @@ public sealed class FetchDaemonCliTests
 
         WriteConfig(Account("one", one));
         using Process daemon = Start(["fetch", "--daemon", "--interval", "1s", "--config", config]);
-        var log = new StringBuilder();
-        daemon.OutputDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
-        daemon.ErrorDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
-        daemon.BeginOutputReadLine();
-        daemon.BeginErrorReadLine();
-        string Log() { lock (log) return log.ToString(); }
+        Func<string> log = CaptureOutput(daemon);
         try
         {
-            await Until(() => Delivered("one") == 2, "the first fetch", Log);
+            await Until(() => Delivered("one") == 2, "the first fetch", log);
             one.Memory.Add(FetchWorld.Message(4));
-            await Until(() => Delivered("one") == 3, "the mail that arrived between intervals", Log);
+            await Until(() => Delivered("one") == 3, "the mail that arrived between intervals", log);
 
             WriteConfig(Account("one", one), Account("two", two));
             Signal(daemon, "HUP");
-            await Until(() => Delivered("two") == 1, "the account added by SIGHUP", Log);
+            await Until(() => Delivered("two") == 1, "the account added by SIGHUP", log);
 
             // A broken config: reported, and the accounts keep running.
             File.WriteAllText(config, "{ not json");
             Signal(daemon, "HUP");
-            await Until(() => Log().Contains("Reload failed", StringComparison.Ordinal), "the broken config reported", Log);
+            await Until(() => log().Contains("Reload failed", StringComparison.Ordinal), "the broken config reported", log);
             one.Memory.Add(FetchWorld.Message(5));
-            await Until(() => Delivered("one") == 4, "fetching after the broken reload", Log);
+            await Until(() => Delivered("one") == 4, "fetching after the broken reload", log);
             WriteConfig(Account("one", one), Account("two", two));
 
             CliProcess.Outcome status = await CliProcess.RunAsync(["fetch", "--status", "--json", "--config", config]);
@@ -71,7 +66,7 @@ public sealed class FetchDaemonCliTests
 
             var stopping = Stopwatch.StartNew();
             Signal(daemon, "TERM");
-            Assert.True(daemon.WaitForExit(TimeSpan.FromSeconds(15)), "no exit 15 s after SIGTERM: " + Log());
+            Assert.True(daemon.WaitForExit(TimeSpan.FromSeconds(15)), "no exit 15 s after SIGTERM: " + log());
             Assert.Equal(0, daemon.ExitCode);
             Assert.True(stopping.Elapsed < TimeSpan.FromSeconds(10), $"took {stopping.Elapsed} to stop");
         }
@@ -82,7 +77,7 @@ public sealed class FetchDaemonCliTests
         }
 
         // One line per run per account, not per message.
-        Assert.Contains("one", Log(), StringComparison.Ordinal);
+        Assert.Contains("one", log(), StringComparison.Ordinal);
         Assert.Equal(4, Delivered("one"));
         Assert.Equal(1, Delivered("two"));
     }
