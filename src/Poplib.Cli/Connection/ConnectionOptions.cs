@@ -28,14 +28,18 @@ internal sealed class ConnectionOptions
 
     public Option<string?> PasswordFile { get; } = new("--password-file") { Description = "Read the password from the first line of this file" };
 
-    public Option<string?> PasswordCommand { get; } = new("--password-command") { Description = "Run this command (by /bin/sh) and use the first line it prints as the password, e.g. \"pass show mail/work\"" };
+    public Option<string?> PasswordCommand { get; } = new("--password-command")
+    {
+        Description = "Run this command (by /bin/sh) and use the first line it prints as the password, e.g. \"pass show mail/work\"; " +
+            "with --auth xoauth2 or oauthbearer it prints the access token alone and runs again whenever a new token is needed (a refused one, each daemon run)",
+    };
 
     public Option<bool> NoStartTls { get; } = new("--no-starttls") { Description = "Stay in plain text even when the server offers STLS (by default poplib switches to TLS whenever it is offered)" };
 
     public Option<string?> Auth { get; } = new("--auth")
     {
         Description = "The login method: auto (the strongest the server offers), user (USER/PASS), apop, or a SASL mechanism: plain, login, cram-md5, scram-sha-1, scram-sha-256, ntlm (user DOMAIN\\name), gssapi (a Kerberos ticket got with the password), " +
-            "xoauth2 or oauthbearer (with a --password-* option that option gives the OAuth 2.0 access token; without one, the sign-in 'poplib oauth login' stored for user@host is used and refreshed); without TLS each needs --allow-insecure-auth",
+            "xoauth2 or oauthbearer (with a --password-* option that option gives the OAuth 2.0 access token, --password-command a fresh one whenever one is needed; without one, the sign-in 'poplib oauth login' stored for user@host is used and refreshed); without TLS each needs --allow-insecure-auth",
         DefaultValueFactory = _ => null,
     };
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using Poplib.Fetch.Platform;
 
@@ -12,11 +11,17 @@ internal static class PasswordSource
 {
     public static string Read(string? environmentVariable, string? file, CliConsole console) => Read(environmentVariable, file, command: null, console);
 
-    /// <summary>The password from the one source given, or a prompt when none is.</summary>
-    public static string Read(string? environmentVariable, string? file, string? command, CliConsole console)
+    /// <summary>At most one of --password-env, --password-file and --password-command.</summary>
+    public static void RequireOne(string? environmentVariable, string? file, string? command)
     {
         if ((environmentVariable is null ? 0 : 1) + (file is null ? 0 : 1) + (command is null ? 0 : 1) > 1)
             throw new CliException(ExitCodes.Usage, "give one of --password-env, --password-file and --password-command");
+    }
+
+    /// <summary>The password from the one source given, or a prompt when none is.</summary>
+    public static string Read(string? environmentVariable, string? file, string? command, CliConsole console)
+    {
+        RequireOne(environmentVariable, file, command);
         if (command is not null)
             return FromCommand(command, ChildEnvironment.None, ExitCodes.Usage);
         if (environmentVariable is not null)
@@ -47,8 +52,6 @@ internal static class PasswordSource
         return Prompt(console.Error);
     }
 
-    private static readonly TimeSpan CommandPatience = TimeSpan.FromSeconds(60);
-
     /// <summary>
     /// The first line a command prints (<c>pass show mail/work</c>, <c>secret-tool lookup …</c>: a password
     /// manager's way of handing over a secret), the command run by /bin/sh without the variables in
@@ -56,27 +59,21 @@ internal static class PasswordSource
     /// </summary>
     public static string FromCommand(string commandLine, ChildEnvironment hidden, int exitCode)
     {
-        if (string.IsNullOrWhiteSpace(commandLine))
-            throw new CliException(exitCode, "the password command is empty");
-        ProcessStartInfo start = ShellCommand.StartInfo(commandLine, hidden);
-        start.RedirectStandardOutput = true;
-        using Process process = Process.Start(start) ?? throw new CliException(exitCode, $"cannot start the password command: {commandLine}");
-        // The first line is the password (pass, gopass and secret-tool all print it first).
-        Task<string?> firstLine = process.StandardOutput.ReadLineAsync();
-        Task rest = firstLine.ContinueWith(_ => process.StandardOutput.ReadToEndAsync(), TaskScheduler.Default).Unwrap();
-        if (!process.WaitForExit(CommandPatience))
+        string output;
+        try
         {
-            process.Kill(entireProcessTree: true);
-            throw new CliException(exitCode, $"the password command did not finish within {CommandPatience.TotalSeconds:0} s: {commandLine}");
+            output = SecretCommand.RunAsync(commandLine, hidden, SecretCommand.DefaultTimeout, "the password command", async: false, CancellationToken.None)
+                .AsTask().GetAwaiter().GetResult();
+        }
+        catch (SecretCommandException e)
+        {
+            throw new CliException(exitCode, e.Message, e);
         }
 
-        rest.Wait(CommandPatience);
-        if (process.ExitCode != 0)
-            throw new CliException(exitCode, $"the password command failed with exit status {process.ExitCode}: {commandLine}");
-        string? password = firstLine.Result;
-        return string.IsNullOrEmpty(password)
-            ? throw new CliException(exitCode, $"the password command printed nothing: {commandLine}")
-            : password;
+        // The first line is the password (pass, gopass and secret-tool all print it first).
+        int end = output.IndexOfAny(['\r', '\n']);
+        string password = end < 0 ? output : output[..end];
+        return password.Length > 0 ? password : throw new CliException(exitCode, $"the password command printed nothing: {commandLine}");
     }
 
     private static string Prompt(TextWriter stderr)

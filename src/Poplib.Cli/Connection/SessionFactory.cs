@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Poplib.Fetch.Connection;
+using Poplib.Fetch.OAuth;
 
 namespace Poplib.Cli.Connection;
 
@@ -13,6 +14,12 @@ internal static class SessionFactory
     {
         if (login && settings.UsesAccessToken && !settings.HasPasswordOption && settings.AccessTokens is null)
             return OpenWithStoredSignInAsync(settings, console, cancellationToken);
+        // --auth xoauth2 --password-command: the command runs again if the server refuses its token.
+        if (login && settings.UsesAccessToken && settings.AccessTokens is null && settings.PasswordCommand is { } command)
+        {
+            PasswordSource.RequireOne(settings.PasswordEnv, settings.PasswordFile, command);
+            return OpenAsync(settings with { AccessTokens = new CommandOAuth2TokenSource(command) }, null, console, cancellationToken);
+        }
         // Read the password before connecting: a prompt must not eat into the server's timeout.
         string? password = login ? PasswordSource.Read(settings.PasswordEnv, settings.PasswordFile, settings.PasswordCommand, console) : null;
         return OpenAsync(settings, password, console, cancellationToken);

@@ -1,5 +1,8 @@
 using Poplib.Cli.Connection;
+using Poplib.Cli.Fetch.Config;
 using Poplib.Fetch;
+using Poplib.Fetch.OAuth;
+using Poplib.Fetch.Platform;
 
 namespace Poplib.Cli.Fetch;
 
@@ -26,6 +29,12 @@ internal sealed record AccountSettings(string Name, ConnectionSettings Connectio
     /// </summary>
     public string? SignInKey { get; init; }
 
+    /// <summary>
+    /// Log in with the access tokens this command prints (<c>"auth": "xoauth2"</c> with <c>password.command</c>,
+    /// or <c>--password-command</c>), run for every login; null: a stored sign-in or the password.
+    /// </summary>
+    public SecretSource.Command? AccessTokenCommand { get; init; }
+
     /// <summary>The config file the account came from, for the sign-in hint (<c>poplib oauth login --config …</c>).</summary>
     public string? ConfigPath { get; init; }
 
@@ -40,6 +49,11 @@ internal sealed record AccountSettings(string Name, ConnectionSettings Connectio
     {
         if (SignInKey is not null)
             return ToOAuthAccount(SignInKey, console);
+        if (AccessTokenCommand is { } command)
+        {
+            var printed = new CommandOAuth2TokenSource(command.CommandLine) { Hidden = new ChildEnvironment(command.SecretVariables, []) };
+            return ToTokenAccount(printed, [], console);
+        }
         return new(Connection.Host, Connection.User!, _ => ValueTask.FromResult(password), Destination, Name)
         {
             Port = Connection.Port,
@@ -59,6 +73,12 @@ internal sealed record AccountSettings(string Name, ConnectionSettings Connectio
             ? $"run 'poplib oauth login --user {Connection.User} --host {Connection.Host} …' again"
             : $"run 'poplib oauth login --config {ConfigPath} --account {Name}' again";
         var tokens = Cli.OAuth.TokenStores.Source(Cli.OAuth.TokenStores.Open(), key, hint, OAuth?.ReadClientSecret(), Connection.Timeout);
+        return ToTokenAccount(tokens, OAuth?.ClientSecretEnv is { } variable ? [variable] : [], console);
+    }
+
+    // An account that logs in with access tokens from tokens, whatever they come from.
+    private FetchAccount ToTokenAccount(IOAuth2TokenSource tokens, IReadOnlyList<string> secretVariables, CliConsole console)
+    {
         ConnectionSettings connection = Connection with { AccessTokens = tokens };
         return new(Connection.Host, Connection.User!, tokens, Destination, Name)
         {
@@ -67,7 +87,7 @@ internal sealed record AccountSettings(string Name, ConnectionSettings Connectio
             LoginMethod = Connection.Auth,
             Policy = Policy,
             OpenSession = (_, cancellationToken) => SessionFactory.OpenAsync(connection, null, console, cancellationToken),
-            SecretVariables = OAuth?.ClientSecretEnv is { } variable ? [variable] : [],
+            SecretVariables = secretVariables,
             Interval = Interval,
         };
     }

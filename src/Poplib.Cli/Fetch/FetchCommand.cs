@@ -124,6 +124,15 @@ internal static class FetchCommand
                             SignInKey = OAuth.TokenStores.KeyFor(settings.User, settings.Host),
                         }];
                     }
+                    else if (settings.UsesAccessToken && settings.PasswordCommand is { } command)
+                    {
+                        // --auth xoauth2 --password-command: the command runs for every login, not once now.
+                        PasswordSource.RequireOne(settings.PasswordEnv, settings.PasswordFile, command);
+                        accounts = [new AccountSettings($"{settings.User}@{settings.Host}", settings, () => "", destination, policy)
+                        {
+                            AccessTokenCommand = new SecretSource.Command(command, new HashSet<string>()),
+                        }];
+                    }
                     else
                     {
                         // Read the password now, once: a prompt must come before any connection starts.

@@ -1,7 +1,8 @@
 namespace Poplib.Fetch.OAuth;
 
 /// <summary>
-/// The authorization server refused, or answered in a way that cannot be trusted. <see cref="Error"/>
+/// The authorization server refused, or answered in a way that cannot be trusted; or a token command
+/// (<see cref="CommandOAuth2TokenSource"/>) failed. <see cref="Error"/>
 /// holds its error code (RFC 6749 section 5.2) when it gave one. The message never holds a token or a
 /// client secret; the server's own words in it are escaped.
 /// </summary>

@@ -156,8 +156,41 @@ public sealed class OAuthEndToEndTests : IAsyncLifetime
         Assert.DoesNotContain(Directory.GetFiles(TokenDir), f => f.EndsWith(".tmp", StringComparison.Ordinal));
     }
 
+    // The other side of that window: SIGKILL after the token endpoint rotated the refresh token but before its answer
+    // arrived (so before anything was written). The file still holds the old refresh token, whole; a server that
+    // retires used refresh tokens (this one, RFC 9700 section 4.14.2) then refuses it, and only a new sign-in helps.
+    [Fact]
+    public async Task A_fetch_killed_before_the_rotated_token_arrived_leaves_the_old_one_whole_and_asks_for_a_new_sign_in()
+    {
+        string config = Config();
+        Assert.Equal(0, (await CliRunner.RunAsync("oauth", "login", "--config", config, "--account", "work", "--token-dir", TokenDir)).ExitCode);
+        var store = new OAuth2TokenStore(TokenDir);
+        string signedIn = store.Load("work")!.RefreshToken;
+        byte[] before = File.ReadAllBytes(store.PathOf("work"));
+
+        _oauth.RevokeAccessTokens(Mailbox); // the fetch must refresh
+        _oauth.InjectFault(OAuth2Endpoint.Token, OAuth2Fault.DelayBeforeHeaders(TimeSpan.FromSeconds(20)), times: 1);
+        int asked = _oauth.RequestCount(OAuth2Endpoint.Token);
+        // The test server rotates as it reads the request, then holds its answer back.
+        await KillFetchWhenAsync(config, () => _oauth.RequestCount(OAuth2Endpoint.Token) > asked, settle: TimeSpan.FromMilliseconds(500));
+
+        Assert.Equal(before, File.ReadAllBytes(store.PathOf("work"))); // untouched: the old refresh token, whole
+        Assert.Equal(signedIn, store.Load("work")!.RefreshToken);
+        Assert.DoesNotContain(Directory.GetFiles(TokenDir), f => f.EndsWith(".tmp", StringComparison.Ordinal));
+
+        CliRunner.Outcome next = await CliRunner.RunAsync("fetch", "--config", config, "--account", "work", "--json");
+        Assert.Equal(ExitCodes.Authentication, next.ExitCode);
+        Assert.Contains($"poplib oauth login --config {config} --account work", next.Out + next.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain(signedIn, next.Out + next.Error, StringComparison.Ordinal);
+
+        // Signing in again is the way out.
+        Assert.Equal(0, (await CliRunner.RunAsync("oauth", "login", "--config", config, "--account", "work", "--token-dir", TokenDir)).ExitCode);
+        CliRunner.Outcome after = await CliRunner.RunAsync("fetch", "--config", config, "--account", "work", "--json");
+        Assert.True(after.ExitCode == 0, after.Error + after.Out);
+    }
+
     // Runs 'poplib fetch' as a process of its own and kills it with SIGKILL once the condition holds.
-    private async Task KillFetchWhenAsync(string config, Func<bool> condition)
+    private async Task KillFetchWhenAsync(string config, Func<bool> condition, TimeSpan settle = default)
     {
         var start = new System.Diagnostics.ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "Poplib.Cli"))
         {
@@ -171,10 +204,103 @@ public sealed class OAuthEndToEndTests : IAsyncLifetime
         using var process = System.Diagnostics.Process.Start(start)!;
         for (int i = 0; i < 600 && !condition() && !process.HasExited; i++)
             await Task.Delay(25);
-        Assert.False(process.HasExited, "the fetch ended before it could be killed: " + await process.StandardError.ReadToEndAsync());
+        await StillRunningAsync(process);
         Assert.True(condition(), "the moment to kill the fetch never came");
+        await Task.Delay(settle);
+        await StillRunningAsync(process);
         process.Kill(); // SIGKILL
         await process.WaitForExitAsync();
+    }
+
+    // Its output is read only once it has ended: reading it first would wait for the end.
+    private static async Task StillRunningAsync(System.Diagnostics.Process process)
+    {
+        if (process.HasExited)
+            Assert.Fail("the fetch ended before it could be killed: " + await process.StandardError.ReadToEndAsync());
+    }
+
+    // Issue 18's "sign in → fetch → token expires mid-daemon → refreshed → fetch goes on", with 'poplib fetch --daemon'
+    // as a process of its own: its access token first runs out by the clock (refreshed before use, never refused),
+    // then is revoked behind its back (refused, refreshed, the login retried); it fetches the new mail each time.
+    [Fact]
+    public async Task The_daemon_refreshes_an_expiring_then_a_revoked_token_and_fetches_on_without_a_restart()
+    {
+        var offered = new List<(string Token, bool Accepted)>();
+        Pop3TestServerOptions options = Pop3ServerProfiles.Microsoft365();
+        options.Tls = Pop3TlsMode.None;
+        options.AccessTokenValidator = (user, token) =>
+        {
+            bool accepted = _oauth.ValidateAccessToken(user, token);
+            lock (offered)
+                offered.Add((token, accepted));
+            return accepted;
+        };
+        await using Pop3TestServer pop3 = await Pop3TestServer.StartAsync(options);
+        Pop3MemoryMailbox mailbox = Pop3Mailbox.FromMessages([FetchWorld.Message(1), FetchWorld.Message(2)]);
+        pop3.AddUser(Mailbox, "unused", mailbox);
+        (string Token, bool Accepted)[] Offered()
+        {
+            lock (offered)
+                return [.. offered];
+        }
+
+        // RefreshingOAuth2TokenSource replaces a token 2 minutes before it expires: these are good for 4 seconds.
+        _oauth.AccessTokenLifetime = TimeSpan.FromMinutes(2) + TimeSpan.FromSeconds(4);
+        string config = Config(pop3.Port);
+        Assert.Equal(0, (await CliRunner.RunAsync("oauth", "login", "--config", config, "--account", "work", "--token-dir", TokenDir)).ExitCode);
+        var store = new OAuth2TokenStore(TokenDir);
+        var refreshTokens = new List<string> { store.Load("work")!.RefreshToken };
+        int Delivered() => Directory.Exists(Path.Combine(_folder, "work", "new")) ? Directory.GetFiles(Path.Combine(_folder, "work", "new")).Length : 0;
+        int Refreshes() => _oauth.RequestCount(OAuth2Endpoint.Token);
+
+        using System.Diagnostics.Process daemon = DaemonProcess.Start(["fetch", "--daemon", "--interval", "1s", "--config", config],
+            new Dictionary<string, string> { ["POPLIB_OAUTH_DIR"] = TokenDir });
+        Func<string> log = DaemonProcess.CaptureOutput(daemon);
+        try
+        {
+            await DaemonProcess.Until(() => Delivered() == 2, "the first fetch", log);
+
+            // Expiry by the clock: a refresh before the token runs out, the rotated refresh token written, new mail fetched.
+            int beforeExpiry = Refreshes();
+            string beforeRotation = store.Load("work")!.RefreshToken;
+            await DaemonProcess.Until(() => Refreshes() > beforeExpiry && store.Load("work")!.RefreshToken != beforeRotation, "a refresh as the token expires", log);
+            refreshTokens.Add(store.Load("work")!.RefreshToken);
+            mailbox.Add(FetchWorld.Message(3));
+            await DaemonProcess.Until(() => Delivered() == 3, "the mail that arrived after the refresh", log);
+            Assert.DoesNotContain(Offered(), o => !o.Accepted); // refreshed in time: the server never saw a stale token
+
+            // Revoked while the daemon holds a good-for-an-hour token: refused once, refreshed once, fetched.
+            _oauth.AccessTokenLifetime = TimeSpan.FromHours(1);
+            await DaemonProcess.Until(() => store.Load("work")!.AccessTokenExpires > DateTimeOffset.UtcNow.AddMinutes(30), "an hour-long token", log);
+            string held = store.Load("work")!.AccessToken!;
+            refreshTokens.Add(store.Load("work")!.RefreshToken);
+            int beforeRevocation = Refreshes();
+            _oauth.RevokeAccessTokens(Mailbox);
+            mailbox.Add(FetchWorld.Message(4));
+            await DaemonProcess.Until(() => Delivered() == 4, "the mail that arrived after the revocation", log);
+            await Task.Delay(TimeSpan.FromSeconds(2.5)); // more runs: no further refresh, no refusal storm
+            Assert.Equal(beforeRevocation + 1, Refreshes());
+            Assert.Equal([held], Offered().Where(o => !o.Accepted).Select(o => o.Token)); // the one refusal: the revoked token, once
+            OAuth2Grant last = store.Load("work")!;
+            Assert.DoesNotContain(last.RefreshToken, refreshTokens); // rotated by the refresh after the revocation, and on disk
+            refreshTokens.Add(last.RefreshToken);
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(store.PathOf("work")));
+
+            DaemonProcess.Signal(daemon, "TERM");
+            Assert.True(daemon.WaitForExit(TimeSpan.FromSeconds(15)), "no exit 15 s after SIGTERM: " + log());
+            Assert.Equal(0, daemon.ExitCode);
+        }
+        finally
+        {
+            if (!daemon.HasExited)
+                daemon.Kill(entireProcessTree: true);
+        }
+
+        daemon.WaitForExit(); // the output read to its end
+        string output = log();
+        Assert.Contains("work", output, StringComparison.Ordinal);
+        foreach (string secret in refreshTokens.Concat(Offered().Select(o => o.Token)))
+            Assert.DoesNotContain(secret, output, StringComparison.Ordinal);
     }
 
     [Fact]

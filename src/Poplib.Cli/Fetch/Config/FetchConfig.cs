@@ -188,6 +188,16 @@ internal sealed partial record FetchConfig(string? StatePath, int? Parallel, IRe
             }
 
             SecretSource secret = Secret(name, fields.Get("password"));
+            if (connection.UsesAccessToken && secret is SecretSource.Command command)
+            {
+                // A token command runs for every login (and again after a refusal), never once at start.
+                return new AccountSettings(name, connection, () => "", Destination(name, fields), Policy(name, fields))
+                {
+                    AccessTokenCommand = command,
+                    Interval = fields.Get("interval") is { } often ? Duration(often, Where("interval")) : null,
+                };
+            }
+
             return new AccountSettings(name, connection, () => secret.Read(console), Destination(name, fields), Policy(name, fields))
             {
                 PasswordVariable = (secret as SecretSource.Environment)?.Variable,

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Poplib.Cli;
 using Poplib.Tests.Infrastructure;
+using static Poplib.Tests.Cli.Fetch.DaemonProcess;
 
 namespace Poplib.Tests.Cli.Fetch;
 
@@ -36,28 +37,23 @@ public sealed class FetchDaemonCliTests
 
         WriteConfig(Account("one", one));
         using Process daemon = Start(["fetch", "--daemon", "--interval", "1s", "--config", config]);
-        var log = new StringBuilder();
-        daemon.OutputDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
-        daemon.ErrorDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
-        daemon.BeginOutputReadLine();
-        daemon.BeginErrorReadLine();
-        string Log() { lock (log) return log.ToString(); }
+        Func<string> log = CaptureOutput(daemon);
         try
         {
-            await Until(() => Delivered("one") == 2, "the first fetch", Log);
+            await Until(() => Delivered("one") == 2, "the first fetch", log);
             one.Memory.Add(FetchWorld.Message(4));
-            await Until(() => Delivered("one") == 3, "the mail that arrived between intervals", Log);
+            await Until(() => Delivered("one") == 3, "the mail that arrived between intervals", log);
 
             WriteConfig(Account("one", one), Account("two", two));
             Signal(daemon, "HUP");
-            await Until(() => Delivered("two") == 1, "the account added by SIGHUP", Log);
+            await Until(() => Delivered("two") == 1, "the account added by SIGHUP", log);
 
             // A broken config: reported, and the accounts keep running.
             File.WriteAllText(config, "{ not json");
             Signal(daemon, "HUP");
-            await Until(() => Log().Contains("Reload failed", StringComparison.Ordinal), "the broken config reported", Log);
+            await Until(() => log().Contains("Reload failed", StringComparison.Ordinal), "the broken config reported", log);
             one.Memory.Add(FetchWorld.Message(5));
-            await Until(() => Delivered("one") == 4, "fetching after the broken reload", Log);
+            await Until(() => Delivered("one") == 4, "fetching after the broken reload", log);
             WriteConfig(Account("one", one), Account("two", two));
 
             CliProcess.Outcome status = await CliProcess.RunAsync(["fetch", "--status", "--json", "--config", config]);
@@ -70,7 +66,7 @@ public sealed class FetchDaemonCliTests
 
             var stopping = Stopwatch.StartNew();
             Signal(daemon, "TERM");
-            Assert.True(daemon.WaitForExit(TimeSpan.FromSeconds(15)), "no exit 15 s after SIGTERM: " + Log());
+            Assert.True(daemon.WaitForExit(TimeSpan.FromSeconds(15)), "no exit 15 s after SIGTERM: " + log());
             Assert.Equal(0, daemon.ExitCode);
             Assert.True(stopping.Elapsed < TimeSpan.FromSeconds(10), $"took {stopping.Elapsed} to stop");
         }
@@ -81,7 +77,7 @@ public sealed class FetchDaemonCliTests
         }
 
         // One line per run per account, not per message.
-        Assert.Contains("one", Log(), StringComparison.Ordinal);
+        Assert.Contains("one", log(), StringComparison.Ordinal);
         Assert.Equal(4, Delivered("one"));
         Assert.Equal(1, Delivered("two"));
     }
@@ -252,41 +248,5 @@ public sealed class FetchDaemonCliTests
         Assert.True(worker.WaitForExit(TimeSpan.FromSeconds(30)), "the worker waits for a database that refuses its password");
         Assert.Equal(ExitCodes.LocalIo, worker.ExitCode);
         Assert.Contains("PGPASSWORD", await error, StringComparison.Ordinal);
-    }
-
-    private static Process Start(IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
-    {
-        var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "Poplib.Cli"))
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (string argument in arguments)
-            start.ArgumentList.Add(argument);
-        start.Environment[FetchWorld.PasswordVariable] = FetchWorld.Password;
-        foreach ((string name, string value) in environment ?? new Dictionary<string, string>())
-            start.Environment[name] = value;
-        Process process = Process.Start(start)!;
-        process.StandardInput.Close();
-        return process;
-    }
-
-    private static void Signal(Process process, string signal)
-    {
-        using Process kill = Process.Start("kill", ["-" + signal, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
-        kill.WaitForExit();
-    }
-
-    private static async Task Until(Func<bool> condition, string what, Func<string> log)
-    {
-        DateTime end = DateTime.UtcNow.AddSeconds(30);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > end)
-                throw new TimeoutException($"timed out waiting for {what}; the daemon said:\n{log()}");
-            await Task.Delay(100);
-        }
     }
 }
