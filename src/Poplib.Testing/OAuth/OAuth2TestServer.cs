@@ -102,8 +102,10 @@ public sealed class OAuth2TestServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Whether each refresh answers with a new refresh token and retires the one used (Microsoft). Default
-    /// on. Off, the refresh token stays good and the answer carries none (Google).
+    /// Whether each refresh answers with a new refresh token and retires the one used — the strict
+    /// rotation of RFC 9700 section 4.14.2, the hardest case for a client, so the default. Off, the
+    /// refresh token stays good and the answer carries none (Google's documented behaviour; Microsoft
+    /// documents issuing a new refresh token without revoking the one used).
     /// </summary>
     public bool RotateRefreshTokens
     {
