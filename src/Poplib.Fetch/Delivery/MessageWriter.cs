@@ -22,8 +22,10 @@ internal sealed class MessageWriter : Stream
     private byte[] _buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
     private int _buffered;
     private readonly bool _quoteFrom;
-    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-    private readonly MemoryStream _header = new();
+    private IncrementalHash? _hash = Sha256Pool.Rent();
+    // The header block as written, for the Message-ID: pooled, grown on demand up to MaxHeaderCapture.
+    private byte[] _header = [];
+    private int _headerLength;
     private bool _headerDone;
     private bool _pendingCr;
     private bool _atLineStart = true;
@@ -135,9 +137,15 @@ internal sealed class MessageWriter : Stream
 
         Drain();
         _output.Flush();
-        string digest = Convert.ToHexStringLower(_hash.GetHashAndReset());
-        return new DeliveredContent(Written, digest, MessageHeaders.FindMessageId(_header.GetBuffer().AsSpan(0, (int)_header.Length)));
+        string digest = Convert.ToHexStringLower(Hash.GetHashAndReset());
+        var content = new DeliveredContent(Written, digest, MessageHeaders.FindMessageId(_header.AsSpan(0, _headerLength)));
+        // A group holds its messages until it is committed: what they no longer need goes back to
+        // the pools now, so that the next message in the group reuses it.
+        ReleaseBuffers(hashIsReset: true);
+        return content;
     }
+
+    private IncrementalHash Hash => _hash ?? throw new ObjectDisposedException(nameof(MessageWriter), "The message is complete.");
 
     private int ScanLineStart(ReadOnlySpan<byte> buffer)
     {
@@ -216,6 +224,8 @@ internal sealed class MessageWriter : Stream
     {
         if (bytes.IsEmpty)
             return;
+        if (_hash is null)
+            throw new ObjectDisposedException(nameof(MessageWriter), "The message is complete.");
         Written += bytes.Length;
         _last = bytes[^1];
         while (!bytes.IsEmpty)
@@ -235,20 +245,45 @@ internal sealed class MessageWriter : Stream
             return;
         ReadOnlySpan<byte> chunk = _buffer.AsSpan(0, _buffered);
         _output.Write(chunk);
-        _hash.AppendData(chunk);
+        Hash.AppendData(chunk);
         _buffered = 0;
     }
 
     private void CaptureHeader(ReadOnlySpan<byte> bytes)
     {
-        int before = (int)_header.Length;
-        int room = MaxHeaderCapture - before;
-        _header.Write(bytes[..Math.Min(room, bytes.Length)]);
+        int before = _headerLength;
+        bytes = bytes[..Math.Min(MaxHeaderCapture - before, bytes.Length)];
+        if (before + bytes.Length > _header.Length)
+            GrowHeader(before + bytes.Length);
+        bytes.CopyTo(_header.AsSpan(before));
+        _headerLength += bytes.Length;
         // The header ends at the first empty line: look for it in the new bytes (and the one before them).
         int from = Math.Max(0, before - 1);
-        ReadOnlySpan<byte> captured = _header.GetBuffer().AsSpan(0, (int)_header.Length);
+        ReadOnlySpan<byte> captured = _header.AsSpan(0, _headerLength);
         if (captured.Length >= MaxHeaderCapture || captured[from..].IndexOf("\n\n"u8) >= 0 || captured[0] == (byte)'\n')
             _headerDone = true;
+    }
+
+    private void GrowHeader(int needed)
+    {
+        byte[] larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, Math.Min(MaxHeaderCapture, Math.Max(4096, _header.Length * 2))));
+        _header.AsSpan(0, _headerLength).CopyTo(larger);
+        if (_header.Length > 0)
+            ArrayPool<byte>.Shared.Return(_header);
+        _header = larger;
+    }
+
+    private void ReleaseBuffers(bool hashIsReset)
+    {
+        if (_buffer.Length > 0)
+            ArrayPool<byte>.Shared.Return(_buffer);
+        _buffer = [];
+        if (_header.Length > 0)
+            ArrayPool<byte>.Shared.Return(_header);
+        _header = [];
+        if (_hash is not null)
+            Sha256Pool.Return(_hash, hashIsReset);
+        _hash = null;
     }
 
     public override void Flush()
@@ -266,13 +301,7 @@ internal sealed class MessageWriter : Stream
     protected override void Dispose(bool disposing)
     {
         if (disposing)
-        {
-            _hash.Dispose();
-            _header.Dispose();
-            if (_buffer.Length > 0)
-                ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = [];
-        }
+            ReleaseBuffers(hashIsReset: false);
 
         base.Dispose(disposing);
     }
