@@ -14,10 +14,15 @@ internal sealed partial class MaildirDestination : FileDestination
     // Per process, not per destination: two accounts delivering into one Maildir must not collide.
     private static int s_sequence;
     private readonly string _root;
+    // The folders with a trailing separator: a message's paths are made in one piece, not joined.
+    private readonly string _tmpPrefix;
+    private readonly string _newPrefix;
 
     public MaildirDestination(string root)
     {
         _root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
+        _tmpPrefix = Path.Combine(_root, "tmp") + Path.DirectorySeparatorChar;
+        _newPrefix = Path.Combine(_root, "new") + Path.DirectorySeparatorChar;
         try
         {
             foreach (string sub in new[] { "tmp", "new", "cur" })
@@ -35,9 +40,8 @@ internal sealed partial class MaildirDestination : FileDestination
     {
         // The classic unique name: seconds, microseconds, process and a per-process counter, host.
         DateTimeOffset now = DateTimeOffset.UtcNow;
-        string name = string.Create(CultureInfo.InvariantCulture,
-            $"{now.ToUnixTimeSeconds()}.M{now.Ticks / 10 % 1_000_000}P{Environment.ProcessId}Q{Interlocked.Increment(ref s_sequence)}.{Host}");
-        string path = Path.Combine(_root, "tmp", name);
+        string path = string.Create(CultureInfo.InvariantCulture,
+            $"{_tmpPrefix}{now.ToUnixTimeSeconds()}.M{now.Ticks / 10 % 1_000_000}P{Environment.ProcessId}Q{Interlocked.Increment(ref s_sequence)}.{Host}");
         // Unbuffered: MessageWriter hands over 32 KiB pieces. Mode 0600: mail is for its owner only.
         FileStream file = PrivateFiles.CreateNew(path, FileAccess.Write);
         return new StagedMessage(key, serverSize, file, path);
@@ -52,19 +56,18 @@ internal sealed partial class MaildirDestination : FileDestination
         {
             message.File.Dispose();
             // ",S=" carries the size so readers (Dovecot among them) need not stat the file.
-            message.Location = string.Create(CultureInfo.InvariantCulture, $"{Path.GetFileName(message.TemporaryPath)},S={message.Content.Length}");
+            message.Location = string.Create(CultureInfo.InvariantCulture, $"{Path.GetFileName(message.TemporaryPath.AsSpan())},S={message.Content.Length}");
         }
 
         journal.Prepare(group);
         journal.EnsureHeld();
-        string folder = Path.Combine(_root, "new");
         foreach (StagedMessage message in group)
         {
-            NoReplaceRename.Move(message.TemporaryPath!, Path.Combine(folder, message.Location!));
+            NoReplaceRename.Move(message.TemporaryPath!, string.Concat(_newPrefix, message.Location));
             message.InPlace = true;
         }
 
-        Durability.SyncDirectory(folder);
+        Durability.SyncDirectory(Path.Combine(_root, "new"));
         journal.Confirm(group);
         return group;
     }

@@ -46,7 +46,17 @@ internal static class MailboxListing
 
         // RFC 1939 requires UIDLs to be unique in a maildrop; some servers break that. Those
         // messages cannot be told apart by UIDL, so they get a fingerprint as well.
-        var duplicated = listing.GroupBy(e => byNumber[e.Number], StringComparer.Ordinal).Where(g => g.Count() > 1).SelectMany(g => g).ToList();
+        // Counted with two sets rather than grouped: grouping makes an object for every message of
+        // the mailbox, and duplicates are the rare case.
+        var seen = new HashSet<string>(listing.Count, StringComparer.Ordinal);
+        var repeated = new HashSet<string>(StringComparer.Ordinal);
+        foreach (Pop3ListEntry entry in listing)
+        {
+            if (!seen.Add(byNumber[entry.Number]))
+                repeated.Add(byNumber[entry.Number]);
+        }
+
+        List<Pop3ListEntry> duplicated = repeated.Count == 0 ? [] : [.. listing.Where(e => repeated.Contains(byNumber[e.Number]))];
         var keys = listing.ToDictionary(e => e.Number, e => MessageKey.FromUidl(byNumber[e.Number]));
         if (duplicated.Count > 0)
         {

@@ -37,7 +37,7 @@ internal static class ReplyParser
         }
 
         string whole = Decode(line, utf8Mode);
-        string text = whole[indicatorLength..].TrimStart(' ');
+        string text = whole.AsSpan(indicatorLength).TrimStart(' ').ToString(); // one string, not a substring and then a trimmed copy
         (Pop3ResponseCode code, string? codeText) = ParseCode(text);
         return new Pop3Response(isOk, whole, text, code, codeText);
     }
