@@ -242,19 +242,13 @@ internal sealed partial class AccountFetcher(FetchAccount account, IFetchStateSt
     /// identified by their header: each is compared byte for byte with what was delivered then.
     /// </summary>
     private async Task DownloadAsync(Pop3Client client, IMailDestination destination, DeliveryJournal journal, IReadOnlyList<ServerMessage> messages, bool headersOnly,
-        bool dedupe, Dictionary<MessageKey, StoredMessage> unproven, HashSet<MessageKey> deliveredNow, CancellationToken cancellationToken)
+        bool dedupe, IReadOnlyDictionary<MessageKey, StoredMessage> unproven, HashSet<MessageKey> deliveredNow, CancellationToken cancellationToken)
     {
         if (messages.Count == 0)
             return;
         var byNumber = messages.ToDictionary(m => m.Number);
         var group = new List<StagedMessage>();
         long groupBytes = 0;
-        // A full group is committed on the thread pool while the next one downloads: the commit's
-        // file-system syncs and state transactions no longer stall the connection. Commits stay one
-        // at a time and in order. Not when a message may need the state mid-download (a UIDL reset's
-        // duplicate check, a reused key's comparison): those paths write the state themselves.
-        bool overlap = !dedupe && unproven.Count == 0;
-        Task committing = Task.CompletedTask;
         IAsyncEnumerable<Pop3BatchMessage> replies = headersOnly
             ? client.TopManyAsync(messages.Select(m => m.Number), 0, cancellationToken)
             : client.RetrManyAsync(messages.Select(m => m.Entry), cancellationToken);
@@ -349,46 +343,24 @@ internal sealed partial class AccountFetcher(FetchAccount account, IFetchStateSt
                 groupBytes += staged.Content.Length;
                 if (group.Count >= account.Policy.BatchSize || groupBytes >= MaxGroupBytes)
                 {
-                    if (overlap)
-                    {
-                        await committing.ConfigureAwait(false);
-                        List<StagedMessage> full = group;
-                        group = new List<StagedMessage>(full.Count);
-                        committing = Task.Run(() => CommitAsync(destination, journal, full, headersOnly, deliveredNow, cancellationToken), CancellationToken.None);
-                    }
-                    else
-                    {
-                        await CommitAsync(destination, journal, group, headersOnly, deliveredNow, cancellationToken).ConfigureAwait(false);
-                    }
-
+                    await CommitAsync(destination, journal, group, headersOnly, deliveredNow, cancellationToken).ConfigureAwait(false);
                     groupBytes = 0;
                 }
             }
-
-            await committing.ConfigureAwait(false);
         }
         catch
         {
             // Whatever stopped the download (a broken connection, Ctrl-C, a full disk), the messages
             // that arrived whole are delivered; only the one in flight is dropped. A failure here must
-            // not hide the reason the download stopped. The commit in flight ends first, whole or not
-            // at all; if it failed, the destination is failing and the rest waits for the next run.
-            bool destinationFailed = await FailedAsync(committing).ConfigureAwait(false);
-            int waiting = group.Count;
+            // not hide the reason the download stopped.
             try
             {
-                if (waiting > 0 && !destinationFailed)
+                if (group.Count > 0)
                     await CommitAsync(destination, journal, group, headersOnly, deliveredNow, CancellationToken.None).ConfigureAwait(false);
             }
             catch (Exception secondary) when (secondary is not OperationCanceledException)
             {
-                Warn($"could not deliver the {waiting} message(s) that arrived before the download stopped ({secondary.Message}); they are fetched again next run");
-            }
-            finally
-            {
-                foreach (StagedMessage message in group)
-                    Discard(message);
-                group.Clear();
+                Warn($"could not deliver the {group.Count} message(s) that arrived before the download stopped ({secondary.Message}); they are fetched again next run");
             }
 
             throw;
@@ -396,20 +368,6 @@ internal sealed partial class AccountFetcher(FetchAccount account, IFetchStateSt
 
         if (group.Count > 0)
             await CommitAsync(destination, journal, group, headersOnly, deliveredNow, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>Waits for <paramref name="commit"/> to end; whether it failed (its exception is the caller's to report, or already is).</summary>
-    private static async Task<bool> FailedAsync(Task commit)
-    {
-        try
-        {
-            await commit.ConfigureAwait(false);
-            return false;
-        }
-        catch (Exception)
-        {
-            return true;
-        }
     }
 
     private async Task CommitAsync(IMailDestination destination, DeliveryJournal journal, List<StagedMessage> group, bool headersOnly, HashSet<MessageKey> deliveredNow,

@@ -1,7 +1,5 @@
-using System.Globalization;
 using Poplib.Fetch;
 using Poplib.Fetch.State;
-using Poplib.Testing;
 
 namespace Poplib.Tests.Fetch;
 
@@ -131,52 +129,6 @@ public sealed class SinkTests
 
         Assert.Equal(["started 0/3", "delivered 1/3", "delivered 2/3", "delivered 3/3", "finished 3 ok"], observer.Events);
         Assert.Same(result, observer.Finished);
-    }
-
-    [Fact]
-    public async Task The_next_group_downloads_while_the_previous_one_is_being_delivered()
-    {
-        // Message 3 cannot be read on the server: the engine warns about it as soon as it reaches it in
-        // the download. The sink holds message 1 (the first group's delivery) until that warning has
-        // come — which only happens if the second group is downloaded while the first is delivered.
-        IPop3Mailbox mailbox = new ListMailbox([.. Enumerable.Range(1, 5).Select(n => n == 3
-            ? new Pop3MailboxMessage("unreadable-3", 100, () => throw new IOException("disk error"))
-            : new Pop3MailboxMessage($"uid-{n}", EngineWorld.Message(n).Length, () => new MemoryStream(EngineWorld.Message(n))))]);
-        await using EngineWorld world = await EngineWorld.StartAsync(mailbox);
-        var reachedThird = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var observer = new WarningObserver(reachedThird);
-        var sink = new RecordingSink
-        {
-            Before = async (message, cancellationToken) =>
-            {
-                if (message.MessageId == EngineWorld.MessageId(1))
-                    await reachedThird.Task.WaitAsync(TimeSpan.FromSeconds(20), cancellationToken);
-            },
-        };
-        using SqliteFetchStateStore state = SqliteFetchStateStore.Open(world.StatePath);
-
-        FetchResult result = await new Fetcher(world.Account(FetchDestination.Sink(sink), new FetchPolicy { BatchSize = 2 }), state, observer).RunAsync();
-
-        Assert.Equal(4, result.Delivered);
-        Assert.Equal(1, result.Refused);
-        Assert.Equal([1, 2, 4, 5], sink.Accepted.Select(a => int.Parse(a.Message.Key.Uidl!["uid-".Length..], CultureInfo.InvariantCulture)));
-        Assert.Equal(4, world.State().Count);
-    }
-
-    private sealed class ListMailbox(IReadOnlyList<Pop3MailboxMessage> messages) : IPop3Mailbox
-    {
-        public ValueTask<IReadOnlyList<Pop3MailboxMessage>> OpenAsync(CancellationToken cancellationToken) => ValueTask.FromResult(messages);
-
-        public ValueTask CommitAsync(IReadOnlyList<Pop3MailboxMessage> deleted, CancellationToken cancellationToken) => ValueTask.CompletedTask;
-    }
-
-    private sealed class WarningObserver(TaskCompletionSource reachedThird) : IFetchObserver
-    {
-        public void Warning(FetchProgress progress, FetchWarning warning)
-        {
-            if (warning.Message.Contains("refused message 3", StringComparison.Ordinal))
-                reachedThird.TrySetResult();
-        }
     }
 
     private sealed class RecordingObserver : IFetchObserver
