@@ -353,14 +353,15 @@ internal sealed partial class AccountFetcher(FetchAccount account, IFetchStateSt
             // Whatever stopped the download (a broken connection, Ctrl-C, a full disk), the messages
             // that arrived whole are delivered; only the one in flight is dropped. A failure here must
             // not hide the reason the download stopped.
+            int waiting = group.Count; // counted now: the commit empties the group, delivered or not
             try
             {
-                if (group.Count > 0)
+                if (waiting > 0)
                     await CommitAsync(destination, journal, group, headersOnly, deliveredNow, CancellationToken.None).ConfigureAwait(false);
             }
             catch (Exception secondary) when (secondary is not OperationCanceledException)
             {
-                Warn($"could not deliver the {group.Count} message(s) that arrived before the download stopped ({secondary.Message}); they are fetched again next run");
+                Warn($"could not deliver the {waiting} message(s) that arrived before the download stopped ({secondary.Message}); they are fetched again next run");
             }
 
             throw;

@@ -1,5 +1,6 @@
 using Poplib.Fetch;
 using Poplib.Fetch.State;
+using Poplib.Testing;
 
 namespace Poplib.Tests.Fetch;
 
@@ -116,6 +117,34 @@ public sealed class SinkTests
         Assert.Equal(3, second.Deleted);
         Assert.Equal([EngineWorld.MessageId(1), EngineWorld.MessageId(2), EngineWorld.MessageId(3)], sink.Accepted.Select(a => a.Message.MessageId));
         never.TrySetResult();
+    }
+
+    [Fact]
+    public async Task When_the_download_breaks_and_the_messages_before_it_cannot_be_delivered_the_warning_counts_them()
+    {
+        // The connection breaks inside message 3; messages 1 and 2 arrived whole and are handed over,
+        // but the sink hangs on the first past its timeout: both stay on the server, and the warning
+        // says how many (it once counted the group after emptying it, and said 0).
+        await using EngineWorld world = await EngineWorld.StartAsync(3, new DisconnectAfterBytes(3, 10));
+        var sink = new RecordingSink { Before = (_, cancellationToken) => Task.Delay(Timeout.Infinite, cancellationToken) };
+        using SqliteFetchStateStore state = SqliteFetchStateStore.Open(world.StatePath);
+        var observer = new RecordingWarnings();
+        FetchAccount account = world.Account(FetchDestination.Sink(sink), new FetchPolicy { SinkTimeout = TimeSpan.FromSeconds(1) });
+
+        await Assert.ThrowsAsync<FetchException>(() => new Fetcher(account, state, observer).RunAsync());
+
+        Assert.Contains(observer.Messages, m => m.StartsWith("could not deliver the 2 message(s) that arrived before the download stopped", StringComparison.Ordinal));
+        Assert.Empty(world.State());
+        Assert.Empty(sink.Accepted);
+    }
+
+    private sealed class RecordingWarnings : IFetchObserver
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<string> _messages = new();
+
+        public IEnumerable<string> Messages => _messages;
+
+        public void Warning(FetchProgress progress, FetchWarning warning) => _messages.Enqueue(warning.Message);
     }
 
     [Fact]
