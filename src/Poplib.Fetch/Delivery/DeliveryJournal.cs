@@ -29,8 +29,14 @@ public sealed class DeliveryJournal
         _state.Save(_account, [.. group.Select(m => m.ToRow(_destination, m.Outcome == MessageStatus.Truncated ? MessageStatus.DeliveringHeaders : MessageStatus.Delivering))]);
 
     /// <summary>Phase two: the group is durably in place.</summary>
-    public void Confirm(IReadOnlyList<StagedMessage> group) =>
-        _state.Save(_account, [.. group.Select(m => m.ToRow(_destination, m.Outcome))]);
+    public void Confirm(IReadOnlyList<StagedMessage> group)
+    {
+        // Only the status moves: phase one wrote the rows whole (size, digest, location), so a status
+        // update is all that is left — cheaper than rewriting every row and its index entries. A group
+        // has one outcome (whole or headers-only), so this is one transaction.
+        foreach (MessageStatus outcome in group.Select(m => m.Outcome).Distinct())
+            _state.SetStatus(_account, [.. group.Where(m => m.Outcome == outcome).Select(m => m.Key)], outcome);
+    }
 
     /// <summary>Rows from an interrupted run turned out to be delivered.</summary>
     public void ConfirmRecovered(IReadOnlyList<StoredMessage> rows) =>
