@@ -80,13 +80,16 @@ internal sealed partial class AccountFetcher(FetchAccount account, IFetchStateSt
             "what it recorded before is kept, and the account's next run settles the rest", cause);
 
     /// <summary>Tells the observer, which must not stop the run.</summary>
-    private void Notify(Action<IFetchObserver> tell)
+    private void Notify(Action<IFetchObserver> tell) => Notify(static (o, tell) => tell(o), tell);
+
+    /// <summary>As <see cref="Notify(Action{IFetchObserver})"/>, with what to tell passed in: no closure a message.</summary>
+    private void Notify<TState>(Action<IFetchObserver, TState> tell, TState state)
     {
         if (observer is null)
             return;
         try
         {
-            tell(observer);
+            tell(observer, state);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -384,7 +387,7 @@ internal sealed partial class AccountFetcher(FetchAccount account, IFetchStateSt
                 if (!headersOnly)
                     deliveredNow.Add(message.Key);
                 FetchProgress progress = _counters.AddDelivered(message.ServerSize, headersOnly);
-                Notify(o => o.MessageDelivered(progress, message.Key, message.ServerSize));
+                Notify(static (o, delivered) => o.MessageDelivered(delivered.progress, delivered.Key, delivered.ServerSize), (progress, message.Key, message.ServerSize));
             }
         }
         finally
