@@ -61,7 +61,11 @@ public interface IFetchStateStore : IDisposable
     /// <summary>Records which of the account's known messages the server listed in this session (the others: not on the server).</summary>
     void MarkOnServer(AccountKey account, IReadOnlySet<MessageKey> present);
 
-    /// <summary>Sets <paramref name="status"/> on existing rows, durably and all or nothing (<see cref="MessageStatus.Deleted"/> also clears "on server").</summary>
+    /// <summary>
+    /// Sets <paramref name="status"/> on existing rows, durably and all or nothing (<see cref="MessageStatus.Deleted"/> also clears "on server").
+    /// The engine calls it for the second phase of every delivered group (<see cref="MessageStatus.Delivering"/> rows becoming
+    /// <see cref="MessageStatus.Delivered"/>, or <see cref="MessageStatus.Truncated"/>) and after a committed DELE; keys without a row are skipped.
+    /// </summary>
     void SetStatus(AccountKey account, IEnumerable<MessageKey> keys, MessageStatus status);
 
     /// <summary>Whether a message with this Message-ID was delivered whole (<see cref="MessageStatus.Delivered"/> or <see cref="MessageStatus.Deleted"/>) for the account, whatever its size.</summary>
