@@ -17,14 +17,14 @@ internal sealed partial class AccountFetcher
     /// </summary>
     private async Task<bool> CheckIdentityAsync(Pop3Client client, IReadOnlyList<ServerMessage> messages, Dictionary<MessageKey, StoredMessage> known, CancellationToken cancellationToken)
     {
-        var present = messages.Select(m => m.Key).ToHashSet();
+        // Runs every run over the whole listing: the set and the list are built only when the answer needs them.
         List<StoredMessage> leftOnServer = [.. known.Values.Where(r => r.OnServer && r.Status is MessageStatus.Delivered or MessageStatus.Truncated or MessageStatus.Seen)];
-        List<ServerMessage> unknown = [.. messages.Where(m => !known.ContainsKey(m.Key))];
         bool firstRun = known.Count == 0;
-        bool keysVanished = leftOnServer.Count > 0 && !leftOnServer.Any(r => present.Contains(r.Key));
+        bool keysVanished = leftOnServer.Count > 0 && NoneListed(leftOnServer, messages);
         string user = account.User;
-        if (unknown.Count == 0 || !(keysVanished || (firstRun && state.HasOtherKeys(_key))))
+        if (!messages.Any(m => !known.ContainsKey(m.Key)) || !(keysVanished || (firstRun && state.HasOtherKeys(_key))))
             return false;
+        List<ServerMessage> unknown = [.. messages.Where(m => !known.ContainsKey(m.Key))];
         List<Pop3ListEntry> sample = [.. unknown.Take(8).Select(m => m.Entry)];
         Dictionary<int, string?> ids;
         try
@@ -155,5 +155,14 @@ internal sealed partial class AccountFetcher
         Nowhere,
         ThisMailbox,
         AnotherKey,
+    }
+
+    /// <summary>Whether none of <paramref name="rows"/> is in the server's listing.</summary>
+    private static bool NoneListed(List<StoredMessage> rows, IReadOnlyList<ServerMessage> messages)
+    {
+        var present = new HashSet<MessageKey>(messages.Count);
+        foreach (ServerMessage message in messages)
+            present.Add(message.Key);
+        return !rows.Exists(r => present.Contains(r.Key));
     }
 }

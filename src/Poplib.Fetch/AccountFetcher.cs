@@ -163,7 +163,7 @@ internal sealed partial class AccountFetcher(FetchAccount account, IFetchStateSt
         FetchProgress started = _counters.Progress();
         Notify(o => o.RunStarted(started));
 
-        var deliveredNow = new HashSet<MessageKey>();
+        var deliveredNow = new HashSet<MessageKey>(plan.Full.Count);
         await DownloadAsync(client, destination, journal, plan.Full, headersOnly: false, dedupe, unproven, deliveredNow, cancellationToken).ConfigureAwait(false);
         await DownloadAsync(client, destination, journal, plan.HeadersOnly, headersOnly: true, dedupe: false, unproven, deliveredNow, cancellationToken).ConfigureAwait(false);
 

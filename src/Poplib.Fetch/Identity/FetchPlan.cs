@@ -16,8 +16,9 @@ internal sealed record FetchPlan(IReadOnlyList<ServerMessage> Full, IReadOnlyLis
     /// <param name="unproven">Keys delivered before whose identity is in doubt: downloaded again to compare, never DELE'd on trust.</param>
     public static FetchPlan Make(IReadOnlyList<ServerMessage> messages, IReadOnlyDictionary<MessageKey, StoredMessage> known, FetchPolicy policy, IReadOnlySet<MessageKey> unproven)
     {
-        List<ServerMessage> full = [], headers = [], oversized = [], delivered = [];
         int budget = policy.Limit ?? int.MaxValue;
+        // Sized for the messages the state does not know (what a run usually fetches): no regrowth on a large first run.
+        List<ServerMessage> full = new(Math.Clamp(messages.Count - known.Count, 0, budget)), headers = [], oversized = [], delivered = [];
         foreach (ServerMessage message in messages)
         {
             bool tooBig = policy.MaxSize is { } max && message.Size > max;

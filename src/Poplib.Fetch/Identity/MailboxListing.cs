@@ -74,7 +74,10 @@ internal static class MailboxListing
             }
         }
 
-        return [.. listing.Select(e => new ServerMessage(e, keys[e.Number]))];
+        var messages = new List<ServerMessage>(listing.Count);
+        foreach (Pop3ListEntry entry in listing)
+            messages.Add(new ServerMessage(entry, keys[entry.Number]));
+        return messages;
     }
 
     /// <summary>
