@@ -159,19 +159,18 @@ Console.WriteLine($"{{\"messages\":{count},\"bytes\":{bytes},\"seconds\":{clock.
 // What a caller reads of a parsed message: its text body (decoded), so the parse is used, not just done.
 static long Parsed(MimeMessage message) => message.TextBody?.Length ?? throw new InvalidDataException($"no text body in {message.MessageId}");
 
-// Connects (implicit TLS when a certificate is pinned) and logs in with USER/PASS, like every peer.
+// Connects (implicit TLS when a certificate is pinned) and logs in with USER/PASS, like every peer
+// (LoginUserPass: one write for both where the server pipelines, as Dovecot does).
 Pop3Client LogIn()
 {
     Pop3Client client = tls ? Pop3Client.ConnectSsl(host, port, options) : Pop3Client.Connect(host, port, options);
-    client.User(user);
-    client.Pass(pass);
+    client.LoginUserPass(user, pass);
     return client;
 }
 
 async Task<Pop3Client> LogInAsync()
 {
     Pop3Client client = tls ? await Pop3Client.ConnectSslAsync(host, port, options) : await Pop3Client.ConnectAsync(host, port, options);
-    await client.UserAsync(user);
-    await client.PassAsync(pass);
+    await client.LoginUserPassAsync(user, pass);
     return client;
 }

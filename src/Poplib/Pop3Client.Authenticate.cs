@@ -27,6 +27,22 @@ public sealed partial class Pop3Client
         PassCoreAsync(password, async: true, cancellationToken).AsTask();
 
     /// <summary>
+    /// Logs in with USER and PASS as one step. When the server offers PIPELINING (RFC 2449) and either
+    /// lists USER or the connection is encrypted, both commands go out in one write and the login
+    /// costs one round trip instead of two; otherwise it is <see cref="User"/> then <see cref="Pass"/>.
+    /// Refused before anything is sent when the connection is not encrypted, unless
+    /// <see cref="Pop3ClientOptions.AllowInsecureAuthentication"/> is set.
+    /// </summary>
+    /// <exception cref="Pop3AuthenticationException">The connection is not encrypted and insecure authentication is not allowed; nothing was sent.</exception>
+    /// <exception cref="Pop3CommandException">The server refused the user name (<c>USER</c>) or the password (<c>PASS</c>): <see cref="Pop3CommandException.Command"/> says which.</exception>
+    public Pop3Response LoginUserPass(string userName, string password) =>
+        RunSync(LoginUserPassCoreAsync(userName, password, async: false, CancellationToken.None));
+
+    /// <inheritdoc cref="LoginUserPass"/>
+    public Task<Pop3Response> LoginUserPassAsync(string userName, string password, CancellationToken cancellationToken = default) =>
+        LoginUserPassCoreAsync(userName, password, async: true, cancellationToken).AsTask();
+
+    /// <summary>
     /// Logs in with APOP (RFC 1939 section 7): sends the MD5 digest of the greeting's timestamp and the
     /// secret, never the secret itself — but a digest an eavesdropper can attack offline, so on an
     /// unencrypted connection it is refused unless <see cref="Pop3ClientOptions.AllowInsecureAuthentication"/> is set.
@@ -70,6 +86,43 @@ public sealed partial class Pop3Client
             return await LogInAsync(Pop3Command.CreateSecret("PASS", password), "USER/PASS", async, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    private async ValueTask<Pop3Response> LoginUserPassCoreAsync(string userName, string password, bool async, CancellationToken cancellationToken)
+    {
+        Pop3Command.ValidateArgument(userName, nameof(userName));
+        Pop3Command.ValidateArgument(password, nameof(password));
+        ThrowIfInsecureLogin("USER/PASS");
+        if (!CanPipelineUserPass)
+        {
+            await UserCoreAsync(userName, async, cancellationToken).ConfigureAwait(false);
+            return await PassCoreAsync(password, async, cancellationToken).ConfigureAwait(false);
+        }
+
+        using (Begin("USER", Pop3SessionState.Authorization))
+        {
+            _connection.Enqueue(Pop3Command.Create("USER", userName));
+            _connection.Enqueue(Pop3Command.CreateSecret("PASS", password));
+            await _connection.FlushAsync(async, cancellationToken).ConfigureAwait(false);
+            Pop3Response user = await _connection.ReadResponseAsync(async, cancellationToken).ConfigureAwait(false);
+            Pop3Response pass = await _connection.ReadResponseAsync(async, cancellationToken).ConfigureAwait(false);
+            if (!user.IsOk)
+            {
+                // The session must be where the server's replies put it: a PASS accepted without a user is not a login to trust.
+                throw pass.IsOk
+                    ? _connection.Fail("The server refused USER but accepted the PASS sent behind it; the connection is closed.")
+                    : new Pop3CommandException("USER", user);
+            }
+
+            if (!pass.IsOk)
+                throw new Pop3CommandException("PASS", pass);
+            return await OnAuthenticatedAsync(pass, "USER/PASS", async, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    // PASS may ride behind USER only where the server pipelines. On a link an eavesdropper can read,
+    // the server must also list USER: were it to refuse USER there (to push clients to TLS), the
+    // password would already have crossed the link that the refusal was meant to keep it off.
+    private bool CanPipelineUserPass => Capabilities.Pipelining && (Capabilities.User || _connection.IsEncrypted);
 
     private async ValueTask<Pop3Response> ApopCoreAsync(string userName, string secret, bool async, CancellationToken cancellationToken)
     {

@@ -332,10 +332,9 @@ public sealed partial class Pop3Client
         if (needsUtf8 && !IsUtf8 && Capabilities.Utf8)
             await Utf8CoreAsync(async, cancellationToken).ConfigureAwait(false);
 
-        if (method == "APOP")
-            return await ApopCoreAsync(userName, password, async, cancellationToken).ConfigureAwait(false);
-        await UserCoreAsync(userName, async, cancellationToken).ConfigureAwait(false);
-        return await PassCoreAsync(password, async, cancellationToken).ConfigureAwait(false);
+        return method == "APOP"
+            ? await ApopCoreAsync(userName, password, async, cancellationToken).ConfigureAwait(false)
+            : await LoginUserPassCoreAsync(userName, password, async, cancellationToken).ConfigureAwait(false);
     }
 
     private async ValueTask<Pop3Response> LoginOAuthCoreAsync(string userName, OAuth2AccessToken accessToken, bool async, CancellationToken cancellationToken) =>

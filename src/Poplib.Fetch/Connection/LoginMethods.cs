@@ -25,7 +25,7 @@ internal static class LoginMethods
             case "APOP" or "+APOP": // "+APOP" is RFC 2384's name for it
                 return client.ApopAsync(user, password, cancellationToken);
             case "USER":
-                return UserPassAsync(client, user, password, cancellationToken);
+                return client.LoginUserPassAsync(user, password, cancellationToken);
             case "NTLM":
                 return NegotiateAsync(client, new SaslNtlm(user, password), cancellationToken);
             case "GSSAPI": // a ticket got with the password (the ticket cache needs no password: Auth(new SaslGssapi()))
@@ -60,11 +60,5 @@ internal static class LoginMethods
     {
         using (mechanism)
             return await client.AuthAsync(mechanism, cancellationToken).ConfigureAwait(false);
-    }
-
-    private static async Task<Pop3Response> UserPassAsync(Pop3Client client, string user, string password, CancellationToken cancellationToken)
-    {
-        await client.UserAsync(user, cancellationToken).ConfigureAwait(false);
-        return await client.PassAsync(password, cancellationToken).ConfigureAwait(false);
     }
 }

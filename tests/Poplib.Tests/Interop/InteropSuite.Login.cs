@@ -153,6 +153,40 @@ public abstract partial class InteropSuite
         await AssertLoggedInAndQuitAsync(async, client, "USER/PASS");
     }
 
+    [InteropTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task User_and_pass_as_one_login_logs_in_and_a_refusal_leaves_the_session_in_step(bool async)
+    {
+        // LoginUserPass sends both in one write where the server lists PIPELINING (and USER, on a plain link).
+        FreshMailbox();
+        Pop3ClientOptions options = Pop3Lab.Options(allowInsecure: Server.Preferred == Link.Plain);
+        // Courier answers a refused login after 5 s: the refusal gets a longer budget than the login.
+        Pop3ClientOptions refusedOptions = Pop3Lab.Options(allowInsecure: Server.Preferred == Link.Plain);
+        refusedOptions.Timeout = TimeSpan.FromSeconds(20);
+        options.Timeout = TimeSpan.FromSeconds(5);
+        using (Pop3Client refused = await ConnectAsync(async, Server.Preferred, refusedOptions))
+        {
+            // Some servers refuse the name, others only the password: either way both replies are read.
+            var error = await Assert.ThrowsAsync<Pop3CommandException>(() => Both.Run(async,
+                () => refused.LoginUserPass("nosuchuser", "wrong"), () => refused.LoginUserPassAsync("nosuchuser", "wrong")));
+            Assert.Contains(error.Command, new[] { "USER", "PASS" });
+            Assert.Equal(Pop3SessionState.Authorization, refused.State);
+            if (!Server.ClosesAfterRefusedLogin)
+            {
+                Pop3Response quit = await Both.Run(async, () => refused.Quit(), () => refused.QuitAsync());
+                Assert.True(quit.IsOk);
+            }
+        }
+
+        using Pop3Client client = await ConnectAsync(async, Server.Preferred, options);
+        Pop3Response pass = await Both.Run(async,
+            () => client.LoginUserPass(Pop3Lab.User, Pop3Lab.Password), () => client.LoginUserPassAsync(Pop3Lab.User, Pop3Lab.Password));
+        Assert.Matches($"^{Server.PassReply}$", pass.Line);
+        Assert.Equal(Server.KeepsLoginCapabilities, client.Capabilities.User);
+        await AssertLoggedInAndQuitAsync(async, client, "USER/PASS");
+    }
+
     private static async Task<Pop3Response> UserPassAsync(bool async, Pop3Client client)
     {
         await Both.Run(async, () => client.User(Pop3Lab.User), () => client.UserAsync(Pop3Lab.User));

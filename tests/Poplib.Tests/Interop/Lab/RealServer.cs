@@ -73,6 +73,7 @@ internal sealed record RealServer
         Capa = false,
         LoginPlain = "USER/PASS",
         Rewrites = MailRewrites.QuotedFromLines,
+        ClosesAfterRefusedLogin = true,
     };
 
     public static RealServer Mailutils { get; } = new()
@@ -156,6 +157,7 @@ internal sealed record RealServer
         LoginPlain = "APOP",
         DeliveryOrder = false,
         WrongCommandLimit = 5,
+        ClosesAfterRefusedLogin = true,
     };
 
     public static IReadOnlyList<RealServer> All { get; } = [Dovecot, Popa3d, Mailutils, Courier, Cyrus, SolidPop3d];
@@ -229,6 +231,9 @@ internal sealed record RealServer
 
     /// <summary>The server closes the connection after this many <c>-ERR</c> replies in a session (solid-pop3d's WrongCommandsLimit).</summary>
     public int? WrongCommandLimit { get; init; }
+
+    /// <summary>The server hangs up right after refusing a login (popa3d, solid-pop3d), so nothing can follow it.</summary>
+    public bool ClosesAfterRefusedLogin { get; init; }
 
     public bool HasTls => TlsPortVariable is not null;
 
