@@ -122,4 +122,43 @@ for package in "$core" "$mime"; do
     grep -qE '<repository [^>]*commit="[0-9a-f]{40}"' <<<"$spec" || fail "the $name nuspec records no commit"
 done
 grep -q 'RetrMimeMessage' <<<"$(unzip -p "$mime" README.md)" || fail "the Poplib.MimeKit package README is not its own"
+
+# Poplib carries ReadyToRun copies beside its IL (build/ReadyToRun.targets): one per listed platform.
+core_listing=$(unzip -Z1 "$core")
+r2r_rids=$(grep -oE '<ReadyToRunPackageRuntimeIdentifiers[^>]*>[^<]*' build/ReadyToRun.targets | sed 's/.*>//')
+for r in ${r2r_rids//;/ }; do
+    grep -qx "runtimes/$r/lib/net10.0/Poplib.dll" <<<"$core_listing" || fail "Poplib carries no ReadyToRun copy for $r"
+done
+# An application built against the package from a local feed: portable, and published for this
+# platform, must load Poplib precompiled where the package has a copy for this machine.
+mkdir -p "$work/consumer"
+cat >"$work/consumer/consumer.csproj" <<XML
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup><OutputType>Exe</OutputType><TargetFramework>net10.0</TargetFramework><Nullable>enable</Nullable><ImplicitUsings>enable</ImplicitUsings></PropertyGroup>
+  <ItemGroup><PackageReference Include="Poplib" Version="$version" /></ItemGroup>
+</Project>
+XML
+cat >"$work/consumer/Program.cs" <<'CS'
+using System.Reflection.PortableExecutable;
+string path = typeof(Poplib.Pop3Client).Assembly.Location;
+using var pe = new PEReader(File.OpenRead(path));
+bool precompiled = pe.PEHeaders.CorHeader?.ManagedNativeHeaderDirectory.Size > 0;
+Console.WriteLine($"{(precompiled ? "readytorun" : "il")} {path}");
+CS
+consumer() { # ARGS... of dotnet build/publish -> what the consumer prints
+    dotnet "$@" "$work/consumer" -c Release --source "$work/lib" --source https://api.nuget.org/v3/index.json -p:RestorePackagesPath="$work/packages" --nologo -v quiet >"$work/consumer.log" 2>&1 \
+        || { cat "$work/consumer.log"; fail "the consumer of the Poplib package did not build"; }
+}
+consumer build -o "$work/consumer/portable"
+portable=$(dotnet "$work/consumer/portable/consumer.dll")
+consumer publish -r "$rid" --self-contained false -o "$work/consumer/$rid"
+published=$("$work/consumer/$rid/consumer")
+if [[ ";$r2r_rids;" == *";$rid;"* ]]; then
+    [[ $portable == "readytorun "*"/runtimes/$rid/lib/net10.0/Poplib.dll" ]] || fail "a portable application on $rid does not load the ReadyToRun copy: $portable"
+    [[ $published == "readytorun "* ]] || fail "an application published for $rid does not get the ReadyToRun copy: $published"
+    echo "package check: Poplib carries ReadyToRun copies for ${r2r_rids//;/, }; a portable application and one published for $rid load the $rid copy"
+else
+    [[ $portable == "il "* && $published == "il "* ]] || fail "on $rid, which has no copy, the IL must be loaded: $portable / $published"
+    echo "package check: Poplib carries ReadyToRun copies for ${r2r_rids//;/, }; this machine ($rid) has none and loads the IL"
+fi
 echo "package check: Poplib $version depends on no MIME library; Poplib.MimeKit $version depends on Poplib $version and MimeKit $mimekit"
