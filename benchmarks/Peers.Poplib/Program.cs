@@ -159,8 +159,8 @@ Console.WriteLine($"{{\"messages\":{count},\"bytes\":{bytes},\"seconds\":{clock.
 // What a caller reads of a parsed message: its text body (decoded), so the parse is used, not just done.
 static long Parsed(MimeMessage message) => message.TextBody?.Length ?? throw new InvalidDataException($"no text body in {message.MessageId}");
 
-// Connects (implicit TLS when a certificate is pinned) and logs in with USER/PASS, like every peer
-// (LoginUserPass: one write for both where the server pipelines, as Dovecot does).
+// Connects (implicit TLS when a certificate is pinned) and logs in with USER/PASS, as the Python peer does
+// (LoginUserPass: one write for both where the server pipelines, as Dovecot does; MailKit's peer uses APOP).
 Pop3Client LogIn()
 {
     Pop3Client client = tls ? Pop3Client.ConnectSsl(host, port, options) : Pop3Client.Connect(host, port, options);
