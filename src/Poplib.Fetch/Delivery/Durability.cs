@@ -1,4 +1,6 @@
 using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+using Poplib.Fetch.Platform;
 
 namespace Poplib.Fetch.Delivery;
 
@@ -14,19 +16,8 @@ internal static partial class Durability
     {
         if (files.Count > 1 && OperatingSystem.IsLinux())
         {
-            foreach (FileStream file in files)
-                file.Flush(flushToDisk: false);
-            int fd = OpenDirectory(directory);
-            try
-            {
-                if (SyncFileSystem(fd) != 0)
-                    throw Failure("syncfs", directory);
-            }
-            finally
-            {
-                _ = Close(fd);
-            }
-
+            using var folder = new SafeFileHandle(OpenDirectory(directory), ownsHandle: true);
+            SyncFiles(files, folder, directory);
             return;
         }
 
@@ -34,21 +25,42 @@ internal static partial class Durability
             file.Flush(flushToDisk: true);
     }
 
+    /// <summary><see cref="SyncFiles(IReadOnlyList{FileStream}, string)"/> with the files' folder already open.</summary>
+    public static void SyncFiles(IReadOnlyList<FileStream> files, OpenFolder folder)
+    {
+        if (files.Count > 1)
+        {
+            SyncFiles(files, folder.Handle, folder.Path);
+            return;
+        }
+
+        foreach (FileStream file in files)
+            file.Flush(flushToDisk: true);
+    }
+
+    private static void SyncFiles(IReadOnlyList<FileStream> files, SafeHandle folder, string path)
+    {
+        foreach (FileStream file in files)
+            file.Flush(flushToDisk: false);
+        if (SyncFileSystem(folder) != 0)
+            throw Failure("syncfs", path);
+    }
+
     /// <summary>fsync on a directory, so the names created or renamed in it are on disk.</summary>
     public static void SyncDirectory(string directory)
     {
         if (OperatingSystem.IsWindows())
             return; // NTFS journals renames; directories cannot be opened for flushing there.
-        int fd = OpenDirectory(directory);
-        try
-        {
-            if (FileSync(fd) != 0)
-                throw Failure("fsync", directory);
-        }
-        finally
-        {
-            _ = Close(fd);
-        }
+        using var folder = new SafeFileHandle(OpenDirectory(directory), ownsHandle: true);
+        if (FileSync(folder) != 0)
+            throw Failure("fsync", directory);
+    }
+
+    /// <summary>fsync on an open folder.</summary>
+    public static void SyncDirectory(OpenFolder folder)
+    {
+        if (FileSync(folder.Handle) != 0)
+            throw Failure("fsync", folder.Path);
     }
 
     private static int OpenDirectory(string directory)
@@ -62,11 +74,8 @@ internal static partial class Durability
         new($"{call} failed on {path}: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
 
     [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
-    private static partial int FileSync(int fd);
+    private static partial int FileSync(SafeHandle fd);
 
     [LibraryImport("libc", EntryPoint = "syncfs", SetLastError = true)]
-    private static partial int SyncFileSystem(int fd);
-
-    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
-    private static partial int Close(int fd);
+    private static partial int SyncFileSystem(SafeHandle fd);
 }

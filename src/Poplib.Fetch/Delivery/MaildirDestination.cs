@@ -6,7 +6,9 @@ namespace Poplib.Fetch.Delivery;
 /// <summary>
 /// Delivers into a Maildir as the format prescribes — write in <c>tmp/</c>, flush to disk, rename into
 /// <c>new/</c>, flush the directory — in groups: one file-system sync for the group's files, one
-/// state commit naming their final names, the renames, one directory sync, one state commit.
+/// state commit naming their final names, the renames, one directory sync, one state commit. On
+/// Linux, tmp/ and new/ are held open for the destination's life and every file is created,
+/// renamed and synced relative to them (see <see cref="OpenFolder"/>).
 /// </summary>
 internal sealed partial class MaildirDestination : FileDestination
 {
@@ -17,6 +19,9 @@ internal sealed partial class MaildirDestination : FileDestination
     // The folders with a trailing separator: a message's paths are made in one piece, not joined.
     private readonly string _tmpPrefix;
     private readonly string _newPrefix;
+    // Linux: the folders held open (null elsewhere, where paths are used).
+    private readonly OpenFolder? _tmp;
+    private readonly OpenFolder? _new;
 
     public MaildirDestination(string root)
     {
@@ -27,9 +32,12 @@ internal sealed partial class MaildirDestination : FileDestination
         {
             foreach (string sub in new[] { "tmp", "new", "cur" })
                 PrivateFiles.CreateFolder(Path.Combine(_root, sub));
+            _tmp = OpenFolder.OpenOnLinux(Path.Combine(_root, "tmp"));
+            _new = OpenFolder.OpenOnLinux(Path.Combine(_root, "new"));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            _tmp?.Dispose();
             throw new FetchException(FetchFailure.Destination, $"cannot create the Maildir {_root}: {e.Message}", e);
         }
     }
@@ -43,7 +51,9 @@ internal sealed partial class MaildirDestination : FileDestination
         string path = string.Create(CultureInfo.InvariantCulture,
             $"{_tmpPrefix}{now.ToUnixTimeSeconds()}.M{now.Ticks / 10 % 1_000_000}P{Environment.ProcessId}Q{Interlocked.Increment(ref s_sequence)}.{Host}");
         // Unbuffered: MessageWriter hands over 32 KiB pieces. Mode 0600: mail is for its owner only.
-        FileStream file = PrivateFiles.CreateNew(path, FileAccess.Write);
+        FileStream file = _tmp is null
+            ? PrivateFiles.CreateNew(path, FileAccess.Write)
+            : PrivateFiles.CreateNew(_tmp, path[_tmpPrefix.Length..], FileAccess.Write);
         return new StagedMessage(key, serverSize, file, path);
     }
 
@@ -51,7 +61,11 @@ internal sealed partial class MaildirDestination : FileDestination
     {
         if (group.Count == 0)
             return group;
-        Durability.SyncFiles([.. group.Select(m => m.File)], Path.Combine(_root, "tmp"));
+        FileStream[] files = [.. group.Select(m => m.File)];
+        if (_tmp is null)
+            Durability.SyncFiles(files, Path.Combine(_root, "tmp"));
+        else
+            Durability.SyncFiles(files, _tmp);
         foreach (StagedMessage message in group)
         {
             message.File.Dispose();
@@ -63,11 +77,17 @@ internal sealed partial class MaildirDestination : FileDestination
         journal.EnsureHeld();
         foreach (StagedMessage message in group)
         {
-            NoReplaceRename.Move(message.TemporaryPath!, string.Concat(_newPrefix, message.Location));
+            if (_tmp is null || _new is null)
+                NoReplaceRename.Move(message.TemporaryPath!, string.Concat(_newPrefix, message.Location));
+            else
+                NoReplaceRename.Move(_tmp, message.TemporaryPath![_tmpPrefix.Length..], _new, message.Location!);
             message.InPlace = true;
         }
 
-        Durability.SyncDirectory(Path.Combine(_root, "new"));
+        if (_new is null)
+            Durability.SyncDirectory(Path.Combine(_root, "new"));
+        else
+            Durability.SyncDirectory(_new);
         journal.Confirm(group);
         return group;
     }
@@ -114,6 +134,8 @@ internal sealed partial class MaildirDestination : FileDestination
 
     public override void Dispose()
     {
+        _tmp?.Dispose();
+        _new?.Dispose();
     }
 
     /// <summary>In new/, or in cur/ where a mail reader may have moved it and appended ":2,flags".</summary>

@@ -20,37 +20,55 @@ internal static class NoReplaceRename
     /// <summary>Renames <paramref name="source"/> to <paramref name="target"/>; throws <see cref="IOException"/> if the target exists or the rename fails.</summary>
     public static void Move(string source, string target)
     {
-        if (s_available)
+        if (!Renamed(static s => UnixNative.RenameNoReplace(s.Source, s.Target), (Source: source, Target: target), static s => s))
+            File.Move(source, target);
+    }
+
+    /// <summary>
+    /// Renames <paramref name="name"/> in <paramref name="from"/> to <paramref name="newName"/> in
+    /// <paramref name="to"/>, each relative to its open folder (no path walked again); as <see cref="Move(string, string)"/> otherwise.
+    /// </summary>
+    public static void Move(OpenFolder from, string name, OpenFolder to, string newName)
+    {
+        if (!Renamed(static s => UnixNative.RenameNoReplace(s.From.Handle, s.Name, s.To.Handle, s.NewName), (From: from, Name: name, To: to, NewName: newName),
+                static s => (s.From.PathOf(s.Name), s.To.PathOf(s.NewName))))
+            File.Move(from.PathOf(name), to.PathOf(newName));
+    }
+
+    /// <summary>
+    /// Runs renameat2: true when it renamed; false when the C library, kernel or file system lacks it
+    /// (the caller falls back to <see cref="File.Move(string, string)"/>); throws on any other failure.
+    /// The static delegates keep the per-message call free of allocations.
+    /// </summary>
+    private static bool Renamed<TState>(Func<TState, int> rename, TState state, Func<TState, (string Source, string Target)> paths)
+    {
+        if (!s_available)
+            return false;
+        int result;
+        try
         {
-            int result;
-            try
-            {
-                result = UnixNative.RenameNoReplace(source, target);
-            }
-            catch (EntryPointNotFoundException)
-            {
-                // A C library without the renameat2 wrapper (musl before 1.2.5).
-                s_available = false;
-                result = -1;
-            }
-
-            if (result == 0)
-                return;
-            if (s_available)
-            {
-                int error = UnixNative.LastError;
-                if (error is not (ErrorInvalid or ErrorNotImplemented))
-                {
-                    throw new IOException(error == ErrorExists
-                        ? $"cannot move {source} to {target}: the target exists"
-                        : $"cannot move {source} to {target}: {UnixNative.Describe(error)}");
-                }
-
-                if (error == ErrorNotImplemented)
-                    s_available = false;
-            }
+            result = rename(state);
+        }
+        catch (EntryPointNotFoundException)
+        {
+            // A C library without the renameat2 wrapper (musl before 1.2.5).
+            s_available = false;
+            return false;
         }
 
-        File.Move(source, target);
+        if (result == 0)
+            return true;
+        int error = UnixNative.LastError;
+        if (error is ErrorInvalid or ErrorNotImplemented)
+        {
+            if (error == ErrorNotImplemented)
+                s_available = false;
+            return false;
+        }
+
+        (string source, string target) = paths(state);
+        throw new IOException(error == ErrorExists
+            ? $"cannot move {source} to {target}: the target exists"
+            : $"cannot move {source} to {target}: {UnixNative.Describe(error)}");
     }
 }

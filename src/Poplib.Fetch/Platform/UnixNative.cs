@@ -4,8 +4,8 @@ namespace Poplib.Fetch.Platform;
 
 /// <summary>
 /// The few libc calls .NET does not expose and the retriever needs to keep its files private on a
-/// machine shared with other users: open with O_NOFOLLOW or O_TMPFILE, flock, renameat2, statx (owner and
-/// mode of a path or an open file), fchmod, geteuid. Linux only; the flag values differ between
+/// machine shared with other users: open with O_NOFOLLOW or O_TMPFILE, openat, flock, renameat2, statx
+/// (owner and mode of a path or an open file), fchmod, geteuid. Linux only; the flag values differ between
 /// architecture families, so they are chosen at run time.
 /// </summary>
 internal static unsafe partial class UnixNative
@@ -91,12 +91,23 @@ internal static unsafe partial class UnixNative
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Open(string path, int flags, uint mode);
 
+    /// <summary>openat: <paramref name="name"/> (one component) in the open folder <paramref name="directory"/>.</summary>
+    [LibraryImport("libc", EntryPoint = "openat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int OpenAt(SafeHandle directory, string name, int flags, uint mode);
+
     /// <summary>renameat2 with RENAME_NOREPLACE (Linux 3.15, glibc 2.28): fails with EEXIST rather than replace the target. 0, or -1 with <see cref="LastError"/> set.</summary>
     public static int RenameNoReplace(string source, string target) =>
         RenameAt(AtCurrentDirectory, source, AtCurrentDirectory, target, RenameNoReplaceFlag);
 
+    /// <summary><see cref="RenameNoReplace(string, string)"/> with each name relative to an open folder.</summary>
+    public static int RenameNoReplace(SafeHandle sourceDirectory, string source, SafeHandle targetDirectory, string target) =>
+        RenameAt(sourceDirectory, source, targetDirectory, target, RenameNoReplaceFlag);
+
     [LibraryImport("libc", EntryPoint = "renameat2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int RenameAt(int sourceDirectory, string source, int targetDirectory, string target, uint flags);
+
+    [LibraryImport("libc", EntryPoint = "renameat2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int RenameAt(SafeHandle sourceDirectory, string source, SafeHandle targetDirectory, string target, uint flags);
 
     [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
     public static partial int Flock(SafeHandle file, int operation);

@@ -96,6 +96,31 @@ public sealed class DeliveryTests : IDisposable
     }
 
     [Fact]
+    public void A_Maildir_swapped_for_a_link_mid_run_gets_none_of_the_run_s_mail()
+    {
+        // Someone who can write the Maildir's parent moves it away and plants a link to a Maildir of
+        // theirs between two messages: the run goes on delivering into the folders it opened.
+        string root = Path.Combine(_folder, "Maildir");
+        string moved = Path.Combine(_folder, "Maildir.moved");
+        string theirs = Path.Combine(_folder, "theirs");
+        foreach (string sub in new[] { "tmp", "new", "cur" })
+            Directory.CreateDirectory(Path.Combine(theirs, sub));
+        using var maildir = new MaildirDestination(root);
+        var journal = new DeliveryJournal(_state, Account, maildir.Name);
+        StagedMessage first = Stage(maildir, "u1", "Subject: 1\r\n\r\none\r\n");
+
+        Directory.Move(root, moved);
+        File.CreateSymbolicLink(root, theirs);
+        StagedMessage second = Stage(maildir, "u2", "Subject: 2\r\n\r\ntwo\r\n");
+        maildir.Commit([first, second], journal, _ => { });
+
+        Assert.Empty(Directory.GetFiles(theirs, "*", SearchOption.AllDirectories));
+        Assert.Equal(["Subject: 1\n\none\n", "Subject: 2\n\ntwo\n"],
+            Directory.GetFiles(Path.Combine(moved, "new")).Order(StringComparer.Ordinal).Select(File.ReadAllText).Order(StringComparer.Ordinal));
+        Assert.Empty(Directory.GetFiles(Path.Combine(moved, "tmp")));
+    }
+
+    [Fact]
     public void Maildir_recovery_removes_partial_files_of_dead_poplib_processes_only()
     {
         string root = Path.Combine(_folder, "Maildir");

@@ -5,7 +5,8 @@ namespace Poplib.Tests.Fetch;
 
 /// <summary>
 /// The two file calls every Maildir message makes: creating its private file in tmp/ and moving it
-/// into new/ — each done with one system call on Linux, and neither ever replacing another file.
+/// into new/ — each done with one system call on Linux, and neither ever replacing another file;
+/// by path, and relative to open folders (openat, renameat2) as a Maildir delivery makes them.
 /// </summary>
 [UnsupportedOSPlatform("windows")]
 public sealed class MaildirFileCallsTests : IDisposable
@@ -93,4 +94,52 @@ public sealed class MaildirFileCallsTests : IDisposable
         Assert.Contains(source, failed.Message, StringComparison.Ordinal);
         Assert.False(File.Exists(target));
     }
+
+    [Fact]
+    public void A_new_file_in_an_open_folder_is_private_and_never_takes_an_existing_name_nor_follows_a_link()
+    {
+        using OpenFolder folder = OpenLinuxFolder();
+        using (FileStream file = PrivateFiles.CreateNew(folder, "message", FileAccess.Write))
+            file.Write("mail\n"u8);
+        string path = Path.Combine(_folder, "message");
+        Assert.Equal("mail\n", File.ReadAllText(path));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+
+        File.WriteAllText(Path.Combine(_folder, "victim"), "untouched");
+        File.CreateSymbolicLink(Path.Combine(_folder, "planted"), Path.Combine(_folder, "victim"));
+        Assert.Throws<IOException>(() => PrivateFiles.CreateNew(folder, "message", FileAccess.Write));
+        IOException planted = Assert.Throws<IOException>(() => PrivateFiles.CreateNew(folder, "planted", FileAccess.Write));
+        Assert.Contains(Path.Combine(_folder, "planted"), planted.Message, StringComparison.Ordinal);
+        Assert.Equal("mail\n", File.ReadAllText(path));
+        Assert.Equal("untouched", File.ReadAllText(Path.Combine(_folder, "victim")));
+    }
+
+    [Fact]
+    public void A_move_between_open_folders_renames_never_replaces_and_names_both_paths_when_it_fails()
+    {
+        Directory.CreateDirectory(Path.Combine(_folder, "tmp"));
+        Directory.CreateDirectory(Path.Combine(_folder, "new"));
+        using OpenFolder tmp = OpenLinuxFolder("tmp");
+        using OpenFolder @new = OpenLinuxFolder("new");
+        File.WriteAllText(Path.Combine(_folder, "tmp", "a"), "first");
+        File.WriteAllText(Path.Combine(_folder, "tmp", "b"), "second");
+
+        NoReplaceRename.Move(tmp, "a", @new, "a,S=5");
+        File.Move(Path.Combine(_folder, "tmp", "b"), Path.Combine(_folder, "tmp", "c"));
+        File.WriteAllText(Path.Combine(_folder, "new", "taken"), "delivered before");
+        IOException refused = Assert.Throws<IOException>(() => NoReplaceRename.Move(tmp, "c", @new, "taken"));
+        IOException missing = Assert.Throws<IOException>(() => NoReplaceRename.Move(tmp, "gone", @new, "x"));
+
+        Assert.Equal("first", File.ReadAllText(Path.Combine(_folder, "new", "a,S=5")));
+        Assert.False(File.Exists(Path.Combine(_folder, "tmp", "a")));
+        Assert.Contains("exists", refused.Message, StringComparison.Ordinal);
+        Assert.Equal("delivered before", File.ReadAllText(Path.Combine(_folder, "new", "taken")));
+        Assert.Equal("second", File.ReadAllText(Path.Combine(_folder, "tmp", "c")));
+        Assert.Contains(Path.Combine(_folder, "tmp", "gone"), missing.Message, StringComparison.Ordinal);
+        Assert.Contains(Path.Combine(_folder, "new", "x"), missing.Message, StringComparison.Ordinal);
+    }
+
+    // Folders are held open on Linux only (the suite runs there); elsewhere the delivery uses paths.
+    private OpenFolder OpenLinuxFolder(string? sub = null) =>
+        OpenFolder.OpenOnLinux(sub is null ? _folder : Path.Combine(_folder, sub)) ?? throw new PlatformNotSupportedException("Linux only");
 }
