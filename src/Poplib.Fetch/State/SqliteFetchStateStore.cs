@@ -16,6 +16,9 @@ public sealed class SqliteFetchStateStore : IFetchStateStore
     private const int SchemaVersion = 1;
     private readonly SqliteConnection _connection;
     private readonly JsonRows _json = new();
+    // The statements a run executes for every group, compiled once per connection and reused:
+    // compiling them anew on each call was 3 % of the CPU of a fetch into a Maildir on tmpfs.
+    private readonly Dictionary<string, SqliteCommand> _reused = new(StringComparer.Ordinal);
 
     private SqliteFetchStateStore(SqliteConnection connection, string path)
     {
@@ -166,7 +169,7 @@ public sealed class SqliteFetchStateStore : IFetchStateStore
         // message, more than everything else the retriever does for it. jsonb_each hands each row
         // over in SQLite's binary form, so its fields are read without parsing the row's text again.
         using SqliteTransaction transaction = _connection.BeginTransaction();
-        using SqliteCommand command = Command("""
+        SqliteCommand command = Reused("""
             INSERT OR REPLACE INTO messages(account, key, status, size, message_id, digest, destination, location, on_server, fetched_at, deleted_at)
             SELECT $account, r.value ->> 0, r.value ->> 1, r.value ->> 2, r.value ->> 3, r.value ->> 4, r.value ->> 5, r.value ->> 6, r.value ->> 7,
                    $now, CASE WHEN r.value ->> 1 = 'Deleted' THEN $now END
@@ -223,7 +226,7 @@ public sealed class SqliteFetchStateStore : IFetchStateStore
     /// <summary>Runs <paramref name="sql"/> once with the keys bound as <c>$keys</c> (see <see cref="KeyList"/>) and the account as <c>$account</c>.</summary>
     private void WithKeys(string sql, AccountKey account, IEnumerable<MessageKey> keys, SqliteTransaction transaction, params (string Name, object Value)[] parameters)
     {
-        using SqliteCommand command = Command(sql, transaction);
+        SqliteCommand command = Reused(sql, transaction);
         command.Parameters.AddWithValue("$account", account.ToString());
         foreach ((string name, object value) in parameters)
             command.Parameters.AddWithValue(name, value);
@@ -335,6 +338,9 @@ public sealed class SqliteFetchStateStore : IFetchStateStore
     /// <summary>Closes the database.</summary>
     public void Dispose()
     {
+        foreach (SqliteCommand command in _reused.Values)
+            command.Dispose();
+        _reused.Clear();
         _connection.Dispose();
         _json.Dispose();
     }
@@ -344,6 +350,20 @@ public sealed class SqliteFetchStateStore : IFetchStateStore
         SqliteCommand command = _connection.CreateCommand();
         command.CommandText = sql;
         command.Transaction = transaction;
+        return command;
+    }
+
+    /// <summary>A command kept for the connection's life (not to be disposed by the caller), its parameters cleared.</summary>
+    private SqliteCommand Reused(string sql, SqliteTransaction transaction)
+    {
+        if (!_reused.TryGetValue(sql, out SqliteCommand? command))
+        {
+            command = Command(sql);
+            _reused.Add(sql, command);
+        }
+
+        command.Transaction = transaction;
+        command.Parameters.Clear();
         return command;
     }
 
