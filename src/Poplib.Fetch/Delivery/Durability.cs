@@ -28,14 +28,13 @@ internal static partial class Durability
     /// <summary><see cref="SyncFiles(IReadOnlyList{FileStream}, string)"/> with the files' folder already open.</summary>
     public static void SyncFiles(IReadOnlyList<FileStream> files, OpenFolder folder)
     {
-        if (files.Count > 1)
+        if (folder.Handle is null || files.Count <= 1)
         {
-            SyncFiles(files, folder.Handle, folder.Path);
+            SyncFiles(files, folder.Path);
             return;
         }
 
-        foreach (FileStream file in files)
-            file.Flush(flushToDisk: true);
+        SyncFiles(files, folder.Handle, folder.Path);
     }
 
     private static void SyncFiles(IReadOnlyList<FileStream> files, SafeHandle folder, string path)
@@ -59,7 +58,9 @@ internal static partial class Durability
     /// <summary>fsync on an open folder.</summary>
     public static void SyncDirectory(OpenFolder folder)
     {
-        if (FileSync(folder.Handle) != 0)
+        if (folder.Handle is null)
+            SyncDirectory(folder.Path);
+        else if (FileSync(folder.Handle) != 0)
             throw Failure("fsync", folder.Path);
     }
 

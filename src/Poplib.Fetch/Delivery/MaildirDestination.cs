@@ -16,24 +16,22 @@ internal sealed partial class MaildirDestination : FileDestination
     // Per process, not per destination: two accounts delivering into one Maildir must not collide.
     private static int s_sequence;
     private readonly string _root;
-    // The folders with a trailing separator: a message's paths are made in one piece, not joined.
+    // tmp/ with a trailing separator: a message's path is made in one piece, not joined.
     private readonly string _tmpPrefix;
-    private readonly string _newPrefix;
-    // Linux: the folders held open (null elsewhere, where paths are used).
-    private readonly OpenFolder? _tmp;
-    private readonly OpenFolder? _new;
+    // tmp/ and new/, held open for the destination's life (on Linux; elsewhere their paths).
+    private readonly OpenFolder _tmp;
+    private readonly OpenFolder _new;
 
     public MaildirDestination(string root)
     {
         _root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
         _tmpPrefix = Path.Combine(_root, "tmp") + Path.DirectorySeparatorChar;
-        _newPrefix = Path.Combine(_root, "new") + Path.DirectorySeparatorChar;
         try
         {
             foreach (string sub in new[] { "tmp", "new", "cur" })
                 PrivateFiles.CreateFolder(Path.Combine(_root, sub));
-            _tmp = OpenFolder.OpenOnLinux(Path.Combine(_root, "tmp"));
-            _new = OpenFolder.OpenOnLinux(Path.Combine(_root, "new"));
+            _tmp = OpenFolder.Open(Path.Combine(_root, "tmp"));
+            _new = OpenFolder.Open(Path.Combine(_root, "new"));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -51,9 +49,7 @@ internal sealed partial class MaildirDestination : FileDestination
         string path = string.Create(CultureInfo.InvariantCulture,
             $"{_tmpPrefix}{now.ToUnixTimeSeconds()}.M{now.Ticks / 10 % 1_000_000}P{Environment.ProcessId}Q{Interlocked.Increment(ref s_sequence)}.{Host}");
         // Unbuffered: MessageWriter hands over 32 KiB pieces. Mode 0600: mail is for its owner only.
-        FileStream file = _tmp is null
-            ? PrivateFiles.CreateNew(path, FileAccess.Write)
-            : PrivateFiles.CreateNew(_tmp, path[_tmpPrefix.Length..], FileAccess.Write);
+        FileStream file = PrivateFiles.CreateNew(_tmp, path[_tmpPrefix.Length..], FileAccess.Write);
         return new StagedMessage(key, serverSize, file, path);
     }
 
@@ -61,11 +57,7 @@ internal sealed partial class MaildirDestination : FileDestination
     {
         if (group.Count == 0)
             return group;
-        FileStream[] files = [.. group.Select(m => m.File)];
-        if (_tmp is null)
-            Durability.SyncFiles(files, Path.Combine(_root, "tmp"));
-        else
-            Durability.SyncFiles(files, _tmp);
+        Durability.SyncFiles([.. group.Select(m => m.File)], _tmp);
         foreach (StagedMessage message in group)
         {
             message.File.Dispose();
@@ -77,17 +69,11 @@ internal sealed partial class MaildirDestination : FileDestination
         journal.EnsureHeld();
         foreach (StagedMessage message in group)
         {
-            if (_tmp is null || _new is null)
-                NoReplaceRename.Move(message.TemporaryPath!, string.Concat(_newPrefix, message.Location));
-            else
-                NoReplaceRename.Move(_tmp, message.TemporaryPath![_tmpPrefix.Length..], _new, message.Location!);
+            NoReplaceRename.Move(_tmp, message.TemporaryPath![_tmpPrefix.Length..], _new, message.Location!);
             message.InPlace = true;
         }
 
-        if (_new is null)
-            Durability.SyncDirectory(Path.Combine(_root, "new"));
-        else
-            Durability.SyncDirectory(_new);
+        Durability.SyncDirectory(_new);
         journal.Confirm(group);
         return group;
     }
@@ -134,8 +120,8 @@ internal sealed partial class MaildirDestination : FileDestination
 
     public override void Dispose()
     {
-        _tmp?.Dispose();
-        _new?.Dispose();
+        _tmp.Dispose();
+        _new.Dispose();
     }
 
     /// <summary>In new/, or in cur/ where a mail reader may have moved it and appended ":2,flags".</summary>

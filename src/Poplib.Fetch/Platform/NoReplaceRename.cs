@@ -30,8 +30,10 @@ internal static class NoReplaceRename
     /// </summary>
     public static void Move(OpenFolder from, string name, OpenFolder to, string newName)
     {
-        if (!Renamed(static s => UnixNative.RenameNoReplace(s.From.Handle, s.Name, s.To.Handle, s.NewName), (From: from, Name: name, To: to, NewName: newName),
-                static s => (s.From.PathOf(s.Name), s.To.PathOf(s.NewName))))
+        if (from.Handle is null || to.Handle is null)
+            Move(from.PathOf(name), to.PathOf(newName));
+        else if (!Renamed(static s => UnixNative.RenameNoReplace(s.From.Handle!, s.Name, s.To.Handle!, s.NewName), (From: from, Name: name, To: to, NewName: newName),
+                     static s => (s.From.PathOf(s.Name), s.To.PathOf(s.NewName))))
             File.Move(from.PathOf(name), to.PathOf(newName));
     }
 

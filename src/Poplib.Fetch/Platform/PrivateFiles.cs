@@ -65,6 +65,8 @@ internal static class PrivateFiles
     /// </summary>
     public static FileStream CreateNew(OpenFolder folder, string name, FileAccess access)
     {
+        if (folder.Handle is null)
+            return CreateNew(folder.PathOf(name), access);
         int fd = UnixNative.OpenAt(folder.Handle, name, NewFileFlags(access), (uint)FileMode);
         return fd >= 0 ? Wrap(fd, access, bufferSize: 0) : throw CreateFailed(folder.PathOf(name));
     }

@@ -139,7 +139,33 @@ public sealed class MaildirFileCallsTests : IDisposable
         Assert.Contains(Path.Combine(_folder, "new", "x"), missing.Message, StringComparison.Ordinal);
     }
 
-    // Folders are held open on Linux only (the suite runs there); elsewhere the delivery uses paths.
-    private OpenFolder OpenLinuxFolder(string? sub = null) =>
-        OpenFolder.OpenOnLinux(sub is null ? _folder : Path.Combine(_folder, sub)) ?? throw new PlatformNotSupportedException("Linux only");
+    [Fact]
+    public void A_folder_known_by_its_path_only_creates_and_moves_the_same_way()
+    {
+        // What the delivery does where folders cannot be held open (systems other than Linux).
+        Directory.CreateDirectory(Path.Combine(_folder, "tmp"));
+        Directory.CreateDirectory(Path.Combine(_folder, "new"));
+        using OpenFolder tmp = OpenFolder.ByPath(Path.Combine(_folder, "tmp"));
+        using OpenFolder @new = OpenFolder.ByPath(Path.Combine(_folder, "new"));
+        Assert.Null(tmp.Handle);
+        using (FileStream file = PrivateFiles.CreateNew(tmp, "a", FileAccess.Write))
+            file.Write("mail\n"u8);
+        File.WriteAllText(Path.Combine(_folder, "new", "taken"), "delivered before");
+
+        NoReplaceRename.Move(tmp, "a", @new, "a,S=5");
+        File.WriteAllText(Path.Combine(_folder, "tmp", "b"), "second");
+        Assert.Throws<IOException>(() => NoReplaceRename.Move(tmp, "b", @new, "taken"));
+        Assert.Throws<IOException>(() => PrivateFiles.CreateNew(tmp, "b", FileAccess.Write));
+
+        Assert.Equal("mail\n", File.ReadAllText(Path.Combine(_folder, "new", "a,S=5")));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(_folder, "new", "a,S=5")));
+        Assert.Equal("delivered before", File.ReadAllText(Path.Combine(_folder, "new", "taken")));
+    }
+
+    private OpenFolder OpenLinuxFolder(string? sub = null)
+    {
+        OpenFolder folder = OpenFolder.Open(sub is null ? _folder : Path.Combine(_folder, sub));
+        Assert.NotNull(folder.Handle); // held open: the suite runs on Linux
+        return folder;
+    }
 }
