@@ -5,11 +5,11 @@ namespace Poplib.Fetch.Platform;
 /// <summary>
 /// A folder held open so that names are created, renamed and synced relative to it (Linux: openat,
 /// renameat2, syncfs and fsync on its descriptor; elsewhere only its path is kept, and the same calls
-/// go by path). A Maildir delivery creates and renames a file a
-/// message; by path, the kernel walks every component of the folder's path again on each call
-/// (≈ 4 % of the CPU of a fetch into a Maildir on tmpfs), and a folder renamed, or replaced by a
-/// link, in the middle of a run would send the rest of the run elsewhere. Held open, every file of
-/// the run lands in the folder that was checked when it began.
+/// go by path). A Maildir delivery creates and renames a file a message; by path, the kernel walks
+/// every component of the folder's path again on each call (≈ 4 % of the CPU of a fetch into a
+/// Maildir on tmpfs), and a folder renamed, or replaced by a link, in the middle of a run would send
+/// the rest of the run elsewhere. Held open, every file of the run lands in the folder that was
+/// checked when it began.
 /// </summary>
 internal sealed class OpenFolder : IDisposable
 {
